@@ -1,0 +1,135 @@
+"""What a handler, observer or job sees: who, where, a database session, the port, replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.i18n import Catalogue
+from bot.models import ManagedRoom, Role, RoomKind
+from bot.outbox import enqueue, file_content, notice_content
+from bot.port import MatrixPort, UploadedFile
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.router import Router
+
+
+@dataclass
+class Services:
+    """Long-lived things every context shares."""
+
+    settings: Settings
+    catalogue: Catalogue
+    port: MatrixPort
+    router: "Router | None" = None
+    app: "App | None" = None  # the running bot (None in unit tests)
+
+
+@dataclass
+class IncomingEvent:
+    event_id: str
+    room_id: str
+    sender: str
+    type: str
+    content: dict[str, Any]
+    origin_server_ts: int = 0
+
+    @property
+    def body(self) -> str:
+        body = self.content.get("body")
+        return body if isinstance(body, str) else ""
+
+    @property
+    def relates_to(self) -> dict[str, Any]:
+        rel = self.content.get("m.relates_to")
+        return rel if isinstance(rel, dict) else {}
+
+    @property
+    def thread_root(self) -> str | None:
+        rel = self.relates_to
+        if rel.get("rel_type") == "m.thread" and isinstance(rel.get("event_id"), str):
+            return rel["event_id"]
+        return None
+
+    @property
+    def reply_to(self) -> str | None:
+        """The event this one answers (a rich reply), if any, ignoring thread fallbacks."""
+        rel = self.relates_to
+        irt = rel.get("m.in_reply_to")
+        if isinstance(irt, dict) and isinstance(irt.get("event_id"), str):
+            if rel.get("rel_type") == "m.thread" and rel.get("is_falling_back", False):
+                return None
+            return irt["event_id"]
+        return None
+
+
+@dataclass
+class Context:
+    services: Services
+    session: Session
+    event: IncomingEvent
+    role: Role
+    room_kind: RoomKind
+    room: ManagedRoom | None
+    lang: str
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    # --- conveniences -------------------------------------------------------------------------
+    @property
+    def sender(self) -> str:
+        return self.event.sender
+
+    @property
+    def room_id(self) -> str:
+        return self.event.room_id
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def port(self) -> MatrixPort:
+        return self.services.port
+
+    @property
+    def prefix(self) -> str:
+        return self.services.settings.bot.command_prefix
+
+    def t(self, key: str, lang: str | None = None, **params: Any) -> str:
+        params.setdefault("p", self.prefix)
+        return self.services.catalogue.t(lang or self.lang, key, **params)
+
+    # --- replies (queued in this transaction, sent after commit) ---------------------------------
+    def reply_text(self, text: str, *, mentions: Iterable[str] = ()) -> None:
+        """Answer in the room of the event, keeping its thread."""
+        in_shared = self.room_kind not in (RoomKind.DIRECT, RoomKind.TOOLBOX)
+        content = notice_content(
+            text,
+            mentions=mentions,
+            thread_root=self.event.thread_root,
+            reply_to=self.event.event_id if in_shared else None,
+        )
+        self._queue(self.room_id, content)
+
+    def reply(self, key: str, **params: Any) -> None:
+        self.reply_text(self.t(key, **params))
+
+    def send_text(self, room_id: str, text: str, *, mentions: Iterable[str] = (),
+                  thread_root: str | None = None) -> None:
+        self._queue(room_id, notice_content(text, mentions=mentions, thread_root=thread_root))
+
+    def send_file(self, room_id: str, uploaded: UploadedFile, *, filename: str, mimetype: str,
+                  size: int, alt_text: str, width: int | None = None, height: int | None = None) -> None:
+        self._queue(room_id, file_content(uploaded, filename=filename, mimetype=mimetype, size=size,
+                                          alt_text=alt_text, width=width, height=height))
+
+    def send_raw(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message") -> None:
+        self._queue(room_id, content, event_type)
+
+    def _queue(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message") -> None:
+        enqueue(self.session, room_id, content, event_type=event_type)
+        self.sent.append({"room_id": room_id, "type": event_type, "content": content})

@@ -1,0 +1,141 @@
+"""The core's own tables: people and roles, rooms, handled events, the outbox, bot state."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, EncryptedText, UTCDateTime, utcnow
+
+
+class RoomKind(str, enum.Enum):
+    """What a room is to the bot. ``direct`` is a one-to-one room the bot did not build."""
+
+    DIRECT = "direct"
+    TOOLBOX = "toolbox"
+    FORUM = "forum"
+    CAFE = "cafe"
+    CONSULTANT = "consultant"
+    PROVIDER = "provider"
+    CIRCLE = "circle"
+    BUDDY = "buddy"
+    SPACE = "space"
+    OTHER = "other"
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    CONSULTANT = "consultant"
+    PROVIDER = "provider"
+    PARTICIPANT = "participant"
+    GUEST = "guest"
+
+
+class EnrolmentStatus(str, enum.Enum):
+    STARTED = "started"  # sent !start
+    CONSENTED = "consented"
+    PENDING = "pending"  # pseudonym and community chosen, awaiting a consultant
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class BotState(Base):
+    """Small named values: the sync token, the bot's device id."""
+
+    __tablename__ = "bot_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2048))
+
+
+class BotSecret(Base):
+    """Secrets such as the cross-signing private keys, sealed with the content key."""
+
+    __tablename__ = "bot_secret"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(EncryptedText)
+
+
+class HandledEvent(Base):
+    """Every event acted on (or deliberately skipped), so nothing is acted on twice."""
+
+    __tablename__ = "handled_event"
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the same transaction as the change that caused it.
+
+    The sender deletes the row after the homeserver accepted it; ``txn_id`` is stable, so a
+    resend after a crash is de-duplicated by the homeserver.
+    """
+
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    txn_id: Mapped[str] = mapped_column(String(64), unique=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(64), default="m.room.message")
+    content: Mapped[str] = mapped_column(EncryptedText)  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ManagedRoom(Base):
+    """A room the bot built or adopted, with its kind and whose it is."""
+
+    __tablename__ = "managed_room"
+    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    community: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    partner: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=EnrolmentStatus.STARTED.value)
+    pseudonym: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    pseudonym_key: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    community: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Provider(Base):
+    __tablename__ = "provider"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Office hours as typed, e.g. "mon-fri 08:00-15:30"; None means no auto-reply.
+    office_hours: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+
+
+class UserPref(Base):
+    """Per-person settings that apply whatever the role."""
+
+    __tablename__ = "user_pref"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    break_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    on_break: Mapped[bool] = mapped_column(default=False)
+
+
+class UndecryptableNotice(Base):
+    """One "I could not read that" reply per sender and megolm session."""
+
+    __tablename__ = "undecryptable_notice"
+    __table_args__ = (UniqueConstraint("sender", "session_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    session_id: Mapped[str] = mapped_column(String(255))
+    noticed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,97 @@
+"""Building message contents and queueing them in the transactional outbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Iterable
+
+import markdown as md
+from sqlalchemy.orm import Session
+
+from bot.models import OutboxMessage
+from bot.port import UploadedFile
+
+_MD = md.Markdown(extensions=["sane_lists", "nl2br"], output_format="html")
+
+
+def render_markdown(text: str) -> str:
+    _MD.reset()
+    return _MD.convert(text)
+
+
+def notice_content(
+    text: str,
+    *,
+    mentions: Iterable[str] = (),
+    thread_root: str | None = None,
+    reply_to: str | None = None,
+    msgtype: str = "m.notice",
+) -> dict[str, Any]:
+    """An ``m.notice`` with a Markdown-rendered HTML body; keeps threads and replies."""
+    content: dict[str, Any] = {
+        "msgtype": msgtype,
+        "body": text,
+        "format": "org.matrix.custom.html",
+        "formatted_body": render_markdown(text),
+        "m.mentions": {"user_ids": sorted(set(mentions))} if mentions else {},
+    }
+    if thread_root:
+        content["m.relates_to"] = {
+            "rel_type": "m.thread",
+            "event_id": thread_root,
+            "is_falling_back": reply_to is None,
+            "m.in_reply_to": {"event_id": reply_to or thread_root},
+        }
+    elif reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content
+
+
+def file_content(
+    uploaded: UploadedFile,
+    *,
+    filename: str,
+    mimetype: str,
+    size: int,
+    alt_text: str,
+    width: int | None = None,
+    height: int | None = None,
+) -> dict[str, Any]:
+    """An encrypted attachment; images get ``m.image`` with the alt text as body."""
+    is_image = mimetype.startswith("image/")
+    info: dict[str, Any] = {"mimetype": mimetype, "size": size}
+    if width and height:
+        info.update({"w": width, "h": height})
+    file_obj = dict(uploaded.file_info)
+    file_obj["url"] = uploaded.url
+    return {
+        "msgtype": "m.image" if is_image else "m.file",
+        "body": alt_text if is_image else filename,
+        "filename": filename,
+        "info": info,
+        "file": file_obj,
+    }
+
+
+def reaction_content(event_id: str, key: str) -> dict[str, Any]:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+
+
+def enqueue(
+    session: Session,
+    room_id: str,
+    content: dict[str, Any],
+    *,
+    event_type: str = "m.room.message",
+    txn_id: str | None = None,
+) -> OutboxMessage:
+    """Queue a message in the caller's transaction; it is sent after the commit."""
+    row = OutboxMessage(
+        txn_id=txn_id or f"rc-{uuid.uuid4().hex}",
+        room_id=room_id,
+        event_type=event_type,
+        content=json.dumps(content, ensure_ascii=False),
+    )
+    session.add(row)
+    return row

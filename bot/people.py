@@ -1,0 +1,60 @@
+"""Who someone is to the bot. Roles come from Matrix ids (config) and the database, never from
+display names."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.models import EnrolmentStatus, Participant, Provider, Role, UserPref
+
+
+def resolve_role(session: Session, settings: Settings, user_id: str) -> Role:
+    if user_id in settings.people.admins:
+        return Role.ADMIN
+    if user_id in settings.people.consultants:
+        return Role.CONSULTANT
+    if session.get(Provider, user_id) is not None:
+        return Role.PROVIDER
+    p = session.get(Participant, user_id)
+    if p is not None and p.status == EnrolmentStatus.ACTIVE.value:
+        return Role.PARTICIPANT
+    return Role.GUEST
+
+
+def language_of(session: Session, settings: Settings, user_id: str) -> str:
+    pref = session.get(UserPref, user_id)
+    if pref is not None and pref.language:
+        return pref.language
+    return settings.language
+
+
+def prefs(session: Session, user_id: str) -> UserPref:
+    pref = session.get(UserPref, user_id)
+    if pref is None:
+        pref = UserPref(user_id=user_id)
+        session.add(pref)
+        session.flush()
+    return pref
+
+
+def participant(session: Session, user_id: str) -> Participant | None:
+    return session.get(Participant, user_id)
+
+
+def participant_by_pseudonym(session: Session, pseudonym: str) -> Participant | None:
+    key = pseudonym_key(pseudonym)
+    return session.scalar(select(Participant).where(Participant.pseudonym_key == key))
+
+
+def pseudonym_key(pseudonym: str) -> str:
+    """Case- and spacing-insensitive form used for uniqueness."""
+    return " ".join(pseudonym.split()).casefold()
+
+
+def active_participants(session: Session, community: str | None = None) -> list[Participant]:
+    q = select(Participant).where(Participant.status == EnrolmentStatus.ACTIVE.value)
+    if community is not None:
+        q = q.where(Participant.community == community)
+    return list(session.scalars(q.order_by(Participant.pseudonym_key)))

@@ -1,0 +1,318 @@
+"""Declarative commands: name, arguments, where they may run, who may run them, help text.
+
+Usage lines and help are generated from the declarations. The router checks role, then room,
+then parses arguments, and only then calls the handler. A refusal never echoes arguments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable, Sequence
+
+from bot.context import Context
+from bot.models import Role, RoomKind
+
+Handler = Callable[..., Awaitable[None]]
+
+ANY_ROOM: frozenset[RoomKind] = frozenset(RoomKind)
+SHARED_ROOMS: frozenset[RoomKind] = frozenset({RoomKind.FORUM, RoomKind.CAFE, RoomKind.CIRCLE})
+PRIVATE_ROOMS: frozenset[RoomKind] = frozenset({RoomKind.DIRECT, RoomKind.TOOLBOX})
+EVERYONE: frozenset[Role] = frozenset(Role)
+STAFF: frozenset[Role] = frozenset({Role.CONSULTANT, Role.ADMIN})
+
+
+class UsageError(Exception):
+    """The arguments do not fit; ``reason`` is a catalogue key."""
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument. Kinds: ``word`` (one token, quotes allowed), ``int``, ``choice``,
+    ``user`` (a Matrix id), ``rest`` (all remaining text, as typed)."""
+
+    name: str
+    kind: str = "word"
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    max_len: int | None = None
+    placeholder: str | None = None
+
+    @property
+    def shown(self) -> str:
+        if self.placeholder:
+            label = self.placeholder
+        elif self.kind == "choice":
+            label = "|".join(self.choices)
+        else:
+            label = self.name.upper()
+        return f"[{label}]" if self.optional else label
+
+
+def word(name: str, **kw: Any) -> Arg:
+    return Arg(name, "word", **kw)
+
+
+def integer(name: str, **kw: Any) -> Arg:
+    return Arg(name, "int", **kw)
+
+
+def choice(name: str, options: Sequence[str], **kw: Any) -> Arg:
+    return Arg(name, "choice", choices=tuple(options), **kw)
+
+
+def user(name: str = "user", **kw: Any) -> Arg:
+    return Arg(name, "user", placeholder=kw.pop("placeholder", "@user:server"), **kw)
+
+
+def rest(name: str, max_len: int = 2000, **kw: Any) -> Arg:
+    return Arg(name, "rest", max_len=max_len, **kw)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # one or more words: "goal add"
+    handler: Handler
+    args: tuple[Arg, ...] = ()
+    rooms: frozenset[RoomKind] = ANY_ROOM
+    roles: frozenset[Role] = EVERYONE
+    help: str = ""  # catalogue key of the one-line description
+    usage: str | None = None  # override of the generated argument part, e.g. "[AREA:] TEXT"
+    hidden: bool = False  # not listed in !help (still runs)
+
+    def usage_line(self, prefix: str) -> str:
+        parts = self.usage if self.usage is not None else " ".join(a.shown for a in self.args)
+        return f"{prefix}{self.name}" + (f" {parts}" if parts else "")
+
+    def allows_role(self, role: Role) -> bool:
+        if role in self.roles:
+            return True
+        # An admin may do everything a consultant can.
+        return role is Role.ADMIN and Role.CONSULTANT in self.roles
+
+    def allows_room(self, kind: RoomKind) -> bool:
+        return kind in self.rooms
+
+
+class CommandSet:
+    """A feature's commands, declared with :meth:`command`."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+
+    def command(
+        self,
+        name: str,
+        *args: Arg,
+        rooms: Iterable[RoomKind] = ANY_ROOM,
+        roles: Iterable[Role] = EVERYONE,
+        help: str = "",
+        usage: str | None = None,
+        hidden: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.commands.append(
+                Command(
+                    name=" ".join(name.lower().split()),
+                    handler=fn,
+                    args=tuple(args),
+                    rooms=frozenset(rooms),
+                    roles=frozenset(roles),
+                    help=help,
+                    usage=usage,
+                    hidden=hidden,
+                )
+            )
+            return fn
+
+        return register
+
+
+_QUOTES = {'"': '"', "“": "”", "«": "»", "'": "'"}
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Split into (token, start, end); a quoted run is one token without its quotes."""
+    tokens: list[tuple[str, int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        if text[i] in _QUOTES:
+            close = _QUOTES[text[i]]
+            j = text.find(close, i + 1)
+            if j != -1:
+                tokens.append((text[i + 1:j], start, j + 1))
+                i = j + 1
+                continue
+        while i < n and not text[i].isspace():
+            i += 1
+        tokens.append((text[start:i], start, i))
+    return tokens
+
+
+MATRIX_ID = re.compile(r"^@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
+
+
+def parse_args(command: Command, text: str) -> dict[str, Any]:
+    """Parse ``text`` (what follows the command name) into handler keyword arguments."""
+    tokens = tokenize(text)
+    values: dict[str, Any] = {}
+    pos = 0
+    for arg in command.args:
+        if arg.kind == "rest":
+            if pos < len(tokens):
+                raw = text[tokens[pos][1]:].strip()
+                pos = len(tokens)
+            else:
+                raw = ""
+            if not raw:
+                if not arg.optional:
+                    raise UsageError("router.missing_arg", arg=arg.shown)
+                values[arg.name] = None
+                continue
+            if arg.max_len is not None and len(raw) > arg.max_len:
+                raise UsageError("router.too_long", arg=arg.shown, max=arg.max_len, length=len(raw))
+            values[arg.name] = raw
+            continue
+        if pos >= len(tokens):
+            if not arg.optional:
+                raise UsageError("router.missing_arg", arg=arg.shown)
+            values[arg.name] = None
+            continue
+        token = tokens[pos][0]
+        if arg.kind == "int":
+            if not re.fullmatch(r"[+-]?\d{1,9}", token):
+                if arg.optional:
+                    values[arg.name] = None
+                    continue
+                raise UsageError("router.not_a_number", arg=arg.shown)
+            number = int(token)
+            if (arg.min is not None and number < arg.min) or (arg.max is not None and number > arg.max):
+                raise UsageError("router.out_of_range", arg=arg.shown, min=arg.min, max=arg.max)
+            values[arg.name] = number
+        elif arg.kind == "choice":
+            lowered = token.lower()
+            if lowered not in arg.choices:
+                if arg.optional:
+                    values[arg.name] = None
+                    continue
+                raise UsageError("router.bad_choice", arg=arg.shown, choices=", ".join(arg.choices))
+            values[arg.name] = lowered
+        elif arg.kind == "user":
+            if not MATRIX_ID.match(token):
+                raise UsageError("router.not_a_user", arg=arg.shown)
+            values[arg.name] = token
+        else:
+            if arg.max_len is not None and len(token) > arg.max_len:
+                raise UsageError("router.too_long", arg=arg.shown, max=arg.max_len, length=len(token))
+            values[arg.name] = token
+        pos += 1
+    if pos < len(tokens):
+        raise UsageError("router.too_many")
+    return values
+
+
+@dataclass
+class Match:
+    command: Command | None
+    rest: str
+    typed: str  # the command words as typed (lower-case), for suggestions
+    group: list[Command] = field(default_factory=list)  # "!goal" with only "goal add" etc.
+
+
+class Router:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.by_name: dict[str, Command] = {}
+
+    def add(self, commands: Iterable[Command]) -> None:
+        for c in commands:
+            if c.name in self.by_name:
+                raise ValueError(f"command {c.name!r} declared twice")
+            self.by_name[c.name] = c
+
+    @property
+    def commands(self) -> list[Command]:
+        return sorted(self.by_name.values(), key=lambda c: c.name)
+
+    def is_command(self, body: str) -> bool:
+        return body.startswith(self.prefix) and len(body) > len(self.prefix) and not body[len(self.prefix)].isspace()
+
+    def match(self, body: str) -> Match:
+        text = body[len(self.prefix):]
+        tokens = tokenize(text)
+        words = [t[0].lower() for t in tokens[:3]]
+        for n in range(min(3, len(words)), 0, -1):
+            name = " ".join(words[:n])
+            cmd = self.by_name.get(name)
+            if cmd is not None:
+                rest = text[tokens[n - 1][2]:] if n <= len(tokens) else ""
+                return Match(cmd, rest.strip(), name)
+        typed = " ".join(words[:2])
+        first = words[0] if words else ""
+        group = [c for c in self.by_name.values() if c.name.split(" ")[0] == first]
+        return Match(None, "", typed, group=group)
+
+    def suggest(self, typed: str, allowed: Iterable[Command]) -> str | None:
+        names = [c.name for c in allowed]
+        first = typed.split(" ")[0]
+        for candidate in (typed, first):
+            close = difflib.get_close_matches(candidate, names, n=1, cutoff=0.6)
+            if close:
+                return close[0]
+        return None
+
+    def visible_to(self, role: Role, room_kind: RoomKind) -> list[Command]:
+        return [c for c in self.commands if not c.hidden and c.allows_role(role) and c.allows_room(room_kind)]
+
+
+async def dispatch_command(router: Router, ctx: Context) -> str | None:
+    """Run the command in ``ctx.event``; returns the command name (for metrics) or None."""
+    from bot.errors import DomainError
+
+    m = router.match(ctx.event.body.strip())
+    cmd = m.command
+    if cmd is None:
+        allowed = router.visible_to(ctx.role, ctx.room_kind)
+        usable_group = [c for c in m.group if c in allowed]
+        if usable_group:
+            lines = "\n".join(f"- `{c.usage_line(router.prefix)}` — {ctx.t(c.help)}" for c in usable_group)
+            ctx.reply("router.group_usage", commands=lines)
+            return None
+        suggestion = router.suggest(m.typed, allowed)
+        if suggestion:
+            ctx.reply("router.unknown_suggest", suggestion=f"{router.prefix}{suggestion}")
+        else:
+            ctx.reply("router.unknown")
+        return None
+    if not cmd.allows_role(ctx.role):
+        ctx.reply("router.not_your_role", command=f"{router.prefix}{cmd.name}")
+        return cmd.name
+    if not cmd.allows_room(ctx.room_kind):
+        where = ", ".join(sorted(ctx.t(f"room_kind.{k.value}") for k in cmd.rooms))
+        ctx.reply("router.wrong_room", command=f"{router.prefix}{cmd.name}", where=where)
+        return cmd.name
+    try:
+        kwargs = parse_args(cmd, m.rest)
+    except UsageError as err:
+        ctx.reply(err.reason, **err.params)
+        ctx.reply("router.usage", usage=cmd.usage_line(router.prefix), help=ctx.t(cmd.help))
+        return cmd.name
+    try:
+        await cmd.handler(ctx, **kwargs)
+    except DomainError as err:
+        ctx.session.rollback()
+        ctx.sent.clear()
+        ctx.reply(err.key, **err.params)
+    return cmd.name

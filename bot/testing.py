@@ -1,0 +1,162 @@
+"""Test helpers for unit tests of features: an in-memory port and a context factory.
+
+Integration tests never use these: they run against a real Synapse.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.context import Context, IncomingEvent, Services
+from bot.i18n import Catalogue
+from bot.models import ManagedRoom, OutboxMessage, Role, RoomKind
+from bot.people import language_of, resolve_role
+from bot.port import RoomSpec, UploadedFile
+from bot.router import Router
+
+
+@dataclass
+class FakePort:
+    """Records every Matrix effect a feature asks for."""
+
+    bot_user_id: str = "@bot:localhost"
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    rooms: dict[str, RoomSpec] = field(default_factory=dict)
+    room_members: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[tuple[str, str], str] = field(default_factory=dict)
+    events: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    state: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    uploads: list[bytes] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def create_room(self, spec: RoomSpec) -> str:
+        room_id = f"!room{next(self._ids)}:localhost"
+        self.rooms[room_id] = spec
+        self.room_members[room_id] = [self.bot_user_id, *spec.invite]
+        self.calls.append(("create_room", (room_id, spec)))
+        return room_id
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        self.room_members.setdefault(room_id, []).append(user_id)
+        self.calls.append(("invite", (room_id, user_id)))
+
+    async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> None:
+        members = self.room_members.get(room_id, [])
+        if user_id in members:
+            members.remove(user_id)
+        self.calls.append(("kick", (room_id, user_id, reason)))
+
+    async def ban(self, room_id: str, user_id: str, reason: str | None = None) -> None:
+        members = self.room_members.get(room_id, [])
+        if user_id in members:
+            members.remove(user_id)
+        self.calls.append(("ban", (room_id, user_id, reason)))
+
+    async def unban(self, room_id: str, user_id: str) -> None:
+        self.calls.append(("unban", (room_id, user_id)))
+
+    async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> None:
+        self.calls.append(("redact", (room_id, event_id, reason)))
+
+    async def set_power_level(self, room_id: str, user_id: str, level: int | None) -> None:
+        self.calls.append(("set_power_level", (room_id, user_id, level)))
+
+    async def get_state(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any] | None:
+        return self.state.get((room_id, event_type, state_key))
+
+    async def set_state(self, room_id: str, event_type: str, content: dict[str, Any], state_key: str = "") -> None:
+        self.state[(room_id, event_type, state_key)] = content
+        self.calls.append(("set_state", (room_id, event_type, state_key)))
+
+    async def members(self, room_id: str) -> list[str]:
+        return list(self.room_members.get(room_id, []))
+
+    async def display_name(self, room_id: str, user_id: str) -> str | None:
+        return self.names.get((room_id, user_id))
+
+    async def fetch_event(self, room_id: str, event_id: str) -> dict[str, Any] | None:
+        return self.events.get((room_id, event_id))
+
+    async def upload(self, data: bytes, mimetype: str, filename: str) -> UploadedFile:
+        self.uploads.append(data)
+        return UploadedFile(url=f"mxc://localhost/upload{len(self.uploads)}", file_info={"v": "v2"})
+
+    async def leave(self, room_id: str) -> None:
+        self.calls.append(("leave", (room_id,)))
+
+    def called(self, name: str) -> list[tuple[Any, ...]]:
+        return [args for n, args in self.calls if n == name]
+
+
+def test_settings(**overrides: Any) -> Settings:
+    data: dict[str, Any] = {
+        "homeserver": {"url": "http://127.0.0.1:8008"},
+        "bot": {"user_id": "@bot:localhost"},
+        "people": {"admins": ["@admin:localhost"], "consultants": ["@consultant:localhost"]},
+        "communities": [{"name": "North"}, {"name": "South", "timezone": "Europe/Oslo"}],
+    }
+    data.update(overrides)
+    return Settings.model_validate(data)
+
+
+def router_for(features: list, prefix: str = "!") -> Router:
+    router = Router(prefix)
+    for f in features:
+        router.add(f.commands.commands)
+    return router
+
+
+def catalogue_for(features: list) -> Catalogue:
+    cat = Catalogue()
+    for f in features:
+        if f.locales is not None:
+            cat.load_dir(f.locales)
+    return cat
+
+
+def make_context(
+    session: Session,
+    services: Services,
+    *,
+    sender: str,
+    room_id: str,
+    body: str = "",
+    event_id: str = "$event1",
+    content: dict[str, Any] | None = None,
+    event_type: str = "m.room.message",
+    role: Role | None = None,
+) -> Context:
+    """A context as the dispatcher would build it, for a room recorded in ``managed_room``
+    (or a direct chat when the room is unknown)."""
+    room = session.get(ManagedRoom, room_id)
+    kind = RoomKind(room.kind) if room is not None else RoomKind.DIRECT
+    event = IncomingEvent(
+        event_id=event_id,
+        room_id=room_id,
+        sender=sender,
+        type=event_type,
+        content=content if content is not None else {"msgtype": "m.text", "body": body},
+    )
+    return Context(
+        services=services,
+        session=session,
+        event=event,
+        role=role or resolve_role(session, services.settings, sender),
+        room_kind=kind,
+        room=room,
+        lang=language_of(session, services.settings, sender),
+    )
+
+
+def queued(session: Session) -> list[tuple[str, dict[str, Any]]]:
+    """Messages waiting in the outbox: (room_id, content)."""
+    session.flush()
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    return [(r.room_id, json.loads(r.content)) for r in rows]
