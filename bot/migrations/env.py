@@ -15,6 +15,7 @@ if connection is None:  # pragma: no cover - only when alembic is run by hand wi
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
+    include_object=config.attributes.get("include_object"),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
