@@ -15,6 +15,7 @@ from bot.port import MatrixPort, UploadedFile
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.feature import Feature
     from bot.router import Router
 
 
@@ -26,6 +27,7 @@ class Services:
     catalogue: Catalogue
     port: MatrixPort
     router: "Router | None" = None
+    features: list["Feature"] = field(default_factory=list)
     app: "App | None" = None  # the running bot (None in unit tests)
 
 
@@ -37,6 +39,8 @@ class IncomingEvent:
     type: str
     content: dict[str, Any]
     origin_server_ts: int = 0
+    state_key: str | None = None  # for state events such as m.room.member
+    redacts: str | None = None  # for m.room.redaction
 
     @property
     def body(self) -> str:

@@ -4,8 +4,11 @@ migrations. Each feature package exposes ``feature = Feature(...)`` in its ``plu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from sqlalchemy.orm import Session
 
 from bot.router import CommandSet
 
@@ -17,6 +20,30 @@ if TYPE_CHECKING:
 # It may queue replies through the context; it must never log bodies.
 Observer = Callable[["Context"], Awaitable[None]]
 Hook = Callable[["App"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A personal reminder a feature wants sent to someone's toolbox room at ``due_at``.
+
+    ``key`` is unique per reminder *and* occurrence (e.g. ``activity:42:2026-12-01T09:00Z``);
+    the scheduler's ledger sends each key exactly once. ``params`` may hold the person's own
+    text: it only ever goes to their private toolbox room.
+    """
+
+    key: str
+    user_id: str
+    due_at: datetime  # UTC, tz-aware
+    message_key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# Returns the reminders falling due in [start, end).
+ReminderSource = Callable[[Session, datetime, datetime], list[DueReminder]]
+# Everything a feature holds about a person, JSON-serialisable, for !export.
+Exporter = Callable[[Session, str], dict[str, Any]]
+# Erase (or pseudonymise what must be kept) a person's data, for !forget-me.
+Eraser = Callable[[Session, str], None]
 
 
 @dataclass
@@ -31,6 +58,9 @@ class Feature:
     event_observers: dict[str, list[Observer]] = field(default_factory=dict)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
+    reminder_sources: list[ReminderSource] = field(default_factory=list)
+    exporters: list[Exporter] = field(default_factory=list)
+    erasers: list[Eraser] = field(default_factory=list)
 
     def observe(self, event_type: str) -> Callable[[Observer], Observer]:
         def register(fn: Observer) -> Observer:

@@ -3,10 +3,13 @@ display names."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant, Provider, Role, UserPref
 
 
@@ -37,6 +40,14 @@ def prefs(session: Session, user_id: str) -> UserPref:
         session.add(pref)
         session.flush()
     return pref
+
+
+def on_break(session: Session, user_id: str, now: datetime | None = None) -> bool:
+    """Whether reminders and nudges to this person are paused (``!break``)."""
+    pref = session.get(UserPref, user_id)
+    if pref is None or not pref.on_break:
+        return False
+    return pref.break_until is None or pref.break_until > (now or utcnow())
 
 
 def participant(session: Session, user_id: str) -> Participant | None:

@@ -132,6 +132,7 @@ def make_context(
     content: dict[str, Any] | None = None,
     event_type: str = "m.room.message",
     role: Role | None = None,
+    state_key: str | None = None,
 ) -> Context:
     """A context as the dispatcher would build it, for a room recorded in ``managed_room``
     (or a direct chat when the room is unknown)."""
@@ -143,6 +144,7 @@ def make_context(
         sender=sender,
         type=event_type,
         content=content if content is not None else {"msgtype": "m.text", "body": body},
+        state_key=state_key,
     )
     return Context(
         services=services,

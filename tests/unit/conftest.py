@@ -21,4 +21,4 @@ def settings():
 @pytest.fixture
 def services(settings, port, features) -> Services:
     return Services(settings=settings, catalogue=catalogue_for(features), port=port,
-                    router=router_for(features, settings.bot.command_prefix))
+                    router=router_for(features, settings.bot.command_prefix), features=features)
