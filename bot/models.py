@@ -139,3 +139,14 @@ class UndecryptableNotice(Base):
     sender: Mapped[str] = mapped_column(String(255))
     session_id: Mapped[str] = mapped_column(String(255))
     noticed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SentEvent(Base):
+    """The Matrix event id the homeserver gave each outbox message, by its transaction id, so a
+    feature can find its own announcement later (e.g. to read reactions to it)."""
+
+    __tablename__ = "sent_event"
+    txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), index=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
