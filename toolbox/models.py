@@ -1,0 +1,149 @@
+"""The toolbox's tables. Every row carries ``user_id`` so export and erasure are one query per
+table; every piece of free text the person writes is an :class:`EncryptedText` column."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, EncryptedText, UTCDateTime, utcnow
+
+
+class Goal(Base):
+    __tablename__ = "toolbox_goal"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    area: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a LIFE_AREAS id
+    text: Mapped[str] = mapped_column(EncryptedText)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GoalStep(Base):
+    __tablename__ = "toolbox_goal_step"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("toolbox_goal.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Activity(Base):
+    __tablename__ = "toolbox_activity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    importance: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
+    enjoyment: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MoodEntry(Base):
+    __tablename__ = "toolbox_mood"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    score: Mapped[int] = mapped_column(Integer)  # 1-10
+    note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DiaryEntry(Base):
+    __tablename__ = "toolbox_diary"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NetworkContact(Base):
+    __tablename__ = "toolbox_network_contact"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    circle: Mapped[str] = mapped_column(String(16))  # a CIRCLES id
+    note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CrisisItem(Base):
+    __tablename__ = "toolbox_crisis_item"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    section: Mapped[str] = mapped_column(String(32))  # a SECTIONS id
+    text: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CrisisPlanMeta(Base):
+    """The plan's review date and when it last changed."""
+
+    __tablename__ = "toolbox_crisis_plan"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Medication(Base):
+    __tablename__ = "toolbox_medication"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    dose: Mapped[str] = mapped_column(EncryptedText)
+    times: Mapped[str] = mapped_column(String(128), default="")  # "08:00,20:00" local times
+    remind: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person's zone when the times were given; reminders use their current preference first.
+    zone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Share(Base):
+    """One item the person shares with one of their providers."""
+
+    __tablename__ = "toolbox_share"
+    __table_args__ = (UniqueConstraint("user_id", "provider_id", "item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    provider_id: Mapped[str] = mapped_column(String(255), index=True)
+    item: Mapped[str] = mapped_column(String(16))  # a SHARE_ITEMS id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShareView(Base):
+    """Every ``!view`` a provider made, shown or refused, for the person to read."""
+
+    __tablename__ = "toolbox_share_view"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    provider_id: Mapped[str] = mapped_column(String(255), index=True)
+    item: Mapped[str] = mapped_column(String(16))
+    shown: Mapped[bool] = mapped_column(Boolean)
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExerciseProgress(Base):
+    """Where the person is in the exercise they are doing (one at a time)."""
+
+    __tablename__ = "toolbox_exercise_progress"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    exercise: Mapped[str] = mapped_column(String(64))
+    step: Mapped[int] = mapped_column(Integer, default=0)  # index of the step last shown
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ForgetRequest(Base):
+    """A pending ``!forget-me``: the code the person must type back before it expires."""
+
+    __tablename__ = "toolbox_forget_request"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+PERSONAL_TABLES: tuple[type[Base], ...] = (
+    GoalStep, Goal, Activity, MoodEntry, DiaryEntry, NetworkContact, CrisisItem, CrisisPlanMeta,
+    Medication, Share, ShareView, ExerciseProgress, ForgetRequest,
+)

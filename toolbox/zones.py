@@ -1,0 +1,45 @@
+"""Which IANA time zone a person's times are read and shown in."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.models import Participant, UserPref
+
+DEFAULT_ZONE = "Europe/Oslo"
+
+
+def zone_name(session: Session, settings: Settings, user_id: str) -> str:
+    """Their own preference, else their community's zone, else Europe/Oslo."""
+    pref = session.get(UserPref, user_id)
+    if pref is not None and pref.timezone and _valid(pref.timezone):
+        return pref.timezone
+    person = session.get(Participant, user_id)
+    if person is not None and person.community:
+        community = settings.community(person.community)
+        if community is not None:
+            return community.timezone
+    return DEFAULT_ZONE
+
+
+def person_zone(session: Session, settings: Settings, user_id: str) -> ZoneInfo:
+    return ZoneInfo(zone_name(session, settings, user_id))
+
+
+def preferred_zone(session: Session, user_id: str, fallback: str) -> ZoneInfo:
+    """For jobs without settings: the person's own preference, else ``fallback``."""
+    pref = session.get(UserPref, user_id)
+    if pref is not None and pref.timezone and _valid(pref.timezone):
+        return ZoneInfo(pref.timezone)
+    return ZoneInfo(fallback if _valid(fallback) else DEFAULT_ZONE)
+
+
+def _valid(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
