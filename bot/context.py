@@ -135,5 +135,5 @@ class Context:
         self._queue(room_id, content, event_type)
 
     def _queue(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message") -> None:
-        enqueue(self.session, room_id, content, event_type=event_type)
-        self.sent.append({"room_id": room_id, "type": event_type, "content": content})
+        row = enqueue(self.session, room_id, content, event_type=event_type)
+        self.sent.append({"room_id": room_id, "type": event_type, "content": content, "txn_id": row.txn_id})

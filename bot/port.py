@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
+class PortError(Exception):
+    """The homeserver refused or could not do what was asked."""
+
+
 @dataclass(frozen=True)
 class RoomSpec:
     """What a new room looks like. Names and topics are public state: keep them generic."""
