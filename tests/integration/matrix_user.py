@@ -157,6 +157,19 @@ class MatrixUser:
         assert isinstance(resp, RoomSendResponse), resp
         return resp.event_id
 
+    async def put_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Send an event exactly as given, bypassing the client's encryption (for hostile input)."""
+        import uuid
+
+        import aiohttp
+
+        url = f"{self.client.homeserver}/_matrix/client/v3/rooms/{room_id}/send/{event_type}/{uuid.uuid4().hex}"
+        async with aiohttp.ClientSession() as http:
+            async with http.put(url, json=content, headers={"Authorization": f"Bearer {self.client.access_token}"}) as r:
+                data = await r.json()
+                assert r.status == 200, data
+                return data["event_id"]
+
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         return await self.send(room_id, "", {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
                                                               "key": key}}, event_type="m.reaction")
