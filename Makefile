@@ -1,0 +1,40 @@
+# ReConnect. `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-unit test-integration soak bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the bot against a local Synapse it starts itself (Ctrl-C stops both).
+demo: $(STAMP)
+	$(VENV)/bin/reconnect demo
+
+## The whole test suite: unit tests, then integration tests on a real Synapse.
+test: $(STAMP)
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+test-integration: $(STAMP)
+	$(PY) -m pytest tests/integration -q
+
+## Long reliability runs (fuzzing with many cases, repeated crash tests).
+soak: $(STAMP)
+	RECONNECT_SOAK=1 $(PY) -m pytest tests -q -m soak -o addopts=""
+
+## Benchmarks (print a table and write JSON under bench/results/).
+bench: $(STAMP)
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "config.yaml"
+    p.write_text(text)
+    return p
+
+
+GOOD = """
+homeserver: {url: "http://127.0.0.1:8008"}
+bot: {user_id: "@bot:localhost", password: "pw"}
+communities: [{name: North, timezone: Europe/Oslo}]
+"""
+
+
+def test_example_config_is_valid():
+    settings = load_config(ROOT / "config.example.yaml")
+    assert settings.bot.command_prefix == "!"
+    assert [n.number for n in settings.crisis.numbers] == ["113", "116 117", "116 123", "22 40 00 40"]
+
+
+def test_defaults_and_sqlite_under_data_dir(tmp_path):
+    settings = load_config(write(tmp_path, GOOD))
+    assert settings.storage.resolved_database_url().endswith("data/reconnect.db")
+    assert settings.language == "en"
+
+
+@pytest.mark.parametrize("text, key", [
+    ('homeserver: {url: "ftp://x"}\nbot: {user_id: "@b:l"}', "homeserver.url"),
+    ('homeserver: {url: "http://x"}\nbot: {user_id: "bot"}', "bot.user_id"),
+    ('homeserver: {url: "http://x"}', "bot"),
+    ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\ncommunities: [{name: N, timezone: Mars/Olympus}]',
+     "communities.0.timezone"),
+    ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\nlanguage: fr', "language"),
+    ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\npeople: {consultants: [bob]}', "people.consultants"),
+    ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\nbogus: 1', "bogus"),
+    ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l", command_prefix: ""}', "bot.command_prefix"),
+])
+def test_bad_config_names_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert f"'{key}'" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_environment_overrides_nested_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECONNECT_BOT__COMMAND_PREFIX", "?")
+    monkeypatch.setenv("RECONNECT_HOMESERVER__URL", "http://127.0.0.1:9999")
+    settings = load_config(write(tmp_path, GOOD))
+    assert settings.bot.command_prefix == "?"
+    assert settings.homeserver.url == "http://127.0.0.1:9999"
+    assert settings.bot.password == "pw"
+
+
+def test_bad_environment_value_names_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECONNECT_LANGUAGE", "de")
+    with pytest.raises(ConfigError, match="'language'"):
+        load_config(write(tmp_path, GOOD))
+
+
+def test_cli_exits_nonzero_with_one_line(tmp_path):
+    path = write(tmp_path, 'homeserver: {url: "http://x"}\nbot: {user_id: "nobody"}')
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", "-c", str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'bot.user_id'" in lines[0]
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "bot: [unclosed"))
