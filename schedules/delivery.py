@@ -1,0 +1,120 @@
+"""Exactly-once delivery through the reminder ledger.
+
+For each due item the ledger row and the outbox row are written in one transaction, and the
+outbox's Matrix transaction id is derived from the ledger key. So a crash before the commit
+sends nothing and leaves the item due; a crash after the commit but before (or while) sending
+makes the outbox resend with the same transaction id, which the homeserver de-duplicates.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.feature import ReminderSource
+from bot.outbox import enqueue, notice_content
+from bot.people import on_break
+from schedules.models import ReminderLedger, SchedulerMark
+from schedules.reminders import Due, collect
+from schedules.texts import Voice
+
+log = logging.getLogger(__name__)
+
+# Sent later than this after its time (or due while the bot was down), a reminder says so.
+LATE_AFTER = timedelta(seconds=60)
+# How far back a sweep looks for what was due while the bot was down.
+MAX_LOOKBACK = timedelta(days=30)
+SWEEP_MARK = "reminder_sweep"
+
+
+class Status(str, enum.Enum):
+    SENT = "sent"
+    LATE = "late"  # sent, marked late
+    SKIPPED = "skipped"  # beyond the grace period, or nowhere to send it
+    PAUSED = "paused"  # the person was on a break
+
+
+def txn_for(key: str) -> str:
+    """The Matrix transaction id of a reminder: stable, so a resend is de-duplicated."""
+    return "rc-rem-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def decide(due: Due, now: datetime, *, grace: timedelta, online_since: datetime, paused: bool) -> Status:
+    if now - due.due_at > grace or due.room_id is None:
+        return Status.SKIPPED
+    if paused:
+        return Status.PAUSED
+    if due.due_at < online_since or now - due.due_at > LATE_AFTER:
+        return Status.LATE
+    return Status.SENT
+
+
+def already_handled(session: Session, key: str) -> bool:
+    return session.scalar(select(ReminderLedger.id).where(ReminderLedger.key == key)) is not None
+
+
+def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: timedelta,
+            online_since: datetime, voice: Voice) -> list[tuple[Due, Status]]:
+    """Handle every item due by ``now`` that the ledger has not seen; returns what was done.
+    The caller commits (and then wakes the outbox)."""
+    done: list[tuple[Due, Status]] = []
+    for due in items:
+        if due.due_at > now or already_handled(session, due.key):
+            continue
+        paused = due.user_id is not None and on_break(session, due.user_id, now)
+        status = decide(due, now, grace=grace, online_since=online_since, paused=paused)
+        if status in (Status.SENT, Status.LATE):
+            text = _render(session, due, status, voice)
+            if text is None:
+                status = Status.SKIPPED
+            else:
+                enqueue(session, due.room_id or "", notice_content(text), txn_id=txn_for(due.key))
+        session.add(ReminderLedger(key=due.key, status=status.value, due_at=due.due_at, handled_at=now,
+                                   user_id=due.user_id))
+        session.flush()
+        if status in (Status.SKIPPED, Status.PAUSED):
+            log.info("reminder %s %s (due %s)", due.key, status.value, due.due_at.isoformat())
+        done.append((due, status))
+    return done
+
+
+def _render(session: Session, due: Due, status: Status, voice: Voice) -> str | None:
+    """The reminder's text, or None if it cannot be built (logged without content, so one bad
+    item never blocks the others)."""
+    tr = voice.tr(session, due.user_id)
+    try:
+        text = due.render(session, tr)
+    except Exception as exc:  # noqa: BLE001 - a feature's broken reminder must not stop the sweep
+        log.error("reminder %s could not be rendered (%s)", due.key, type(exc).__name__)
+        return None
+    return tr("schedules.late", text=text) if status is Status.LATE else text
+
+
+def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> datetime:
+    """From the last sweep (so what fell due while the bot was down is found), at least the grace
+    period back, at most ``MAX_LOOKBACK``."""
+    mark = session.get(SchedulerMark, SWEEP_MARK)
+    start = now - grace if mark is None else min(mark.at, now - grace)
+    return max(start - timedelta(minutes=1), now - MAX_LOOKBACK)
+
+
+def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
+          online_since: datetime, voice: Voice) -> list[tuple[Due, Status]]:
+    """Deliver everything due up to ``now`` and remember when this ran."""
+    grace = timedelta(hours=settings.schedules.grace_period_hours)
+    start = sweep_window_start(session, now, grace)
+    items = collect(session, settings, sources, start, now + timedelta(microseconds=1))
+    done = deliver(session, items, now, grace=grace, online_since=online_since, voice=voice)
+    mark = session.get(SchedulerMark, SWEEP_MARK)
+    if mark is None:
+        session.add(SchedulerMark(name=SWEEP_MARK, at=now))
+    else:
+        mark.at = now
+    return done

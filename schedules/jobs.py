@@ -1,0 +1,140 @@
+"""The running scheduler. The tables say what is due; APScheduler only says *when to look*.
+
+At start (and every ``PLAN_EVERY``) the planner gives recurring cafés their next meeting,
+delivers whatever is due (late, after downtime), and adds one job per reminder falling due
+within ``HORIZON`` under a deterministic id (``due:<key>``, replace_existing), so a reminder
+never has two jobs. A job runs a sweep, which sends what the ledger has not seen yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import ConfigError
+from bot.db import utcnow
+from bot.errors import Invalid
+from bot.feature import ReminderSource
+from schedules.announcements import announce
+from schedules.cafes import materialise_series
+from schedules.delivery import sweep
+from schedules.durations import parse_offset
+from schedules.reminders import collect, parse_clock
+from schedules.texts import Voice
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+PLAN_EVERY = timedelta(seconds=20)
+HORIZON = timedelta(minutes=10)
+SOON = timedelta(seconds=1)
+
+
+def check_settings(app: "App") -> None:
+    """Refuse to start on reminder settings that cannot be read, naming the key."""
+    s = app.settings.schedules
+    for key, values in (("schedules.cafe_room_reminders", s.cafe_room_reminders),
+                        ("schedules.cafe_private_reminder", [s.cafe_private_reminder])):
+        for value in values:
+            try:
+                parse_offset(value)
+            except Invalid:
+                raise ConfigError(f"config key '{key}': {value!r} is not an offset like 3d, 2h, 30s "
+                                  "or day-of 09:00") from None
+    try:
+        parse_clock(s.digest_time)
+    except ValueError:
+        raise ConfigError(f"config key 'schedules.digest_time': {s.digest_time!r} is not a time like 08:30") from None
+
+
+class Scheduler:
+    def __init__(self, app: "App") -> None:
+        self.app = app
+        self.online_since = utcnow()
+        self.voice = Voice(t=app.t, lang_of=app.lang_of, default_lang=app.settings.language)
+        self.aps = AsyncIOScheduler(timezone=timezone.utc,
+                                    job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
+
+    @property
+    def sources(self) -> list[ReminderSource]:
+        return [src for f in self.app.features for src in f.reminder_sources]
+
+    def start(self) -> None:
+        check_settings(self.app)
+        self.aps.start()
+        self.aps.add_job(self.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="schedules:plan",
+                         replace_existing=True, next_run_time=utcnow())
+
+    def stop(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    def plan_soon(self) -> None:
+        """Look again in a moment (after a command changed what is due and has committed)."""
+        if self.aps.running:
+            self.aps.add_job(self.plan, DateTrigger(utcnow() + SOON), id="schedules:plan-soon",
+                             replace_existing=True)
+
+    async def plan(self) -> None:
+        try:
+            self._plan(utcnow())
+        except Exception as exc:  # noqa: BLE001 - the planner must keep running
+            log.exception("schedule planning failed (%s)", type(exc).__name__)
+
+    async def run_sweep(self) -> None:
+        try:
+            self._sweep(utcnow())
+        except Exception as exc:  # noqa: BLE001
+            log.exception("reminder sweep failed (%s)", type(exc).__name__)
+
+    def _plan(self, now: datetime) -> None:
+        assert self.app.db is not None
+        with self.app.db.session() as session:
+            created = materialise_series(session, self.app.settings, now)
+            for cafe in created:
+                announce(session, self.app.settings, cafe, self.voice.tr(session))
+        if created:
+            self.app.wake_outbox()
+        self._sweep(now)
+        with self.app.db.session() as session:
+            upcoming = collect(session, self.app.settings, self.sources, now + timedelta(microseconds=1),
+                               now + HORIZON)
+        for due in upcoming:
+            self.aps.add_job(self.run_sweep, DateTrigger(due.due_at), id=f"due:{due.key}", replace_existing=True)
+
+    def _sweep(self, now: datetime) -> None:
+        assert self.app.db is not None
+        with self.app.db.session() as session:
+            done = sweep(session, self.app.settings, self.sources, now, online_since=self.online_since,
+                         voice=self.voice)
+        if done:
+            self.app.wake_outbox()
+
+
+# The scheduler of each running bot, so a command can ask it to look again after a change.
+_running: dict[int, Scheduler] = {}
+
+
+async def start_for(app: "App") -> None:
+    scheduler = Scheduler(app)
+    _running[id(app)] = scheduler
+    scheduler.start()
+
+
+async def stop_for(app: "App") -> None:
+    scheduler = _running.pop(id(app), None)
+    if scheduler is not None:
+        scheduler.stop()
+
+
+def plan_soon(app: "App | None") -> None:
+    scheduler = _running.get(id(app)) if app is not None else None
+    if scheduler is not None:
+        scheduler.plan_soon()

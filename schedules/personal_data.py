@@ -1,0 +1,30 @@
+"""What this package holds about a person, for ``!export`` and ``!forget-me``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from schedules import matching, rsvp
+from schedules.models import Cafe, ReminderLedger, Rsvp
+
+
+def export_person(session: Session, user_id: str) -> dict[str, Any]:
+    answers = session.execute(select(Rsvp, Cafe).join(Cafe, Cafe.id == Rsvp.cafe_id)
+                              .where(Rsvp.user_id == user_id).order_by(Cafe.starts_at))
+    requests = matching.requests_of(session, user_id)
+    starts = {c.id: c for c in session.scalars(select(Cafe).where(Cafe.id.in_([r.cafe_id for r in requests])))}
+    return {
+        "cafe_rsvps": [{"cafe_starts_at": c.starts_at.isoformat(), "community": c.community, "answer": r.answer,
+                        "updated_at": r.updated_at.isoformat()} for r, c in answers],
+        "cafe_companion_requests": [{"cafe_starts_at": starts[r.cafe_id].starts_at.isoformat(), "kind": r.kind,
+                                     "seats": r.seats, "created_at": r.created_at.isoformat()} for r in requests],
+    }
+
+
+def erase_person(session: Session, user_id: str) -> None:
+    rsvp.erase_person(session, user_id)
+    matching.erase_person(session, user_id)
+    session.execute(delete(ReminderLedger).where(ReminderLedger.user_id == user_id))

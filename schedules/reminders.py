@@ -1,0 +1,178 @@
+"""Everything that falls due, as one list: café room and private reminders, reflection prompts,
+confidentiality reminders, the daily digest, and every feature's personal reminders.
+
+Each item has a key unique per reminder *and* occurrence; ``delivery`` sends each key once.
+Nothing here sends or formats beyond choosing catalogue keys: text is rendered at delivery time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.feature import ReminderSource
+from bot.models import RoomKind
+from bot.roomdir import find_rooms, toolbox_room_of
+from schedules.cafes import cafe_room_of, zone_of
+from schedules.digest import digest_text
+from schedules.durations import Offset, parse_offset, reminder_time
+from schedules.models import Cafe, CafePrompt, Rsvp
+from schedules.recurrence import wall_time
+from schedules.texts import Tr, topic_part, when_text
+
+MAX_CONFIDENTIALITY_PER_WINDOW = 20
+
+
+@dataclass(frozen=True)
+class Due:
+    key: str
+    due_at: datetime
+    room_id: str | None  # None: nowhere to send it (recorded as skipped)
+    render: Callable[[Session, Tr], str]
+    user_id: str | None = None  # a personal reminder: in that person's language, paused on a break
+
+
+def user_tag(user_id: str) -> str:
+    """A short stable tag for a person in reminder keys (keys are logged; ids need not be)."""
+    return hashlib.sha256(user_id.encode()).hexdigest()[:16]
+
+
+def room_offsets(settings: Settings) -> list[tuple[str, Offset]]:
+    return [(text, parse_offset(text)) for text in settings.schedules.cafe_room_reminders]
+
+
+def _live_cafes(session: Session, start: datetime, end: datetime, reach: timedelta) -> list[Cafe]:
+    """Cafés not cancelled whose reminders (up to ``reach`` before them) could fall in [start, end)."""
+    q = select(Cafe).where(Cafe.cancelled_at.is_(None), Cafe.starts_at >= start - timedelta(days=1),
+                           Cafe.starts_at < end + reach + timedelta(days=1))
+    return list(session.scalars(q))
+
+
+def _cafe_render(key: str, cafe: Cafe, tz: ZoneInfo) -> Callable[[Session, Tr], str]:
+    return lambda s, tr: tr(key, when=when_text(tr, cafe.starts_at, tz), place=cafe.place,
+                            topic=topic_part(tr, cafe), community=cafe.community)
+
+
+def cafe_room_reminders(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    offsets = room_offsets(settings)
+    reach = max([o for _, o in offsets if isinstance(o, timedelta)], default=timedelta())
+    found: list[Due] = []
+    for cafe in _live_cafes(session, start, end, reach):
+        tz = zone_of(settings, cafe.community)
+        room = cafe_room_of(session, cafe.community)
+        for text, offset in offsets:
+            at = reminder_time(cafe.starts_at, offset, tz)
+            # A reminder whose time had passed when the café was scheduled is not owed.
+            if start <= at < end and cafe.created_at <= at < cafe.starts_at:
+                found.append(Due(key=f"cafe-room:{cafe.id}:{text}", due_at=at,
+                                 room_id=room.room_id if room else None,
+                                 render=_cafe_render("schedules.reminder.cafe_room", cafe, tz)))
+    return found
+
+
+def cafe_private_reminders(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    before = parse_offset(settings.schedules.cafe_private_reminder)
+    reach = before if isinstance(before, timedelta) else timedelta()
+    found: list[Due] = []
+    for cafe in _live_cafes(session, start, end, reach):
+        tz = zone_of(settings, cafe.community)
+        at = reminder_time(cafe.starts_at, before, tz)
+        if not (start <= at < end):
+            continue
+        q = select(Rsvp).where(Rsvp.cafe_id == cafe.id, Rsvp.answer.in_(("yes", "maybe")), Rsvp.updated_at <= at)
+        for answer in session.scalars(q):
+            found.append(Due(key=f"cafe-private:{cafe.id}:{user_tag(answer.user_id)}", due_at=at,
+                             room_id=toolbox_room_of(session, answer.user_id), user_id=answer.user_id,
+                             render=_cafe_render("schedules.reminder.cafe_private", cafe, tz)))
+    return found
+
+
+def forum_room(session: Session) -> str | None:
+    rooms = find_rooms(session, RoomKind.FORUM)
+    return rooms[0].room_id if rooms else None
+
+
+def cafe_prompts(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    days = timedelta(days=settings.schedules.prompt_days_before)
+    forum = forum_room(session)
+    found: list[Due] = []
+    q = select(CafePrompt, Cafe).join(Cafe, Cafe.id == CafePrompt.cafe_id).where(Cafe.cancelled_at.is_(None))
+    for prompt, cafe in session.execute(q):
+        # Set later than that? It goes out as soon as it is set.
+        at = max(cafe.starts_at - days, prompt.created_at)
+        if start <= at < end and at < cafe.starts_at:
+            tz = zone_of(settings, cafe.community)
+            text = prompt.text
+            found.append(Due(key=f"cafe-prompt:{prompt.id}:{prompt.created_at.isoformat()}", due_at=at,
+                             room_id=forum,
+                             render=lambda s, tr, c=cafe, t=text, z=tz: tr(
+                                 "schedules.reminder.prompt", text=t, community=c.community,
+                                 when=when_text(tr, c.starts_at, z))))
+    return found
+
+
+def confidentiality_reminders(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    """Every ``confidentiality_interval_days`` after the forum was made (its latest few only)."""
+    interval = timedelta(days=settings.schedules.confidentiality_interval_days)
+    found: list[Due] = []
+    for room in find_rooms(session, RoomKind.FORUM):
+        anchor = room.created_at
+        first = max(1, -((anchor - start) // interval))  # ceil((start - anchor) / interval)
+        last = (end - anchor) // interval
+        if (end - anchor) % interval == timedelta():
+            last -= 1  # the window is half-open
+        for k in range(max(first, last - MAX_CONFIDENTIALITY_PER_WINDOW + 1), last + 1):
+            found.append(Due(key=f"confidentiality:{room.room_id}:{k}", due_at=anchor + k * interval,
+                             room_id=room.room_id, render=lambda s, tr: tr("schedules.reminder.confidentiality")))
+    return found
+
+
+def parse_clock(text: str) -> time:
+    hour, _, minute = text.partition(":")
+    return time(int(hour), int(minute or 0))
+
+
+def digests(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    """The consultant digest, daily at ``digest_time`` in ``digest_timezone``."""
+    tz = ZoneInfo(settings.schedules.digest_timezone)
+    clock = parse_clock(settings.schedules.digest_time)
+    consultant = find_rooms(session, RoomKind.CONSULTANT)
+    found: list[Due] = []
+    day: date = start.astimezone(tz).date()
+    while day <= end.astimezone(tz).date():
+        at = wall_time(day, clock.hour, clock.minute, tz)
+        if start <= at < end:
+            found.append(Due(key=f"digest:{day.isoformat()}", due_at=at,
+                             room_id=consultant[0].room_id if consultant else None,
+                             render=lambda s, tr, at=at: digest_text(s, settings, at, tr)))
+        day += timedelta(days=1)
+    return found
+
+
+def feature_reminders(session: Session, sources: Iterable[ReminderSource], start: datetime,
+                      end: datetime) -> list[Due]:
+    found: list[Due] = []
+    for source in sources:
+        for r in source(session, start, end):
+            found.append(Due(key=r.key, due_at=r.due_at, room_id=toolbox_room_of(session, r.user_id),
+                             user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **r.params)))
+    return found
+
+
+def collect(session: Session, settings: Settings, sources: Iterable[ReminderSource], start: datetime,
+            end: datetime) -> list[Due]:
+    """Everything due in [start, end), soonest first."""
+    found = (cafe_room_reminders(session, settings, start, end)
+             + cafe_private_reminders(session, settings, start, end)
+             + cafe_prompts(session, settings, start, end)
+             + confidentiality_reminders(session, settings, start, end)
+             + digests(session, settings, start, end)
+             + feature_reminders(session, sources, start, end))
+    return sorted(found, key=lambda d: (d.due_at, d.key))

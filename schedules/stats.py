@@ -1,0 +1,95 @@
+"""Research figures by month and community: forum posts, distinct posters, views (read receipts)
+from ``rooms.api.forum_figures``, and café RSVPs and attendance from this package. Small counts
+are suppressed: anything under 3 is shown as "<3"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from schedules.cafes import zone_of
+from schedules.digest import rooms_api
+from schedules.models import Cafe, Rsvp
+from schedules.texts import Tr
+
+SUPPRESS_BELOW = 3
+
+
+@dataclass(frozen=True)
+class CafeFigure:
+    month: str  # YYYY-MM, in the community's zone
+    community: str
+    rsvps_yes: int
+    attended: int | None  # None: no café that month had attendance marked
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    month: str
+    community: str
+    posts: int | None
+    posters: int | None
+    views: int | None
+    rsvps_yes: int | None
+    attended: int | None
+
+
+def shown(count: int | None) -> str:
+    """A count as a researcher may see it: "<3" when small, "–" when not recorded."""
+    if count is None:
+        return "–"
+    return f"<{SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else str(count)
+
+
+def months_back(now: datetime, months: int) -> datetime:
+    """The first instant (UTC) of the month ``months - 1`` months before ``now``'s month."""
+    index = now.year * 12 + (now.month - 1) - (months - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
+
+
+def cafe_figures(session: Session, settings: Settings, since: datetime, now: datetime) -> list[CafeFigure]:
+    found: dict[tuple[str, str], tuple[int, int | None]] = {}
+    q = select(Cafe).where(Cafe.starts_at >= since, Cafe.starts_at <= now, Cafe.cancelled_at.is_(None))
+    for cafe in session.scalars(q):
+        month = cafe.starts_at.astimezone(zone_of(settings, cafe.community)).strftime("%Y-%m")
+        yes = len(list(session.scalars(select(Rsvp.id).where(Rsvp.cafe_id == cafe.id, Rsvp.answer == "yes"))))
+        prev_yes, prev_att = found.get((month, cafe.community), (0, None))
+        attended = prev_att if cafe.attended is None else (prev_att or 0) + cafe.attended
+        found[(month, cafe.community)] = (prev_yes + yes, attended)
+    return [CafeFigure(m, c, y, a) for (m, c), (y, a) in found.items()]
+
+
+def merge(forum: Sequence[Any], cafe: Sequence[CafeFigure]) -> list[StatsRow]:
+    """One row per (month, community) present in either list, sorted by month then community."""
+    rows: dict[tuple[str, str], dict[str, int | None]] = {}
+    for f in forum:
+        rows.setdefault((f.month, f.community), {}).update(posts=f.posts, posters=f.posters, views=f.views)
+    for c in cafe:
+        rows.setdefault((c.month, c.community), {}).update(rsvps_yes=c.rsvps_yes, attended=c.attended)
+    return [StatsRow(month=m, community=c, posts=v.get("posts"), posters=v.get("posters"), views=v.get("views"),
+                     rsvps_yes=v.get("rsvps_yes"), attended=v.get("attended"))
+            for (m, c), v in sorted(rows.items())]
+
+
+def render_stats(rows: Sequence[StatsRow], tr: Tr, months: int) -> str:
+    if not rows:
+        return tr("schedules.stats.empty", months=months)
+    lines = [tr("schedules.stats.title", months=months)]
+    lines += [tr("schedules.stats.row", n=i, month=r.month, community=r.community, posts=shown(r.posts),
+                 posters=shown(r.posters), views=shown(r.views), rsvps=shown(r.rsvps_yes),
+                 attended=shown(r.attended))
+              for i, r in enumerate(rows, 1)]
+    lines.append(tr("schedules.stats.note"))
+    return "\n".join(lines)
+
+
+def stats_text(session: Session, settings: Settings, now: datetime, months: int, tr: Tr) -> str:
+    since = months_back(now, months)
+    api = rooms_api()
+    forum = list(api.forum_figures(session, since)) if api is not None else []
+    return render_stats(merge(forum, cafe_figures(session, settings, since, now)), tr, months)
