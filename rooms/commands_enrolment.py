@@ -1,0 +1,146 @@
+"""Enrolment and provider commands: !start, !consent, !pseudonym, !community, !approve, !enroll,
+!pending, !leave, !providers add, !provider link."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.errors import Invalid
+from bot.models import EnrolmentStatus, Participant, Role, RoomKind
+from bot.port import RoomSpec
+from bot.roomdir import find_room, register_room
+from bot.router import MATRIX_ID, rest, user
+from rooms import enrolment
+from rooms.admission import admit, help_lines
+from rooms.feature import feature
+from rooms.membership import remove_from_shared_rooms
+from rooms.notify import Notifier
+
+commands = feature.commands
+NEWCOMER_ROOMS = {RoomKind.DIRECT, RoomKind.TOOLBOX}
+NEWCOMERS = {Role.GUEST, Role.PARTICIPANT}
+STAFF_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
+
+
+def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
+    """Tell the person what is still missing, and the consultants when it is complete."""
+    if p.status == EnrolmentStatus.ACTIVE.value:
+        ctx.reply("rooms.enrol.saved_active")
+    elif p.consent_at is None:
+        ctx.reply("rooms.enrol.ask_consent")
+    elif not p.pseudonym:
+        ctx.reply("rooms.enrol.ask_pseudonym")
+    elif not p.community:
+        ctx.reply("rooms.enrol.ask_community", communities=", ".join(c.name for c in ctx.settings.communities))
+    else:
+        ctx.reply("rooms.enrol.waiting", pseudonym=p.pseudonym, community=p.community)
+    if became_pending:
+        Notifier.from_ctx(ctx).to_consultants("rooms.enrol.new_pending", pseudonym=p.pseudonym,
+                                              community=p.community)
+
+
+@commands.command("start", rooms=NEWCOMER_ROOMS, roles=NEWCOMERS, help="rooms.help.start")
+async def start(ctx: Context) -> None:
+    p = enrolment.start(ctx.session, ctx.sender)
+    if p.status == EnrolmentStatus.ACTIVE.value:
+        ctx.reply("rooms.enrol.already_enrolled", pseudonym=p.pseudonym)
+        return
+    ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings))
+    if p.consent_at is not None:
+        _next_step(ctx, p, False)
+
+
+@commands.command("consent", rooms=NEWCOMER_ROOMS, roles=NEWCOMERS, help="rooms.help.consent")
+async def consent(ctx: Context) -> None:
+    p, became_pending = enrolment.consent(ctx.session, ctx.sender)
+    ctx.reply("rooms.enrol.consented")
+    _next_step(ctx, p, became_pending)
+
+
+@commands.command("pseudonym", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
+                  help="rooms.help.pseudonym")
+async def pseudonym(ctx: Context, name: str) -> None:
+    p, became_pending = enrolment.set_pseudonym(ctx.session, ctx.sender, name)
+    ctx.reply("rooms.enrol.pseudonym_set", pseudonym=p.pseudonym)
+    _next_step(ctx, p, became_pending)
+
+
+@commands.command("community", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
+                  help="rooms.help.community")
+async def community(ctx: Context, name: str) -> None:
+    p, became_pending = enrolment.set_community(ctx.session, ctx.settings, ctx.sender, name)
+    ctx.reply("rooms.enrol.community_set", community=p.community)
+    _next_step(ctx, p, became_pending)
+
+
+@commands.command("pending", rooms=STAFF_ROOMS, roles={Role.CONSULTANT}, help="rooms.help.pending")
+async def pending(ctx: Context) -> None:
+    waiting = enrolment.awaiting_approval(ctx.session)
+    if not waiting:
+        ctx.reply("rooms.enrol.none_pending")
+        return
+    lines = "\n".join(f"{i}. **{p.pseudonym}** ({p.community}), {p.created_at:%Y-%m-%d}"
+                      for i, p in enumerate(waiting, 1))
+    ctx.reply("rooms.enrol.pending_list", lines=lines)
+
+
+@commands.command("approve", rest("pseudonym", max_len=64), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.approve")
+async def approve(ctx: Context, pseudonym: str) -> None:
+    p = enrolment.approve(ctx.session, pseudonym, ctx.sender)
+    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), p)
+    ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
+
+
+def split_pseudonym_community(ctx: Context, text: str) -> tuple[str, str]:
+    """``"Blue Bird North East"`` → ("Blue Bird", "North East"): the community is the configured
+    name the text ends with."""
+    lowered = " ".join(text.split())
+    for c in sorted(ctx.settings.communities, key=lambda c: -len(c.name)):
+        suffix = " " + c.name.lower()
+        if lowered.lower().endswith(suffix) and len(lowered) > len(suffix):
+            return lowered[:-len(suffix)].strip(), c.name
+    raise Invalid("rooms.enrol.no_such_community", communities=", ".join(c.name for c in ctx.settings.communities))
+
+
+@commands.command("enroll", user("user"), rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.enroll", usage="@user:server PSEUDONYM COMMUNITY")
+async def enroll(ctx: Context, user: str, rest: str) -> None:
+    name, community_name = split_pseudonym_community(ctx, rest)
+    p = enrolment.enroll(ctx.session, ctx.settings, user, name, community_name, ctx.sender)
+    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), p)
+    ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
+
+
+@commands.command("leave", rooms=NEWCOMER_ROOMS, roles={Role.PARTICIPANT}, help="rooms.help.leave")
+async def leave(ctx: Context) -> None:
+    p = enrolment.leave(ctx.session, ctx.sender)
+    await remove_from_shared_rooms(ctx.session, ctx.port, ctx.sender)
+    ctx.reply("rooms.enrol.left")
+    Notifier.from_ctx(ctx).to_consultants("rooms.enrol.left_note", pseudonym=p.pseudonym)
+
+
+@commands.command("providers add", user("user"), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.providers_add")
+async def providers_add(ctx: Context, user: str) -> None:
+    enrolment.add_provider(ctx.session, user, ctx.sender)
+    ctx.reply("rooms.provider.added", user=user)
+
+
+@commands.command("provider link", rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.provider_link", usage="PSEUDONYM @provider:server")
+async def provider_link(ctx: Context, rest: str) -> None:
+    name, _, provider_id = rest.strip().rpartition(" ")
+    if not name or not MATRIX_ID.match(provider_id):
+        raise Invalid("rooms.provider.link_usage")
+    p = enrolment.active_by_pseudonym(ctx.session, name)
+    enrolment.provider(ctx.session, provider_id)
+    if find_room(ctx.session, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id) is not None:
+        raise Invalid("rooms.provider.already_linked", pseudonym=p.pseudonym, user=provider_id)
+    notify = Notifier.from_ctx(ctx)
+    lang = notify.lang_of(p.user_id)
+    spec = RoomSpec(name=notify.t(lang, "rooms.room.provider_name"), topic=notify.t(lang, "rooms.room.provider_topic"),
+                    invite=(p.user_id, provider_id))
+    room_id = await ctx.port.create_room(spec)
+    register_room(ctx.session, room_id, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id)
+    notify.to_room(room_id, "rooms.provider.room_welcome", lang=lang, numbers=help_lines(ctx.settings))
+    ctx.reply("rooms.provider.linked", pseudonym=p.pseudonym, user=provider_id)

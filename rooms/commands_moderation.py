@@ -1,0 +1,277 @@
+"""Moderation commands. Reply-targeted: !redact, !pin, !report. Pseudonym-targeted: !warn, !mute,
+!unmute, !kick, !ban, !unban. Broadcast: !announce, !topic. Review: !modlog, !hidden.
+
+Every action is logged and echoed in the consultant room. A command given in a shared room is
+removed after it is carried out, so the room keeps only the conversation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.db import utcnow
+from bot.errors import Invalid
+from bot.models import Participant, Role, RoomKind
+from bot.port import MatrixPort
+from bot.roomdir import find_room, find_rooms
+from bot.router import SHARED_ROOMS, integer, rest
+from rooms import activity, moderation
+from rooms.durations import parse_duration
+from rooms.feature import feature
+from rooms.membership import invite_to_community, posting_room_ids, remove_from_shared_rooms, shared_room_ids
+from rooms.notify import Notifier
+from rooms.targets import event_link, split_target
+
+commands = feature.commands
+STAFF = {Role.CONSULTANT}
+MOD_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT, *SHARED_ROOMS}
+BROADCAST_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
+MUTED_LEVEL = -1  # below events_default (0): can read, cannot post
+
+
+def record(ctx: Context, action: str, target: Participant | None, reason: str | None = None,
+           detail: str = "") -> None:
+    moderation.log(ctx.session, ctx.sender, action, target, reason)
+    notify = Notifier.from_ctx(ctx)
+    lang = ctx.settings.language
+    notify.to_consultants(
+        "rooms.mod.echo", actor=ctx.sender, action=notify.t(lang, f"rooms.mod.action.{action}"),
+        target=(target.pseudonym if target else None) or "—",
+        reason=reason or "—", detail=detail)
+
+
+async def _tidy(ctx: Context) -> None:
+    """Remove the command message from a shared room once it has been carried out."""
+    if ctx.room_kind in SHARED_ROOMS:
+        await ctx.port.redact(ctx.room_id, ctx.event.event_id)
+
+
+def _replied(ctx: Context) -> str:
+    target = ctx.event.reply_to
+    if target is None:
+        raise Invalid("rooms.mod.reply_needed")
+    return target
+
+
+async def _author(ctx: Context, event_id: str) -> tuple[str | None, dict | None]:
+    event = await ctx.port.fetch_event(ctx.room_id, event_id)
+    sender = event.get("sender") if event else None
+    return (sender if isinstance(sender, str) else None), event
+
+
+def _participant(ctx: Context, user_id: str | None) -> Participant | None:
+    return ctx.session.get(Participant, user_id) if user_id else None
+
+
+# --- reply-targeted -----------------------------------------------------------------------------
+
+@commands.command("redact", rest("reason", optional=True, max_len=300), rooms=SHARED_ROOMS, roles=STAFF,
+                  help="rooms.help.redact")
+async def redact(ctx: Context, reason: str | None) -> None:
+    target = _replied(ctx)
+    author, _ = await _author(ctx, target)
+    await ctx.port.redact(ctx.room_id, target, reason)
+    activity.forget_event(ctx.session, target)
+    record(ctx, "redact", _participant(ctx, author), reason)
+    await _tidy(ctx)
+
+
+@commands.command("pin", rooms=SHARED_ROOMS, roles=STAFF, help="rooms.help.pin")
+async def pin(ctx: Context) -> None:
+    target = _replied(ctx)
+    state = await ctx.port.get_state(ctx.room_id, "m.room.pinned_events") or {}
+    pinned = [e for e in state.get("pinned", []) if isinstance(e, str)]
+    if target not in pinned:
+        await ctx.port.set_state(ctx.room_id, "m.room.pinned_events", {"pinned": [*pinned, target]})
+    record(ctx, "pin", None, detail=event_link(ctx.room_id, target))
+    await _tidy(ctx)
+
+
+@commands.command("report", rest("reason", optional=True, max_len=300), rooms=SHARED_ROOMS,
+                  roles={Role.PARTICIPANT, Role.CONSULTANT}, help="rooms.help.report")
+async def report(ctx: Context, reason: str | None) -> None:
+    target = _replied(ctx)
+    # The report itself goes first, so nobody in the room sees who reported.
+    await ctx.port.redact(ctx.room_id, ctx.event.event_id)
+    count = moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
+    notify = Notifier.from_ctx(ctx)
+    notify.to_consultants("rooms.report.alert", link=event_link(ctx.room_id, target), count=count,
+                          reason=reason or "—")
+    notify.to_person(ctx.sender, "rooms.report.thanks")
+    now = utcnow()
+    if moderation.should_hide(ctx.session, ctx.settings, target, count, now):
+        await hide_reported(ctx, target, notify)
+
+
+async def hide_reported(ctx: Context, target: str, notify: Notifier) -> None:
+    author, event = await _author(ctx, target)
+    content = (event or {}).get("content") or {}
+    text = content.get("body") if isinstance(content.get("body"), str) else None
+    await ctx.port.redact(ctx.room_id, target, "reported")
+    moderation.hide(ctx.session, ctx.room_id, target, author, text)
+    activity.forget_event(ctx.session, target)
+    p = _participant(ctx, author)
+    moderation.log(ctx.session, ctx.port.bot_user_id, "hide", p, None)
+    step = moderation.next_strike(ctx.session, author) if author else "warn"
+    lang = ctx.settings.language
+    notify.to_consultants("rooms.report.hidden", count=len(moderation.awaiting_review(ctx.session)),
+                          pseudonym=(p.pseudonym if p else None) or "—",
+                          suggestion=notify.t(lang, f"rooms.ladder.{step}", pseudonym=(p.pseudonym if p else "")))
+
+
+# --- pseudonym-targeted -------------------------------------------------------------------------
+
+@commands.command("warn", rest("text", max_len=1000), rooms=MOD_ROOMS, roles=STAFF,
+                  help="rooms.help.warn", usage="PSEUDONYM TEXT")
+async def warn(ctx: Context, text: str) -> None:
+    p, message = split_target(ctx.session, text)
+    if not message:
+        raise Invalid("rooms.mod.warn_text")
+    notify = Notifier.from_ctx(ctx)
+    if not notify.to_person(p.user_id, "rooms.mod.warned", text=message):
+        raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
+    record(ctx, "warn", p, message)
+    await _tidy(ctx)
+
+
+@commands.command("mute", rest("rest", max_len=100), rooms=MOD_ROOMS, roles=STAFF,
+                  help="rooms.help.mute", usage="PSEUDONYM [DURATION]")
+async def mute(ctx: Context, rest: str) -> None:
+    p, duration_text = split_target(ctx.session, rest)
+    until: datetime | None = None
+    if duration_text:
+        until = utcnow() + parse_duration(duration_text)
+    moderation.mute(ctx.session, p.user_id, until, ctx.sender)
+    for room_id in posting_room_ids(ctx.session, p.user_id):
+        await ctx.port.set_power_level(room_id, p.user_id, MUTED_LEVEL)
+    notify = Notifier.from_ctx(ctx)
+    when = _until_text(ctx, until)
+    notify.to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open", until=when)
+    record(ctx, "mute", p, duration_text or None, detail=when)
+    await _tidy(ctx)
+
+
+def _until_text(ctx: Context, until: datetime | None) -> str:
+    zone = ctx.settings.moderation.staffed_timezone
+    return f"{until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})" if until else ""
+
+
+async def lift_mute(port: MatrixPort, session: Session, user_id: str) -> None:
+    for room_id in posting_room_ids(session, user_id):
+        await port.set_power_level(room_id, user_id, None)
+
+
+@commands.command("unmute", rest("pseudonym", max_len=64), rooms=MOD_ROOMS, roles=STAFF,
+                  help="rooms.help.unmute")
+async def unmute(ctx: Context, pseudonym: str) -> None:
+    p, _ = split_target(ctx.session, pseudonym)
+    moderation.unmute(ctx.session, p.user_id)
+    await lift_mute(ctx.port, ctx.session, p.user_id)
+    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.unmuted_you")
+    record(ctx, "unmute", p)
+    await _tidy(ctx)
+
+
+@commands.command("kick", rest("rest", max_len=400), rooms=MOD_ROOMS, roles=STAFF,
+                  help="rooms.help.kick", usage="PSEUDONYM [REASON]")
+async def kick(ctx: Context, rest: str) -> None:
+    p, reason = split_target(ctx.session, rest)
+    await _tidy(ctx)
+    await remove_from_shared_rooms(ctx.session, ctx.port, p.user_id)
+    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.kicked_you", reason=reason or "—")
+    record(ctx, "kick", p, reason or None)
+
+
+@commands.command("ban", rest("rest", max_len=400), rooms=MOD_ROOMS, roles=STAFF,
+                  help="rooms.help.ban", usage="PSEUDONYM [REASON]")
+async def ban(ctx: Context, rest: str) -> None:
+    p, reason = split_target(ctx.session, rest)
+    await _tidy(ctx)
+    for room_id in shared_room_ids(ctx.session, p.user_id):
+        await ctx.port.ban(room_id, p.user_id, reason or None)
+    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.banned_you", reason=reason or "—")
+    record(ctx, "ban", p, reason or None)
+
+
+@commands.command("unban", rest("pseudonym", max_len=64), rooms=MOD_ROOMS, roles=STAFF,
+                  help="rooms.help.unban")
+async def unban(ctx: Context, pseudonym: str) -> None:
+    p, _ = split_target(ctx.session, pseudonym)
+    for room_id in shared_room_ids(ctx.session, p.user_id):
+        await ctx.port.unban(room_id, p.user_id)
+    await invite_to_community(ctx.session, ctx.port, p)
+    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.unbanned_you")
+    record(ctx, "unban", p)
+    await _tidy(ctx)
+
+
+# --- broadcast ----------------------------------------------------------------------------------
+
+@commands.command("announce", rest("text", max_len=4000), rooms=BROADCAST_ROOMS, roles=STAFF,
+                  help="rooms.help.announce")
+async def announce(ctx: Context, text: str) -> None:
+    rooms = find_rooms(ctx.session, RoomKind.FORUM) + find_rooms(ctx.session, RoomKind.CAFE)
+    if not rooms:
+        raise Invalid("rooms.mod.no_rooms")
+    for room in rooms:
+        ctx.send_text(room.room_id, ctx.t("rooms.mod.announcement", lang=ctx.settings.language, text=text))
+    ctx.reply("rooms.mod.announced", count=len(rooms))
+    record(ctx, "announce", None)
+
+
+@commands.command("topic", rest("text", max_len=2000), rooms=BROADCAST_ROOMS, roles=STAFF,
+                  help="rooms.help.topic")
+async def topic(ctx: Context, text: str) -> None:
+    forum = find_room(ctx.session, RoomKind.FORUM)
+    if forum is None:
+        raise Invalid("rooms.mod.no_rooms")
+    ctx.send_text(forum.room_id, ctx.t("rooms.mod.topic_post", lang=ctx.settings.language, text=text))
+    ctx.reply("rooms.mod.topic_posted")
+    record(ctx, "topic", None)
+
+
+# --- review -------------------------------------------------------------------------------------
+
+@commands.command("modlog", integer("n", optional=True, min=1, max=100), rooms=BROADCAST_ROOMS, roles=STAFF,
+                  help="rooms.help.modlog")
+async def modlog(ctx: Context, n: int | None) -> None:
+    entries = moderation.recent(ctx.session, n or 10)
+    if not entries:
+        ctx.reply("rooms.mod.log_empty")
+        return
+    lines = "\n".join(
+        ctx.t("rooms.mod.log_line", i=i, at=f"{e.at:%Y-%m-%d %H:%M}", actor=e.actor,
+              action=ctx.t(f"rooms.mod.action.{e.action}"), target=e.target_pseudonym or "—",
+              reason=e.reason or "—")
+        for i, e in enumerate(entries, 1))
+    ctx.reply("rooms.mod.log", lines=lines)
+
+
+@commands.command("hidden", integer("n", optional=True, min=1), rooms=BROADCAST_ROOMS, roles=STAFF,
+                  help="rooms.help.hidden")
+async def hidden(ctx: Context, n: int | None) -> None:
+    if n is None:
+        waiting = moderation.awaiting_review(ctx.session)
+        if not waiting:
+            ctx.reply("rooms.hidden.none")
+            return
+        lines = "\n".join(
+            f"{i}. {_pseudonym_of(ctx, h.author)} — {h.hidden_at:%Y-%m-%d %H:%M} UTC"
+            for i, h in enumerate(waiting, 1))
+        ctx.reply("rooms.hidden.list", lines=lines)
+        return
+    row = moderation.review(ctx.session, n, ctx.sender)
+    pseudonym = _pseudonym_of(ctx, row.author)
+    step = moderation.next_strike(ctx.session, row.author) if row.author else "warn"
+    ctx.reply("rooms.hidden.show", pseudonym=pseudonym, text=row.text or "—",
+              suggestion=ctx.t(f"rooms.ladder.{step}", pseudonym=pseudonym))
+
+
+def _pseudonym_of(ctx: Context, user_id: str | None) -> str:
+    p = _participant(ctx, user_id)
+    return (p.pseudonym if p else None) or "—"
+

@@ -1,0 +1,171 @@
+"""Between peers, with consent: !reveal, !revealed, !circle create, !circle leave, !accept,
+!decline; and the privacy guard's !redact-mine."""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from bot.errors import Invalid
+from bot.models import Participant, Role, RoomKind
+from bot.port import RoomSpec
+from bot.roomdir import register_room
+from bot.router import integer, rest
+from rooms import activity, consent
+from rooms.feature import feature
+from rooms.models import Circle, Reveal
+from rooms.notify import Notifier
+from rooms.targets import split_target
+
+commands = feature.commands
+TOOLBOX = {RoomKind.TOOLBOX}
+PARTICIPANT = {Role.PARTICIPANT}
+_WITH = re.compile(r"^(?P<name>.+?)\s+(?:with|med)\s+(?P<people>.+)$", re.IGNORECASE | re.DOTALL)
+
+
+def _me(ctx: Context) -> Participant:
+    p = ctx.session.get(Participant, ctx.sender)
+    assert p is not None, "the router lets only participants in"
+    return p
+
+
+def _pseudonym(ctx: Context, user_id: str) -> str:
+    p = ctx.session.get(Participant, user_id)
+    return (p.pseudonym if p else None) or "—"
+
+
+# --- identity reveal ----------------------------------------------------------------------------
+
+@commands.command("reveal", rest("text", max_len=1000), rooms=TOOLBOX, roles=PARTICIPANT,
+                  help="rooms.help.reveal", usage="PSEUDONYM MESSAGE")
+async def reveal(ctx: Context, text: str) -> None:
+    target, message = split_target(ctx.session, text)
+    if not message:
+        raise Invalid("rooms.reveal.no_message")
+    me = _me(ctx)
+    _, receiver = consent.ask_reveal(ctx.session, me, target.pseudonym or "", message)
+    if not Notifier.from_ctx(ctx).to_person(receiver.user_id, "rooms.reveal.asked", pseudonym=me.pseudonym):
+        raise Invalid("rooms.mod.no_private_room", pseudonym=receiver.pseudonym)
+    ctx.reply("rooms.reveal.sent", pseudonym=receiver.pseudonym,
+              hours=ctx.settings.moderation.reveal_expiry_hours)
+
+
+@commands.command("revealed", rooms=TOOLBOX, roles=PARTICIPANT, help="rooms.help.revealed")
+async def revealed(ctx: Context) -> None:
+    rows = consent.revealed_by(ctx.session, ctx.sender)
+    if not rows:
+        ctx.reply("rooms.reveal.none")
+        return
+    lines = "\n".join(
+        ctx.t("rooms.reveal.line_accepted" if r.status == consent.ACCEPTED else "rooms.reveal.line_pending",
+              i=i, pseudonym=_pseudonym(ctx, r.receiver), date=f"{(r.decided_at or r.created_at):%Y-%m-%d}")
+        for i, r in enumerate(rows, 1))
+    ctx.reply("rooms.reveal.list", lines=lines)
+
+
+# --- circles ------------------------------------------------------------------------------------
+
+@commands.command("circle create", rest("text", max_len=600), rooms=TOOLBOX, roles=PARTICIPANT,
+                  help="rooms.help.circle_create", usage="NAME with PSEUDONYM, PSEUDONYM…")
+async def circle_create(ctx: Context, text: str) -> None:
+    m = _WITH.match(text.strip())
+    if m is None:
+        raise Invalid("rooms.circle.usage")
+    name = " ".join(m.group("name").split())[:64]
+    pseudonyms = [" ".join(x.split()) for x in re.split(r",|\s+(?:and|og)\s+", m.group("people")) if x.strip()]
+    me = _me(ctx)
+    circle, invitees = consent.create_circle(ctx.session, me, name, pseudonyms)
+    notify = Notifier.from_ctx(ctx)
+    everyone = ", ".join(p.pseudonym or "" for p in invitees)
+    for p in invitees:
+        notify.to_person(p.user_id, "rooms.circle.invited", pseudonym=me.pseudonym, name=circle.name,
+                         others=everyone)
+    ctx.reply("rooms.circle.asked", name=circle.name, others=everyone)
+
+
+@commands.command("circle leave", rooms={RoomKind.CIRCLE}, roles=PARTICIPANT, help="rooms.help.circle_leave")
+async def circle_leave(ctx: Context) -> None:
+    circle = consent.circle_of_room(ctx.session, ctx.room_id)
+    if circle is None:
+        raise Invalid("rooms.circle.not_member")
+    consent.leave_circle(ctx.session, circle, ctx.sender)
+    ctx.reply("rooms.circle.left_room", pseudonym=_pseudonym(ctx, ctx.sender))
+    await ctx.port.kick(ctx.room_id, ctx.sender)
+
+
+async def _join_circle(ctx: Context, circle: Circle, notify: Notifier) -> None:
+    """Make the room when the first invitee says yes; later ones are invited into it."""
+    if circle.room_id is None:
+        people = tuple(consent.members(ctx.session, circle.id))
+        lang = ctx.settings.language
+        spec = RoomSpec(name=notify.t(lang, "rooms.room.circle_name"),
+                        topic=notify.t(lang, "rooms.room.circle_topic"), invite=people)
+        circle.room_id = await ctx.port.create_room(spec)
+        register_room(ctx.session, circle.room_id, RoomKind.CIRCLE, owner=circle.created_by)
+        names = ", ".join(_pseudonym(ctx, u) for u in people)
+        notify.to_room(circle.room_id, "rooms.circle.welcome", name=circle.name, members=names)
+    else:
+        await ctx.port.invite(circle.room_id, ctx.sender)
+        notify.to_room(circle.room_id, "rooms.circle.joined", pseudonym=_pseudonym(ctx, ctx.sender))
+
+
+# --- answering requests -------------------------------------------------------------------------
+
+def _describe(ctx: Context, r: consent.Request) -> str:
+    key = "rooms.request.line_reveal" if r.kind == "reveal" else "rooms.request.line_circle"
+    return ctx.t(key, pseudonym=_pseudonym(ctx, r.sender))
+
+
+async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
+    waiting = consent.pending_for(ctx.session, ctx.sender)
+    if n is None and len(waiting) > 1:
+        lines = "\n".join(f"{i}. {_describe(ctx, r)}" for i, r in enumerate(waiting, 1))
+        ctx.reply("rooms.request.which", lines=lines)
+        return
+    request = consent.pick(ctx.session, ctx.sender, n)
+    consent.decide(ctx.session, ctx.sender, request, accepted)
+    notify = Notifier.from_ctx(ctx)
+    me = _pseudonym(ctx, ctx.sender)
+    if request.kind == "reveal":
+        row = ctx.session.get(Reveal, request.id)
+        assert row is not None
+        if accepted:
+            ctx.reply("rooms.reveal.delivered", pseudonym=_pseudonym(ctx, request.sender), message=row.message or "")
+            notify.to_person(request.sender, "rooms.reveal.accepted_note", pseudonym=me)
+        else:
+            ctx.reply("rooms.request.declined")
+            notify.to_person(request.sender, "rooms.reveal.declined_note", pseudonym=me)
+        return
+    circle = ctx.session.get(Circle, request.id)
+    assert circle is not None
+    if accepted:
+        await _join_circle(ctx, circle, notify)
+        ctx.reply("rooms.circle.accepted", name=circle.name)
+        notify.to_person(circle.created_by, "rooms.circle.accepted_note", pseudonym=me, name=circle.name)
+    else:
+        ctx.reply("rooms.request.declined")
+        notify.to_person(circle.created_by, "rooms.circle.declined_note", pseudonym=me, name=circle.name)
+
+
+@commands.command("accept", integer("n", optional=True, min=1), rooms=TOOLBOX, roles=PARTICIPANT,
+                  help="rooms.help.accept")
+async def accept(ctx: Context, n: int | None) -> None:
+    await _answer(ctx, n, True)
+
+
+@commands.command("decline", integer("n", optional=True, min=1), rooms=TOOLBOX, roles=PARTICIPANT,
+                  help="rooms.help.decline")
+async def decline(ctx: Context, n: int | None) -> None:
+    await _answer(ctx, n, False)
+
+
+# --- privacy guard ------------------------------------------------------------------------------
+
+@commands.command("redact-mine", rooms=TOOLBOX, roles=PARTICIPANT, help="rooms.help.redact_mine")
+async def redact_mine(ctx: Context) -> None:
+    flag = activity.latest_privacy_flag(ctx.session, ctx.sender)
+    if flag is None:
+        raise Invalid("rooms.privacy.nothing_to_redact")
+    await ctx.port.redact(flag.room_id, flag.event_id, "privacy")
+    activity.forget_event(ctx.session, flag.event_id)
+    ctx.reply("rooms.privacy.redacted")

@@ -1,0 +1,151 @@
+"""Enrolment: !start → !consent → !pseudonym → !community → a consultant approves (or enrols
+directly). Providers are registered by consultants. Plain functions over a session."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.db import utcnow
+from bot.errors import Invalid, NotFound
+from bot.models import EnrolmentStatus, Participant, Provider
+from bot.people import participant_by_pseudonym, pseudonym_key
+from rooms.pseudonyms import check_available, clean_pseudonym
+
+S = EnrolmentStatus
+
+
+def start(session: Session, user_id: str) -> Participant:
+    p = session.get(Participant, user_id)
+    if p is None:
+        p = Participant(user_id=user_id, status=S.STARTED.value)
+        session.add(p)
+        session.flush()
+    return p
+
+
+def consent(session: Session, user_id: str) -> tuple[Participant, bool]:
+    """Record consent; returns (participant, now awaiting approval)."""
+    p = start(session, user_id)
+    if p.consent_at is None:
+        p.consent_at = utcnow()
+    if p.status == S.STARTED.value:
+        p.status = S.CONSENTED.value
+    return p, _maybe_pending(p)
+
+
+def _consented(session: Session, user_id: str) -> Participant:
+    p = session.get(Participant, user_id)
+    if p is None or p.consent_at is None:
+        raise Invalid("rooms.enrol.consent_first")
+    return p
+
+
+def set_pseudonym(session: Session, user_id: str, raw: str) -> tuple[Participant, bool]:
+    p = _consented(session, user_id)
+    name = clean_pseudonym(raw)
+    check_available(session, name, user_id)
+    p.pseudonym, p.pseudonym_key = name, pseudonym_key(name)
+    session.flush()
+    return p, _maybe_pending(p)
+
+
+def community_name(settings: Settings, raw: str) -> str:
+    community = settings.community(raw)
+    if community is None:
+        raise Invalid("rooms.enrol.no_such_community",
+                      communities=", ".join(c.name for c in settings.communities))
+    return community.name
+
+
+def set_community(session: Session, settings: Settings, user_id: str, raw: str) -> tuple[Participant, bool]:
+    p = _consented(session, user_id)
+    p.community = community_name(settings, raw)
+    return p, _maybe_pending(p)
+
+
+def _maybe_pending(p: Participant) -> bool:
+    """Move to "pending" when everything a consultant needs is there; True if it just did."""
+    ready = p.consent_at is not None and p.pseudonym and p.community
+    if ready and p.status in (S.STARTED.value, S.CONSENTED.value):
+        p.status = S.PENDING.value
+        return True
+    return False
+
+
+def awaiting_approval(session: Session) -> list[Participant]:
+    q = select(Participant).where(Participant.status == S.PENDING.value).order_by(Participant.created_at)
+    return list(session.scalars(q))
+
+
+def by_pseudonym(session: Session, pseudonym: str) -> Participant:
+    p = participant_by_pseudonym(session, pseudonym)
+    if p is None:
+        raise NotFound("rooms.no_such_pseudonym", pseudonym=pseudonym)
+    return p
+
+
+def active_by_pseudonym(session: Session, pseudonym: str) -> Participant:
+    p = by_pseudonym(session, pseudonym)
+    if p.status != S.ACTIVE.value:
+        raise NotFound("rooms.no_such_pseudonym", pseudonym=pseudonym)
+    return p
+
+
+def approve(session: Session, pseudonym: str, by: str) -> Participant:
+    p = by_pseudonym(session, pseudonym)
+    if p.status == S.ACTIVE.value:
+        raise Invalid("rooms.enrol.already_active", pseudonym=p.pseudonym)
+    if p.status not in (S.PENDING.value, S.LEFT.value) or not p.community:
+        raise Invalid("rooms.enrol.not_ready", pseudonym=p.pseudonym)
+    _activate(p, by)
+    return p
+
+
+def enroll(session: Session, settings: Settings, user_id: str, pseudonym: str, community: str,
+           by: str) -> Participant:
+    """A consultant enrols someone directly (consent given in person)."""
+    name = clean_pseudonym(pseudonym)
+    check_available(session, name, user_id)
+    p = start(session, user_id)
+    if p.status == S.ACTIVE.value:
+        raise Invalid("rooms.enrol.already_active", pseudonym=p.pseudonym)
+    p.pseudonym, p.pseudonym_key = name, pseudonym_key(name)
+    p.community = community_name(settings, community)
+    p.consent_at = p.consent_at or utcnow()
+    _activate(p, by)
+    session.flush()
+    return p
+
+
+def _activate(p: Participant, by: str) -> None:
+    p.status = S.ACTIVE.value
+    p.approved_at = utcnow()
+    p.approved_by = by
+
+
+def leave(session: Session, user_id: str) -> Participant:
+    p = session.get(Participant, user_id)
+    if p is None or p.status != S.ACTIVE.value:
+        raise Invalid("rooms.enrol.not_active")
+    p.status = S.LEFT.value
+    return p
+
+
+def add_provider(session: Session, user_id: str, by: str) -> Provider:
+    if session.get(Provider, user_id) is not None:
+        raise Invalid("rooms.provider.already", user=user_id)
+    if (p := session.get(Participant, user_id)) is not None and p.status == S.ACTIVE.value:
+        raise Invalid("rooms.provider.is_participant", user=user_id)
+    provider = Provider(user_id=user_id, added_by=by)
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def provider(session: Session, user_id: str) -> Provider:
+    found = session.get(Provider, user_id)
+    if found is None:
+        raise NotFound("rooms.provider.unknown", user=user_id)
+    return found

@@ -1,0 +1,13 @@
+"""The ``rooms`` feature object; command and observer modules register on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.feature import Feature
+
+feature = Feature(
+    name="rooms",
+    locales=Path(__file__).parent / "locales",
+    migrations=Path(__file__).parent / "migrations",
+)

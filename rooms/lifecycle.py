@@ -1,0 +1,80 @@
+"""Start and stop: build the rooms, and a housekeeping task that ends timed mutes and lapses
+unanswered requests (the tables are the truth, so this survives restarts)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from bot.db import utcnow
+from bot.models import Participant, RoomKind
+from rooms import consent, moderation
+from rooms.building import ensure_rooms
+from rooms.commands_moderation import lift_mute
+from rooms.notify import Notifier
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+WELCOMED = {RoomKind.FORUM: "rooms.room.forum_welcome", RoomKind.CAFE: "rooms.room.cafe_welcome"}
+
+
+async def build_rooms(app: "App") -> None:
+    lang = app.settings.language
+    with app.db.session() as session:
+        made = await ensure_rooms(session, app.port, app.settings, lambda key, **p: app.t(lang, key, **p))
+        notify = Notifier.from_app(app, session)
+        for room in made:
+            log.info("built %s room %s", room.kind.value, room.room_id)
+            if room.kind in WELCOMED:
+                notify.to_room(room.room_id, WELCOMED[room.kind], community=room.community or "",
+                               hours=app.settings.moderation.staffed_hours)
+    app.wake_outbox()
+
+
+async def housekeeping_once(app: "App") -> None:
+    now = utcnow()
+    with app.db.session() as session:
+        notify = Notifier.from_app(app, session)
+        for mute in moderation.mutes_ended(session, now):
+            await lift_mute(app.port, session, mute.user_id)
+            p = session.get(Participant, mute.user_id)
+            session.delete(mute)
+            moderation.log(session, app.port.bot_user_id, "unmute", p, None)
+            notify.to_person(mute.user_id, "rooms.mod.unmuted_you")
+            notify.to_consultants("rooms.mod.mute_ended", pseudonym=(p.pseudonym if p else None) or "—")
+        for request in consent.expire(session, app.settings.moderation.reveal_expiry_hours, now):
+            receiver = session.get(Participant, request.receiver)
+            notify.to_person(request.sender, f"rooms.request.expired_{request.kind}",
+                             pseudonym=(receiver.pseudonym if receiver else None) or "—")
+    app.wake_outbox()
+
+
+class Housekeeper:
+    """Runs :func:`housekeeping_once` every ``interval`` seconds while the bot runs."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, app: "App") -> None:
+        await build_rooms(app)
+        self._task = asyncio.create_task(self._loop(app), name="rooms-housekeeping")
+
+    async def stop(self, app: "App") -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self, app: "App") -> None:
+        while True:
+            try:
+                await housekeeping_once(app)
+            except Exception:
+                log.exception("rooms housekeeping failed; will try again")
+            await asyncio.sleep(self.interval)

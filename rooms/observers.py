@@ -1,0 +1,160 @@
+"""What the bot notices without being asked: identifying details and crisis language in
+messages, forum activity, display names, redactions and read receipts. Never logs bodies."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.db import utcnow
+from bot.models import EnrolmentStatus, Participant, Role, RoomKind
+from bot.people import on_break, pseudonym_key
+from bot.roomdir import toolbox_room_of
+from bot.router import SHARED_ROOMS
+from rooms import activity, consent
+from rooms.admission import help_lines
+from rooms.crisis import PhraseList
+from rooms.feature import feature
+from rooms.notify import Notifier
+from rooms.privacy import detect_kinds
+from rooms.targets import event_link
+
+log = logging.getLogger(__name__)
+POST_ROOMS = {RoomKind.FORUM, RoomKind.CAFE}
+NOT_WATCHED_FOR_CRISIS = {RoomKind.CONSULTANT}
+AT_RISK_ROLES = {Role.PARTICIPANT, Role.GUEST}
+
+
+# --- privacy guard ------------------------------------------------------------------------------
+
+@feature.observe("m.room.message")
+async def privacy_guard(ctx: Context) -> None:
+    if ctx.room_kind not in SHARED_ROOMS or ctx.role is not Role.PARTICIPANT:
+        return
+    kinds = detect_kinds(ctx.event.body, ignore=tuple(n.number for n in ctx.settings.crisis.numbers))
+    if not kinds:
+        return
+    activity.flag(ctx.session, "privacy", ctx.room_id, ctx.event.event_id, ctx.sender, kinds)
+    notify = Notifier.from_ctx(ctx)
+    lang = notify.lang_of(ctx.sender)
+    names = ", ".join(notify.t(lang, f"rooms.privacy.kind.{k}") for k in kinds)
+    where = notify.t(lang, f"room_kind.{ctx.room_kind.value}")
+    notify.to_person(ctx.sender, "rooms.privacy.nudge", kinds=names, where=where)
+    log.info("privacy flag on %s in %s", ctx.event.event_id, ctx.room_id)
+
+
+# --- crisis response ----------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def phrases(directory: Path | None) -> PhraseList:
+    return PhraseList.load(directory)
+
+
+def crisis_plan_summary(session: Session, user_id: str, lang: str) -> str | None:
+    """The person's own crisis plan in short, from the toolbox when it offers one."""
+    try:
+        module = importlib.import_module("toolbox.crisis_plan")
+    except ModuleNotFoundError:
+        return None
+    summary = getattr(module, "summary", None)
+    return summary(session, user_id, lang) if callable(summary) else None
+
+
+def _is_crisis_plan_command(ctx: Context) -> bool:
+    """Writing one's own warning signs into the crisis plan is not a crisis message."""
+    words = ctx.event.body[len(ctx.prefix):].split()
+    return ctx.event.body.startswith(ctx.prefix) and bool(words) and words[0].lower() == "crisis"
+
+
+@feature.observe("m.room.message")
+async def crisis_watch(ctx: Context) -> None:
+    if ctx.room_kind in NOT_WATCHED_FOR_CRISIS or ctx.role not in AT_RISK_ROLES:
+        return
+    if _is_crisis_plan_command(ctx) or not phrases(ctx.settings.crisis.phrases_dir).matches(ctx.event.body):
+        return
+    now = utcnow()
+    period = timedelta(minutes=ctx.settings.crisis.alert_period_minutes)
+    due = activity.crisis_alert_due(ctx.session, ctx.sender, period, now)
+    activity.flag(ctx.session, "crisis", ctx.room_id, ctx.event.event_id, ctx.sender, alerted=due)
+    log.info("crisis match on %s in %s (alert: %s)", ctx.event.event_id, ctx.room_id, due)
+    if not due:
+        return
+    notify = Notifier.from_ctx(ctx)
+    lang = notify.lang_of(ctx.sender)
+    plan = crisis_plan_summary(ctx.session, ctx.sender, lang)
+    text = notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings))
+    if plan:
+        text += "\n\n" + notify.t(lang, "rooms.crisis.your_plan", plan=plan)
+    private = toolbox_room_of(ctx.session, ctx.sender)
+    if private is None and ctx.room_kind is RoomKind.DIRECT:
+        private = ctx.room_id
+    if private is not None:
+        ctx.send_text(private, text)
+    notify.to_consultants("rooms.crisis.alert", link=event_link(ctx.room_id, ctx.event.event_id),
+                          where=notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}"))
+
+
+# --- forum activity -----------------------------------------------------------------------------
+
+@feature.observe("m.room.message")
+async def forum_activity(ctx: Context) -> None:
+    if ctx.room_kind not in POST_ROOMS or ctx.room is None:
+        return
+    if ctx.event.body.startswith(ctx.prefix):
+        return  # commands are not posts
+    if ctx.room_kind is RoomKind.CAFE:
+        community = ctx.room.community
+    else:
+        p = ctx.session.get(Participant, ctx.sender)
+        community = p.community if p is not None else None
+    activity.record_post(ctx.session, ctx.room_id, ctx.room_kind.value, ctx.event.event_id, ctx.sender,
+                         community, ctx.event.thread_root, ctx.event.reply_to)
+
+
+@feature.observe("m.receipt")
+async def read_receipts(ctx: Context) -> None:
+    if ctx.room_kind not in POST_ROOMS:
+        return
+    for event_id, kinds in ctx.event.content.items():
+        readers = (kinds or {}).get("m.read", {}) if isinstance(kinds, dict) else {}
+        for reader in readers:
+            if reader != ctx.port.bot_user_id:
+                activity.record_receipt(ctx.session, ctx.room_id, event_id, reader)
+
+
+@feature.observe("m.room.redaction")
+async def redactions(ctx: Context) -> None:
+    if ctx.event.redacts:
+        activity.forget_event(ctx.session, ctx.event.redacts)
+
+
+# --- display names and membership ---------------------------------------------------------------
+
+@feature.observe("m.room.member")
+async def member_changes(ctx: Context) -> None:
+    user_id = ctx.event.state_key
+    if not user_id or ctx.room_kind not in SHARED_ROOMS:
+        return
+    membership = ctx.event.content.get("membership")
+    if membership in ("leave", "ban"):
+        activity.note_name(ctx.session, user_id, ctx.room_id, matches=True)
+        if ctx.room_kind is RoomKind.CIRCLE:
+            consent.note_left(ctx.session, ctx.room_id, user_id)
+        return
+    if membership != "join":
+        return
+    p = ctx.session.get(Participant, user_id)
+    if p is None or p.status != EnrolmentStatus.ACTIVE.value or not p.pseudonym:
+        return
+    shown = ctx.event.content.get("displayname")
+    fits = isinstance(shown, str) and pseudonym_key(shown) == p.pseudonym_key
+    if activity.note_name(ctx.session, user_id, ctx.room_id, fits) and not on_break(ctx.session, user_id):
+        notify = Notifier.from_ctx(ctx)
+        where = notify.t(notify.lang_of(user_id), f"room_kind.{ctx.room_kind.value}")
+        notify.to_person(user_id, "rooms.name.mismatch", pseudonym=p.pseudonym, where=where)

@@ -1,0 +1,27 @@
+"""Finding who a command is about, and linking to an event without quoting it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.errors import Invalid
+from bot.models import Participant
+from bot.people import participant_by_pseudonym
+
+MAX_PSEUDONYM_WORDS = 6
+_QUOTES = str.maketrans({'"': " ", "“": " ", "”": " ", "«": " ", "»": " "})
+
+
+def event_link(room_id: str, event_id: str) -> str:
+    return f"https://matrix.to/#/{room_id}/{event_id}"
+
+
+def split_target(session: Session, text: str) -> tuple[Participant, str]:
+    """The longest leading run of words that is someone's pseudonym, and what follows it
+    (``"Blue Bird please stop"`` → (Blue Bird, "please stop"))."""
+    words = text.translate(_QUOTES).split()
+    for n in range(min(len(words), MAX_PSEUDONYM_WORDS), 0, -1):
+        p = participant_by_pseudonym(session, " ".join(words[:n]))
+        if p is not None:
+            return p, " ".join(words[n:])
+    raise Invalid("rooms.no_such_pseudonym", pseudonym=words[0] if words else "")
