@@ -273,6 +273,15 @@ class App:
         is_command = is_message and self.router.is_command(event.body.strip())
         if not observers and not is_command:
             return
+        if not self._encrypted(event.room_id):
+            # Nothing personal may travel unencrypted: say so, and do nothing else.
+            with self.db.session() as session:
+                if is_command:
+                    ctx = self._context(session, event)
+                    ctx.reply("router.needs_encryption")
+                session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
+            self.wake_outbox()
+            return
         command_name: str | None = None
         try:
             with self.db.session() as session:
@@ -301,6 +310,10 @@ class App:
             for message in sent:
                 self._received_at[message["txn_id"]] = received
             self.wake_outbox()
+
+    def _encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id) if self.client else None
+        return bool(room is not None and room.encrypted)
 
     def _observers_for(self, event_type: str) -> list[Any]:
         found = []

@@ -118,6 +118,16 @@ class NioPort:
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
         self.bot_user_id = client.user_id
+        self._creator_is_listed: bool | None = None
+
+    async def _creator_in_power_users(self) -> bool:
+        """Room versions before 12 list the creator in the power levels; from 12 on, creators
+        have unlimited power and must not be listed."""
+        if self._creator_is_listed is None:
+            status, caps = await self.http("GET", "/_matrix/client/v3/capabilities", None)
+            version = str(caps.get("capabilities", {}).get("m.room_versions", {}).get("default", "10"))
+            self._creator_is_listed = not (version.isdigit() and int(version) >= 12)
+        return self._creator_is_listed
 
     async def http(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
         """A raw client-server API call (for endpoints nio does not wrap)."""
@@ -132,7 +142,9 @@ class NioPort:
                 return r.status, data if isinstance(data, dict) else {}
 
     async def create_room(self, spec: RoomSpec) -> str:
-        users = {self.bot_user_id: 100, **spec.power_users}
+        users = dict(spec.power_users)
+        if await self._creator_in_power_users():
+            users[self.bot_user_id] = 100
         power = {
             "users": users,
             "users_default": 0,

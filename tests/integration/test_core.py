@@ -162,3 +162,13 @@ async def test_invites_from_other_servers_are_declined(start_bot, make_user):
     await hal.until(lambda: resp.room_id in hal.client.rooms and handle.user_id not in hal.client.rooms[resp.room_id].invited_users,
                     30, "the bot to decline")
     assert handle.user_id not in hal.client.rooms[resp.room_id].users
+
+
+async def test_unencrypted_room_gets_no_service(bot, make_user):
+    ivy = await make_user("ivy")
+    resp = await ivy.client.room_create(is_direct=True, invite=[bot.user_id])
+    assert isinstance(resp, RoomCreateResponse)
+    await ivy.wait_joined(resp.room_id, bot.user_id)
+    reply = await ivy.ask(resp.room_id, "!whoami", bot.user_id)
+    assert "not end-to-end encrypted" in reply.body
+    assert ivy.user_id not in reply.body
