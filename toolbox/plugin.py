@@ -1,4 +1,4 @@
-"""The private recovery toolbox feature."""
+"""The private recovery toolbox feature: commands, reminders, export and erasure hooks."""
 
 from __future__ import annotations
 
@@ -12,4 +12,11 @@ feature = Feature(
     migrations=Path(__file__).parent / "migrations",
 )
 
-from toolbox import models as _models  # noqa: E402,F401  (tables on the shared metadata)
+# Imported after ``feature`` exists: these modules declare their commands on it.
+from toolbox import commands, guide_commands, sharing_commands  # noqa: E402,F401
+from toolbox.export import erase_toolbox, toolbox_export  # noqa: E402
+from toolbox.reminders import due_reminders  # noqa: E402
+
+feature.reminder_sources.append(due_reminders)
+feature.exporters.append(toolbox_export)
+feature.erasers.append(erase_toolbox)

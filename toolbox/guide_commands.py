@@ -1,0 +1,75 @@
+"""Commands for guided exercises, information pages and community links."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.people import participant
+from bot.router import rest
+from toolbox import content, exercises
+from toolbox.ctxutil import PRIVATE
+from toolbox.plugin import feature
+
+command = feature.commands.command
+
+
+def _page_text(ctx: Context, text: str) -> str:
+    """Content files write commands as ``{p}goal add``; show them with this bot's prefix."""
+    return text.replace("{p}", ctx.prefix)
+
+
+def _step(ctx: Context, page: content.Page, index: int) -> str:
+    return ctx.t("toolbox.exercise.step", n=index + 1, count=len(page.steps),
+                 text=_page_text(ctx, page.steps[index]))
+
+
+@command("exercises", help="toolbox.help.exercises", **PRIVATE)
+async def exercises_list(ctx: Context) -> None:
+    lines = []
+    for n, page in enumerate(content.pages(exercises.FOLDER, ctx.lang), 1):
+        minutes = ctx.t("toolbox.exercise.minutes", minutes=page.minutes) if page.minutes else ""
+        lines.append(f"{n}. **{page.title}** — {ctx.t(f'toolbox.exercise.kind.{page.kind}')}{minutes}")
+    ctx.reply("toolbox.exercise.list", exercises="\n".join(lines))
+
+
+@command("exercise", rest("name", max_len=80), help="toolbox.help.exercise", **PRIVATE)
+async def exercise_start(ctx: Context, name: str) -> None:
+    page = exercises.start(ctx.session, ctx.sender, ctx.lang, name)
+    ctx.reply("toolbox.exercise.start", title=page.title, intro=_page_text(ctx, page.intro), step=_step(ctx, page, 0))
+
+
+@command("next", help="toolbox.help.next", **PRIVATE)
+async def exercise_next(ctx: Context) -> None:
+    found = exercises.advance(ctx.session, ctx.sender, ctx.lang)
+    if found is None:
+        ctx.reply("toolbox.exercise.finished")
+        return
+    page, index = found
+    key = "toolbox.exercise.last_step" if index == len(page.steps) - 1 else "toolbox.exercise.next_step"
+    ctx.reply(key, step=_step(ctx, page, index))
+
+
+@command("stop", help="toolbox.help.stop", **PRIVATE)
+async def exercise_stop(ctx: Context) -> None:
+    page = exercises.stop(ctx.session, ctx.sender, ctx.lang)
+    ctx.reply("toolbox.exercise.stopped", title=page.title)
+
+
+@command("info", rest("topic", max_len=80, optional=True), help="toolbox.help.info", **PRIVATE)
+async def info(ctx: Context, topic: str | None) -> None:
+    if topic:
+        page = content.find("info", ctx.lang, topic)
+        ctx.reply_text(f"**{page.title}**\n\n{_page_text(ctx, page.body)}")
+        return
+    lines = [f"{n}. **{p.title}** (`{p.id}`)" for n, p in enumerate(content.pages("info", ctx.lang), 1)]
+    ctx.reply("toolbox.info.list", topics="\n".join(lines))
+
+
+@command("links", help="toolbox.help.links", **PRIVATE)
+async def links(ctx: Context) -> None:
+    person = participant(ctx.session, ctx.sender)
+    community = ctx.settings.community(person.community) if person and person.community else None
+    if community is None or not community.links:
+        ctx.reply("toolbox.links.none")
+        return
+    lines = "\n".join(f"{n}. [{link.title}]({link.url})" for n, link in enumerate(community.links, 1))
+    ctx.reply("toolbox.links.list", community=community.name, links=lines)

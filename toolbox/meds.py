@@ -1,0 +1,79 @@
+"""The medication overview, with optional daily reminders at the person's local times."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import Invalid
+from toolbox.limits import MAX_MED_TIMES, MAX_MEDS, NAME_MAX
+from toolbox.models import Medication
+from toolbox.numbering import check_length, ensure_room, pick
+
+_TIME = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
+
+
+def parse_entry(text: str) -> tuple[str, str, list[time]]:
+    """``Sertraline 50 mg 08:00 20:00`` -> ("Sertraline", "50 mg", [08:00, 20:00]).
+
+    The first word (or quoted words) is the name, clock times at the end are the times, and
+    everything between is the dose.
+    """
+    text = text.strip()
+    if text[:1] in "\"'“":
+        close = {"“": "”"}.get(text[0], text[0])
+        end = text.find(close, 1)
+        if end == -1:
+            raise Invalid("toolbox.med.usage")
+        name, rest = text[1:end].strip(), text[end + 1:].split()
+    else:
+        name, *rest = text.split() or [""]
+    times: list[time] = []
+    while rest and all(_TIME.fullmatch(part) for part in rest[-1].split(",") if part):
+        parts = [p for p in rest.pop().split(",") if p]
+        times[:0] = [time(int(m[1]), int(m[2])) for m in (_TIME.fullmatch(p) for p in parts) if m]
+    dose = " ".join(rest)
+    if not name or not dose:
+        raise Invalid("toolbox.med.usage")
+    if len(times) > MAX_MED_TIMES:
+        raise Invalid("toolbox.med.too_many_times", max=MAX_MED_TIMES)
+    return name, dose, sorted(set(times))
+
+
+def times_of(med: Medication) -> list[time]:
+    return [time.fromisoformat(t) for t in med.times.split(",") if t]
+
+
+def listed(session: Session, user_id: str) -> list[Medication]:
+    return list(session.scalars(select(Medication).where(Medication.user_id == user_id).order_by(Medication.id)))
+
+
+def add(session: Session, user_id: str, name: str, dose: str, times: list[time], zone: str) -> Medication:
+    ensure_room(len(listed(session, user_id)), MAX_MEDS, "med")
+    med = Medication(user_id=user_id, name=check_length(name, NAME_MAX), dose=check_length(dose, NAME_MAX),
+                     times=",".join(t.strftime("%H:%M") for t in times), remind=bool(times), zone=zone)
+    session.add(med)
+    session.flush()
+    return med
+
+
+def remove(session: Session, user_id: str, n: int) -> Medication:
+    med = pick(listed(session, user_id), n, "med")
+    session.delete(med)
+    session.flush()
+    return med
+
+
+def set_reminders(session: Session, user_id: str, n: int, on: bool) -> Medication:
+    med = pick(listed(session, user_id), n, "med")
+    if on and not med.times:
+        raise Invalid("toolbox.med.no_times")
+    med.remind = on
+    return med
+
+
+def with_reminders(session: Session) -> list[Medication]:
+    return list(session.scalars(select(Medication).where(Medication.remind.is_(True), Medication.times != "")))

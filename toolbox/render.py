@@ -1,0 +1,115 @@
+"""Markdown for the person's lists, shared by their own commands, provider views and the
+crisis summary. ``t`` is a translator (key, **params) -> text in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from toolbox import goals as goals_domain
+from toolbox.models import Activity, CrisisItem, CrisisPlanMeta, Goal, Medication, MoodEntry, NetworkContact
+from toolbox.network import CIRCLES
+from toolbox.texts import Translate
+
+SUMMARY_SECTIONS = ("coping", "distractions", "support", "professionals", "reasons")
+SUMMARY_LINES = 3
+
+
+def plain(text: str) -> str:
+    """The person's own text inside a list line: one line, no HTML, no accidental Markdown."""
+    text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;")
+    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
+
+
+def local_time(t: Translate, at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return t("toolbox.time.format", weekday=t(f"toolbox.weekday.{local.weekday()}"), day=local.day,
+             month=t(f"toolbox.month.{local.month}"), time=local.strftime("%H:%M"))
+
+
+def local_date(t: Translate, day: date) -> str:
+    return t("toolbox.time.date", weekday=t(f"toolbox.weekday.{day.weekday()}"), day=day.day,
+             month=t(f"toolbox.month.{day.month}"), year=day.year)
+
+
+def goals(t: Translate, session: Session, rows: Sequence[Goal]) -> str:
+    lines = []
+    for n, goal in enumerate(rows, 1):
+        mark = "✅ " if goal.done_at else ""
+        area = f"*{t(f'toolbox.area.{goal.area}')}:* " if goal.area else ""
+        lines.append(f"{n}. {mark}{area}{plain(goal.text)}")
+        lines += [f"    - {plain(step.text)}" for step in goals_domain.steps_of(session, goal)]
+    return "\n".join(lines)
+
+
+def activities(t: Translate, rows: Sequence[Activity], zone: ZoneInfo) -> str:
+    lines = []
+    for n, a in enumerate(rows, 1):
+        line = f"{n}. {local_time(t, a.due_at, zone)} — {plain(a.text)}"
+        if a.done_at:
+            line += " ✅"
+            if a.importance or a.enjoyment:
+                line += " " + t("toolbox.activity.ratings", importance=a.importance or "–",
+                                enjoyment=a.enjoyment or "–")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def moods(t: Translate, rows: Sequence[MoodEntry], zone: ZoneInfo) -> str:
+    return "\n".join(
+        f"- {local_time(t, m.created_at, zone)}: **{m.score}/10**" + (f" — {plain(m.note)}" if m.note else "")
+        for m in rows
+    )
+
+
+def network(t: Translate, rows: Sequence[NetworkContact]) -> str:
+    parts: list[str] = []
+    n = 0
+    for circle in CIRCLES:
+        lines = []
+        for contact in (c for c in rows if c.circle == circle):
+            n += 1
+            note = f" — {plain(contact.note)}" if contact.note else ""
+            lines.append(f"{n}. {plain(contact.name)}{note}")
+        if lines:
+            parts.append(f"**{t(f'toolbox.circle.{circle}')}**\n\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def crisis_plan(t: Translate, plan: dict[str, list[CrisisItem]], meta: CrisisPlanMeta | None,
+                today: date) -> str:
+    parts = []
+    for section, lines in plan.items():
+        body = "\n".join(f"{n}. {plain(i.text)}" for n, i in enumerate(lines, 1)) or f"*{t('toolbox.crisis.empty_section')}*"
+        parts.append(f"**{t(f'toolbox.section.{section}')}** (`{section}`)\n\n{body}")
+    if meta is not None and meta.review_on is not None:
+        key = "toolbox.crisis.review_due" if meta.review_on <= today else "toolbox.crisis.review_on"
+        parts.append(t(key, date=local_date(t, meta.review_on)))
+    return "\n\n".join(parts)
+
+
+def crisis_summary(t: Translate, plan: dict[str, list[CrisisItem]]) -> str:
+    """What helps, a few lines each, for a hard moment."""
+    parts = [t("toolbox.crisis.summary_title")]
+    for section in SUMMARY_SECTIONS:
+        lines = plan.get(section, [])[:SUMMARY_LINES]
+        if lines:
+            parts.append(f"**{t(f'toolbox.section.{section}')}:** " + "; ".join(plain(i.text) for i in lines))
+    if len(parts) == 1:  # only sections outside the summary are filled in
+        parts.append(t("toolbox.crisis.summary_see_plan"))
+    return "\n\n".join(parts)
+
+
+def meds(t: Translate, rows: Sequence[Medication]) -> str:
+    lines = []
+    for n, med in enumerate(rows, 1):
+        times = med.times.replace(",", ", ")
+        line = f"{n}. **{plain(med.name)}** — {plain(med.dose)}"
+        if times:
+            line += f" — {times} " + t("toolbox.med.reminders_on" if med.remind else "toolbox.med.reminders_off")
+        lines.append(line)
+    return "\n".join(lines)

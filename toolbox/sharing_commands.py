@@ -1,0 +1,175 @@
+"""Commands for sharing with providers (and the provider's ``!view``), export and erasure."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+
+from bot.context import Context
+from bot.db import utcnow
+from bot.errors import DomainError, Invalid
+from bot.models import Role, RoomKind
+from bot.roomdir import find_rooms
+from bot.router import rest, word
+from toolbox import activities, crisis_plan, diary, export, goals, meds, network, render, sharing
+from toolbox.ctxutil import PRIVATE, zone_of
+from toolbox.export import CODE_LIFETIME
+from toolbox.plugin import feature
+from toolbox.texts import Translate
+from toolbox.zones import person_zone
+
+log = logging.getLogger(__name__)
+command = feature.commands.command
+WITH_WORDS = ("with", "med")
+FROM_WORDS = ("from", "fra")
+
+
+async def _provider_labels(ctx: Context) -> dict[str, str | None]:
+    """The person's providers (Matrix id -> display name in their shared room)."""
+    labels: dict[str, str | None] = {}
+    for room in find_rooms(ctx.session, RoomKind.PROVIDER, owner=ctx.sender):
+        if room.partner and room.partner not in labels:
+            labels[room.partner] = await ctx.port.display_name(room.room_id, room.partner)
+    return labels
+
+
+def _label(labels: dict[str, str | None], provider_id: str) -> str:
+    name = labels.get(provider_id)
+    return f"{render.plain(name)} ({provider_id})" if name else provider_id
+
+
+def _split(text: str, joiners: tuple[str, ...]) -> tuple[str, str | None]:
+    """``goals with Dr Hansen`` -> ("goals", "Dr Hansen"); no joiner -> (text, None)."""
+    words = text.split()
+    for i, w in enumerate(words):
+        if i > 0 and w.casefold() in joiners:
+            return " ".join(words[:i]), " ".join(words[i + 1:]) or None
+    return text.strip(), None
+
+
+async def _resolve(ctx: Context, name: str) -> tuple[str, dict[str, str | None]]:
+    labels = await _provider_labels(ctx)
+    if not labels:
+        raise Invalid("toolbox.share.no_providers")
+    try:
+        return sharing.resolve_provider(labels, name), labels
+    except DomainError as err:
+        # Name the person's providers, so they can pick one by its Matrix id.
+        raise type(err)(err.key, providers=", ".join(_label(labels, p) for p in labels)) from None
+
+
+@command("share", rest("text", max_len=300), usage="ITEM with PROVIDER", help="toolbox.help.share", **PRIVATE)
+async def share(ctx: Context, text: str) -> None:
+    item_word, provider_name = _split(text, WITH_WORDS)
+    if provider_name is None:
+        raise Invalid("toolbox.share.usage")
+    item = sharing.item_of(item_word)
+    provider, labels = await _resolve(ctx, provider_name)
+    new = sharing.share(ctx.session, ctx.sender, item, provider)
+    ctx.reply("toolbox.share.shared" if new else "toolbox.share.already", item=ctx.t(f"toolbox.item.{item}"),
+              provider=_label(labels, provider))
+
+
+@command("unshare", rest("text", max_len=300), usage="ITEM [from PROVIDER]", help="toolbox.help.unshare", **PRIVATE)
+async def unshare(ctx: Context, text: str) -> None:
+    item_word, provider_name = _split(text, FROM_WORDS)
+    item = sharing.item_of(item_word)
+    provider, labels = await _resolve(ctx, provider_name) if provider_name else (None, {})
+    count = sharing.unshare(ctx.session, ctx.sender, item, provider)
+    if not count:
+        ctx.reply("toolbox.share.was_not_shared", item=ctx.t(f"toolbox.item.{item}"))
+    elif provider:
+        ctx.reply("toolbox.share.unshared_one", item=ctx.t(f"toolbox.item.{item}"), provider=_label(labels, provider))
+    else:
+        ctx.reply("toolbox.share.unshared_all", item=ctx.t(f"toolbox.item.{item}"))
+
+
+@command("shared", help="toolbox.help.shared", **PRIVATE)
+async def shared(ctx: Context) -> None:
+    labels = await _provider_labels(ctx)
+    rows = sharing.shares(ctx.session, ctx.sender)
+    by_provider: dict[str, list[str]] = {}
+    for row in rows:
+        by_provider.setdefault(row.provider_id, []).append(ctx.t(f"toolbox.item.{row.item}"))
+    shares = "\n".join(f"- {_label(labels, p)}: {', '.join(items)}" for p, items in by_provider.items())
+    zone = zone_of(ctx)
+    views = "\n".join(
+        ctx.t("toolbox.share.view_shown" if v.shown else "toolbox.share.view_refused",
+              when=render.local_time(ctx.t, v.viewed_at, zone), provider=_label(labels, v.provider_id),
+              item=ctx.t(f"toolbox.item.{v.item}"))
+        for v in sharing.views(ctx.session, ctx.sender)
+    )
+    ctx.reply("toolbox.share.overview", shares=shares or ctx.t("toolbox.share.nothing_shared"),
+              views=views or ctx.t("toolbox.share.no_views"))
+
+
+def _item_text(t: Translate, ctx: Context, owner: str, item: str) -> str:
+    """What the provider sees of a shared item, as it is now."""
+    s = ctx.session
+    zone = person_zone(s, ctx.settings, owner)
+    if item == "goals":
+        return render.goals(t, s, goals.listed(s, owner))
+    if item == "activities":
+        return render.activities(t, activities.listed(s, owner), zone)
+    if item == "moods":
+        return render.moods(t, diary.recent_moods(s, owner), zone)
+    if item == "network":
+        return render.network(t, network.listed(s, owner))
+    if item == "crisis-plan":
+        if crisis_plan.is_empty(s, owner):
+            return ""
+        today = utcnow().astimezone(zone).date()
+        return render.crisis_plan(t, crisis_plan.items(s, owner), crisis_plan.meta(s, owner), today)
+    return render.meds(t, meds.listed(s, owner))
+
+
+@command("view", word("item"), help="toolbox.help.view", rooms={RoomKind.PROVIDER}, roles={Role.PROVIDER})
+async def view(ctx: Context, item: str) -> None:
+    room = ctx.room
+    if room is None or room.partner != ctx.sender or not room.owner:
+        ctx.reply("toolbox.view.refused")
+        return
+    item_id = sharing.item_of(item)
+    if not sharing.record_view(ctx.session, room.owner, ctx.sender, item_id):
+        ctx.reply("toolbox.view.refused")
+        return
+    text = _item_text(ctx.t, ctx, room.owner, item_id)
+    ctx.reply("toolbox.view.shown" if text else "toolbox.view.shown_empty", item=ctx.t(f"toolbox.item.{item_id}"),
+              text=text)
+
+
+@command("export", help="toolbox.help.export", **PRIVATE)
+async def export_data(ctx: Context) -> None:
+    data = {"user_id": ctx.sender, "exported_at": utcnow().isoformat()}
+    data |= export.collect(ctx.services.features, ctx.session, ctx.sender)
+    blob = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    filename = "reconnect-export.json"
+    uploaded = await ctx.port.upload(blob, "application/json", filename)
+    ctx.send_file(ctx.room_id, uploaded, filename=filename, mimetype="application/json", size=len(blob),
+                  alt_text=filename)
+    ctx.reply("toolbox.export.done")
+
+
+async def _remove_from_shared_rooms(ctx: Context) -> None:
+    """The rooms feature takes the person out of the forum, café and circles, when it is loaded."""
+    try:
+        rooms_api = importlib.import_module("rooms.api")
+    except ModuleNotFoundError:
+        log.warning("rooms.api not available; shared-room removal skipped for a forget-me")
+        return
+    await rooms_api.remove_from_shared_rooms(ctx.session, ctx.port, ctx.sender)
+
+
+@command("forget-me", word("code", optional=True, placeholder="CODE"), help="toolbox.help.forget_me", **PRIVATE)
+async def forget_me(ctx: Context, code: str | None) -> None:
+    if code is None:
+        new_code = export.request_code(ctx.session, ctx.sender)
+        ctx.reply("toolbox.forget.confirm", code=new_code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
+        return
+    export.check_code(ctx.session, ctx.sender, code)
+    export.erase_everything(ctx.services.features, ctx.session, ctx.sender)
+    await _remove_from_shared_rooms(ctx)
+    export.delete_person(ctx.session, ctx.sender)
+    log.info("forget-me completed in room %s", ctx.room_id)
+    ctx.reply("toolbox.forget.done")
