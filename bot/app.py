@@ -98,6 +98,8 @@ class App:
         with self.db.session() as session:
             await ensure_cross_signed(self.port.http, session, s.bot.user_id, self.client.device_id, s.bot.password)
 
+        await self._set_profile()
+        self.prune_handled()
         await self._sync_once(first=True)
         for f in self.features:
             for hook in f.on_start:
@@ -108,6 +110,13 @@ class App:
         ]
         self.wake_outbox()
         log.info("ReConnect is running as %s (device %s)", s.bot.user_id, self.client.device_id)
+
+    async def _set_profile(self) -> None:
+        assert self.client is not None
+        wanted = self.settings.bot.display_name
+        current = await self.client.get_displayname(self.client.user_id)
+        if getattr(current, "displayname", None) != wanted:
+            await self.client.set_displayname(wanted)
 
     async def stop(self) -> None:
         """Stop cleanly. Never logs out: the device and its keys must survive restarts."""

@@ -106,6 +106,9 @@ def test_settings(**overrides: Any) -> Settings:
     return Settings.model_validate(data)
 
 
+test_settings.__test__ = False  # a factory, not a test, when imported into a test module
+
+
 def router_for(features: list, prefix: str = "!") -> Router:
     router = Router(prefix)
     for f in features:
