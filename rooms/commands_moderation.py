@@ -94,16 +94,21 @@ async def pin(ctx: Context) -> None:
 @commands.command("report", rest("reason", optional=True, max_len=300), rooms=SHARED_ROOMS,
                   roles={Role.PARTICIPANT, Role.CONSULTANT}, help="rooms.help.report")
 async def report(ctx: Context, reason: str | None) -> None:
-    target = _replied(ctx)
-    # The report itself goes first, so nobody in the room sees who reported.
+    # The report goes first, and every answer is private, so nobody in the room sees who reported.
     await ctx.port.redact(ctx.room_id, ctx.event.event_id)
-    count = moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
     notify = Notifier.from_ctx(ctx)
+    target = ctx.event.reply_to
+    if target is None:
+        notify.to_person(ctx.sender, "rooms.report.reply_needed")
+        return
+    if moderation.has_reported(ctx.session, target, ctx.sender):
+        notify.to_person(ctx.sender, "rooms.report.already")
+        return
+    count = moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
     notify.to_consultants("rooms.report.alert", link=event_link(ctx.room_id, target), count=count,
                           reason=reason or "—")
     notify.to_person(ctx.sender, "rooms.report.thanks")
-    now = utcnow()
-    if moderation.should_hide(ctx.session, ctx.settings, target, count, now):
+    if moderation.should_hide(ctx.session, ctx.settings, target, count, utcnow()):
         await hide_reported(ctx, target, notify)
 
 

@@ -67,9 +67,14 @@ def mutes_ended(session: Session, now: datetime) -> list[Mute]:
     return list(session.scalars(select(Mute).where(Mute.until.is_not(None), Mute.until <= now)))
 
 
+def has_reported(session: Session, event_id: str, reporter: str) -> bool:
+    q = select(Report.id).where(Report.event_id == event_id, Report.reporter == reporter).limit(1)
+    return session.scalar(q) is not None
+
+
 def report(session: Session, room_id: str, event_id: str, reporter: str, reason: str | None) -> int:
     """Record a report; returns how many different people have reported the message."""
-    if session.scalar(select(Report).where(Report.event_id == event_id, Report.reporter == reporter)):
+    if has_reported(session, event_id, reporter):
         raise Invalid("rooms.report.already")
     session.add(Report(room_id=room_id, event_id=event_id, reporter=reporter, reason=reason or None))
     session.flush()

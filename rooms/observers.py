@@ -117,15 +117,26 @@ async def forum_activity(ctx: Context) -> None:
                          community, ctx.event.thread_root, ctx.event.reply_to)
 
 
+def _receipts(ctx: Context) -> list[tuple[str, str]]:
+    """(event id, reader) pairs: one receipt as the dispatcher gives it (``event_id`` in the
+    content, the reader as sender), or a whole receipt map as Matrix sends it."""
+    content = ctx.event.content
+    if isinstance(content.get("event_id"), str):
+        return [(content["event_id"], ctx.sender)]
+    pairs = []
+    for event_id, kinds in content.items():
+        readers = kinds.get("m.read", {}) if isinstance(kinds, dict) else {}
+        pairs += [(event_id, reader) for reader in readers]
+    return pairs
+
+
 @feature.observe("m.receipt")
 async def read_receipts(ctx: Context) -> None:
     if ctx.room_kind not in POST_ROOMS:
         return
-    for event_id, kinds in ctx.event.content.items():
-        readers = (kinds or {}).get("m.read", {}) if isinstance(kinds, dict) else {}
-        for reader in readers:
-            if reader != ctx.port.bot_user_id:
-                activity.record_receipt(ctx.session, ctx.room_id, event_id, reader)
+    for event_id, reader in _receipts(ctx):
+        if reader != ctx.port.bot_user_id:
+            activity.record_receipt(ctx.session, ctx.room_id, event_id, reader)
 
 
 @feature.observe("m.room.redaction")

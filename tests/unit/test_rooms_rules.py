@@ -1,0 +1,124 @@
+"""Pure rules of the community: pseudonyms, durations, weekly hours, crisis phrases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.errors import Invalid
+from rooms.crisis import PhraseList, normalise
+from rooms.durations import parse_duration
+from rooms.hours import parse_hours
+from rooms.pseudonyms import clean_pseudonym
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("Blue Bird", "Blue Bird"),
+    ("  Blue   Bird ", "Blue Bird"),
+    ("Kari_88", "Kari_88"),
+    ("Solsikke-2", "Solsikke-2"),
+    ("Ærlig Østlending", "Ærlig Østlending"),
+    ("Jo", "Jo"),
+    ("x" * 32, "x" * 32),
+])
+def test_good_pseudonyms(raw: str, shown: str) -> None:
+    assert clean_pseudonym(raw) == shown
+
+
+@pytest.mark.parametrize("raw,key", [
+    ("J", "rooms.pseudonym.bad_length"),
+    ("x" * 33, "rooms.pseudonym.bad_length"),
+    ("anna@example.com", "rooms.pseudonym.bad_chars"),
+    ("Anna!", "rooms.pseudonym.bad_chars"),
+    ("@anna:server", "rooms.pseudonym.bad_chars"),
+    ("Admin", "rooms.pseudonym.reserved"),
+    ("the admin", "rooms.pseudonym.reserved"),
+    ("Bot", "rooms.pseudonym.reserved"),
+    ("Consultant_1", "rooms.pseudonym.reserved"),
+    ("MODERATOR", "rooms.pseudonym.reserved"),
+    ("Re Connect", "rooms.pseudonym.reserved"),
+    ("reconnect", "rooms.pseudonym.reserved"),
+    ("Erfaringskonsulent", "rooms.pseudonym.reserved"),
+])
+def test_bad_pseudonyms(raw: str, key: str) -> None:
+    with pytest.raises(Invalid) as err:
+        clean_pseudonym(raw)
+    assert err.value.key == key
+
+
+def test_reserved_word_inside_a_longer_name_is_refused_but_lookalikes_are_not() -> None:
+    with pytest.raises(Invalid):
+        clean_pseudonym("consultant-anna")
+    assert clean_pseudonym("Botanist") == "Botanist"
+    assert clean_pseudonym("Admiral") == "Admiral"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("30m", timedelta(minutes=30)), ("2h", timedelta(hours=2)), ("2t", timedelta(hours=2)),
+    ("3d", timedelta(days=3)), ("2w", timedelta(weeks=2)), ("2u", timedelta(weeks=2)),
+    ("2 weeks", timedelta(weeks=2)), ("3 dager", timedelta(days=3)),
+])
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "0h", "2y", "h2", "400w"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(Invalid):
+        parse_duration(text)
+
+
+def test_weekly_hours_parse_open_and_next() -> None:
+    hours = parse_hours("Mon-Fri 08:00-15:30")
+    assert hours.canonical() == "mon-fri 08:00-15:30"
+    assert parse_hours("man-fre 8.00-15.30") == hours
+    # Friday 2026-12-04 15:00 in Oslo is 14:00 UTC: open. 16:00 Oslo: closed until Monday 08:00.
+    assert hours.is_open(datetime(2026, 12, 4, 14, 0, tzinfo=timezone.utc), "Europe/Oslo")
+    friday_late = datetime(2026, 12, 4, 15, 0, tzinfo=timezone.utc)
+    assert not hours.is_open(friday_late, "Europe/Oslo")
+    opening = hours.next_opening(friday_late, "Europe/Oslo")
+    assert (opening.weekday(), opening.hour, opening.minute) == (0, 8, 0)
+    assert parse_hours("wed 12:00-14:00").canonical() == "wed 12:00-14:00"
+
+
+@pytest.mark.parametrize("text", ["weekdays", "mon-fri", "fri-mon 08:00-15:00", "mon 15:00-08:00", "mon 25:00-26:00"])
+def test_bad_hours(text: str) -> None:
+    with pytest.raises(Invalid):
+        parse_hours(text)
+
+
+PHRASES = PhraseList.load()
+
+
+@pytest.mark.parametrize("text", [
+    "I just want to die, nothing helps",
+    "Honestly I don't want to live anymore",
+    "Some days I think about SUICIDE",
+    "I've been cutting myself again",
+    "Jeg vil ikke leve lenger",
+    "Jeg har lyst til å dø",
+    "tenker på å ta livet mitt",
+    "Har hatt mange selvmordstanker i det siste",
+    "Jeg orker ikke mer.",
+])
+def test_crisis_phrases_match_in_both_languages(text: str) -> None:
+    assert PHRASES.matches(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm dying to see the new film",
+    "This café is to die for",
+    "Livet mitt er bedre nå enn i fjor",
+    "Jeg vil gjerne komme på kafeen",
+    "We talked about the harm of stigma",
+])
+def test_ordinary_sentences_are_not_crisis(text: str) -> None:
+    assert not PHRASES.matches(text)
+
+
+def test_phrase_files_are_editable(tmp_path) -> None:
+    (tmp_path / "en.txt").write_text("# comment\nfeeling hopeless\n", encoding="utf-8")
+    custom = PhraseList.load(tmp_path)
+    assert custom.matches("I am feeling HOPELESS today") and not custom.matches("I want to die")
+    assert normalise("Don’t  want-to") == "dont want to"
