@@ -210,17 +210,38 @@ async def rsvp_reaction_removed(ctx: Context) -> None:
 
 
 async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: str) -> None:
-    """Make the small encrypted room for a match, introduce the two, and tell the one who waited."""
+    """Make the small encrypted room for a match and introduce the two there. Whoever of them did
+    not send this command (they were waiting) is also told privately."""
     lang = ctx.settings.language
     room_id = await ctx.port.create_room(RoomSpec(name=ctx.t(f"schedules.{kind}.room_name", lang=lang),
                                                   invite=(first, second)))
     register_room(ctx.session, room_id, RoomKind.BUDDY, community=cafe.community, owner=first, partner=second)
-    now = utcnow()
-    matching.record_match(ctx.session, cafe.id, "buddy" if kind == "buddy" else "ride", first, second, room_id, now)
+    matching.record_match(ctx.session, cafe.id, "buddy" if kind == "buddy" else "ride", first, second, room_id,
+                          utcnow())
     _queue(ctx, room_id, ctx.t(f"schedules.{kind}.intro", lang=lang, first=_name(ctx, first),
                                second=_name(ctx, second), when=_when(ctx, cafe, lang), place=cafe.place))
-    waiting = second if ctx.sender == first else first
-    _tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe, other=_name(ctx, ctx.sender))
+    for waiting, other in ((first, second), (second, first)):
+        if waiting != ctx.sender:
+            _tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe, other=_name(ctx, other))
+
+
+async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...]) -> None:
+    """Withdraw, tell the rooms of undone matches, and find the ones left behind someone new."""
+    for match in matching.withdraw(ctx.session, cafe.id, ctx.sender, kinds):
+        _queue(ctx, match.room_id, ctx.t(f"schedules.{kind}.withdrawn_room", lang=ctx.settings.language,
+                                         name=_name(ctx, ctx.sender)))
+        left = match.second_user if match.first_user == ctx.sender else match.first_user
+        if kind == "buddy":
+            partner = matching.buddy_for(ctx.session, cafe.id, left)
+            pairs = [(partner, left)] if partner else []
+        elif left == match.first_user:  # the driver lost a passenger
+            pairs = [(left, p) for p in matching.passengers_for(ctx.session, cafe.id, left)]
+        else:
+            driver = matching.driver_for(ctx.session, cafe.id, left)
+            pairs = [(driver, left)] if driver else []
+        for first, second in pairs:
+            await _introduce(ctx, cafe, kind, first, second)
+    ctx.reply(f"schedules.{kind}.cancelled", when=_when(ctx, cafe))
 
 
 @commands.command("cafe buddy", integer("n", min=1, optional=True), roles=PARTICIPANTS, rooms=PRIVATE,
@@ -238,12 +259,7 @@ async def cafe_buddy(ctx: Context, n: int | None) -> None:
 @commands.command("cafe buddy cancel", integer("n", min=1, optional=True), roles=PARTICIPANTS, rooms=PRIVATE,
                   help="schedules.help.cafe_buddy_cancel")
 async def cafe_buddy_cancel(ctx: Context, n: int | None) -> None:
-    cafe = _mine(ctx, n)
-    undone = matching.withdraw(ctx.session, cafe.id, ctx.sender, (matching.BUDDY,))
-    for match in undone:
-        _queue(ctx, match.room_id, ctx.t("schedules.buddy.withdrawn_room", lang=ctx.settings.language,
-                                         name=_name(ctx, ctx.sender)))
-    ctx.reply("schedules.buddy.cancelled", when=_when(ctx, cafe))
+    await _withdraw(ctx, _mine(ctx, n), "buddy", (matching.BUDDY,))
 
 
 @commands.command("cafe ride offer", integer("seats", min=1, max=matching.MAX_SEATS),
@@ -275,12 +291,7 @@ async def cafe_ride_need(ctx: Context, n: int | None) -> None:
 @commands.command("cafe ride cancel", integer("n", min=1, optional=True), roles=PARTICIPANTS, rooms=PRIVATE,
                   help="schedules.help.cafe_ride_cancel")
 async def cafe_ride_cancel(ctx: Context, n: int | None) -> None:
-    cafe = _mine(ctx, n)
-    undone = matching.withdraw(ctx.session, cafe.id, ctx.sender, (matching.RIDE_OFFER, matching.RIDE_NEED))
-    for match in undone:
-        _queue(ctx, match.room_id, ctx.t("schedules.ride.withdrawn_room", lang=ctx.settings.language,
-                                         name=_name(ctx, ctx.sender)))
-    ctx.reply("schedules.ride.cancelled", when=_when(ctx, cafe))
+    await _withdraw(ctx, _mine(ctx, n), "ride", (matching.RIDE_OFFER, matching.RIDE_NEED))
 
 
 # --- breaks ------------------------------------------------------------------------------------

@@ -47,6 +47,11 @@ def ask_buddy(session: Session, cafe_id: int, user_id: str, now: datetime) -> st
     if _request(session, cafe_id, user_id, BUDDY) is not None:
         raise Invalid("schedules.buddy.already")
     _add(session, cafe_id, user_id, BUDDY, now)
+    return buddy_for(session, cafe_id, user_id)
+
+
+def buddy_for(session: Session, cafe_id: int, user_id: str) -> str | None:
+    """The longest-waiting unpaired person who wants company for this café, other than ``user_id``."""
     paired = {u for m in _matches(session, cafe_id, BUDDY) for u in (m.first_user, m.second_user)}
     for other in _waiting(session, cafe_id, BUDDY, exclude=user_id):
         if other.user_id not in paired:
@@ -75,9 +80,14 @@ def offer_ride(session: Session, cafe_id: int, driver: str, seats: int, now: dat
     if _request(session, cafe_id, driver, RIDE_NEED) is not None:
         raise Invalid("schedules.ride.both")
     _add(session, cafe_id, driver, RIDE_OFFER, now, seats=seats)
+    return passengers_for(session, cafe_id, driver)
+
+
+def passengers_for(session: Session, cafe_id: int, driver: str) -> list[str]:
+    """Waiting passengers (oldest first) for the driver's free seats."""
     riding = _riding(session, cafe_id)
     waiting = [r.user_id for r in _waiting(session, cafe_id, RIDE_NEED, exclude=driver) if r.user_id not in riding]
-    return waiting[:seats]
+    return waiting[:free_seats(session, cafe_id, driver)]
 
 
 def need_ride(session: Session, cafe_id: int, passenger: str, now: datetime) -> str | None:
@@ -87,6 +97,10 @@ def need_ride(session: Session, cafe_id: int, passenger: str, now: datetime) -> 
     if _request(session, cafe_id, passenger, RIDE_OFFER) is not None:
         raise Invalid("schedules.ride.both")
     _add(session, cafe_id, passenger, RIDE_NEED, now)
+    return driver_for(session, cafe_id, passenger)
+
+
+def driver_for(session: Session, cafe_id: int, passenger: str) -> str | None:
     for offer in _waiting(session, cafe_id, RIDE_OFFER, exclude=passenger):
         if free_seats(session, cafe_id, offer.user_id) > 0:
             return offer.user_id

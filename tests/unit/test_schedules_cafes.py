@@ -1,0 +1,237 @@
+"""Cafés through the real router: scheduling, listing, RSVP by command and by reaction,
+cancelling, buddies and rides, breaks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import utcnow
+from bot.models import ManagedRoom, RoomKind, SentEvent, UserPref
+from bot.testing import make_context
+from schedules import commands
+from schedules.models import Cafe, Rsvp
+from schedules.testing import (CAFE_NORTH, CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of,
+                               user)
+
+DAY = (utcnow() + timedelta(days=10)).date()
+WHEN = f"{DAY.isoformat()} 18:00"
+
+
+@pytest.fixture
+def community(db):
+    with db.session() as s:
+        build_community(s)
+    return db
+
+
+async def schedule_one(db, services, text=f"North {WHEN} Library, 2nd floor — small steps"):
+    return await run(db, services, CONSULTANT, CONSULTANT_ROOM, f"!cafe schedule {text}")
+
+
+def the_cafe(db) -> Cafe:
+    with db.session() as s:
+        return s.scalars(select(Cafe).order_by(Cafe.id)).first()
+
+
+async def test_consultant_schedules_and_the_cafe_room_gets_the_announcement(community, services):
+    sent = await schedule_one(community, services)
+    (announcement,) = bodies(sent, CAFE_NORTH)
+    assert "Café for North" in announcement and "Library, 2nd floor — small steps" in announcement
+    assert "18:00" in announcement and "👍 yes" in announcement
+    (reply,) = bodies(sent, CONSULTANT_ROOM)
+    assert "Planned: café for North" in reply and "at 18:00" in reply
+    cafe = the_cafe(community)
+    assert cafe.starts_at.astimezone().tzinfo is not None and cafe.place == "Library, 2nd floor"
+    assert cafe.topic == "small steps" and cafe.announce_txn.startswith("cafe-announce-")
+
+
+async def test_a_participant_may_not_schedule(community, services):
+    sent = await run(community, services, user("ann"), toolbox_of("ann"), f"!cafe schedule North {WHEN} Library")
+    assert "not available to you" in bodies(sent)[0]
+    assert the_cafe(community) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    (f"Atlantis {WHEN} Library", "The communities are: North, South"),
+    ("North someday Library", "I couldn't read when that is"),
+    ("North 2020-01-01 18:00 Library", "already passed"),
+    (f"North {WHEN}", "Please add where the café takes place"),
+])
+async def test_bad_schedules_get_a_clear_answer_and_save_nothing(community, services, text, expected):
+    sent = await schedule_one(community, services, text)
+    assert expected in bodies(sent)[0]
+    assert the_cafe(community) is None
+
+
+async def test_recurring_cafe_announces_its_first_meeting(community, services):
+    sent = await schedule_one(community, services, "North every first thursday 18:00 Library")
+    assert "recurring café for North" in bodies(sent, CONSULTANT_ROOM)[0]
+    cafe = the_cafe(community)
+    assert cafe.series_id is not None and cafe.starts_at.astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Oslo")).strftime("%a %H:%M") == "Thu 18:00"
+
+
+async def test_listing_is_numbered_and_shows_your_answer_or_counts(community, services):
+    await schedule_one(community, services)
+    later = (DAY + timedelta(days=7)).isoformat()
+    await schedule_one(community, services, f"North {later} 17:30 Town hall")
+    await schedule_one(community, services, f"South {later} 17:30 Somewhere south")
+    await run(community, services, user("ann"), toolbox_of("ann"), "!rsvp maybe 2")
+    (listing,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe"))
+    lines = [ln for ln in listing.splitlines() if ln[:2] in ("1.", "2.", "3.")]
+    assert len(lines) == 2 and "South" not in listing  # only her own community
+    assert lines[0].startswith("1. **North**") and "Library" in lines[0]
+    assert "Town hall" in lines[1] and "you said: maybe" in lines[1]
+    (staff,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe"))
+    assert "South" in staff and "(👍 0 · 🤔 1 · 👎 0)" in staff
+
+
+async def test_rsvp_by_command_changes_the_answer(community, services):
+    await schedule_one(community, services)
+    (yes,) = bodies(await run(community, services, user("ann"), CAFE_NORTH, "!rsvp yes"))
+    assert "you're coming" in yes
+    await run(community, services, user("ann"), CAFE_NORTH, "!rsvp no")
+    with community.session() as s:
+        assert [r.answer for r in s.scalars(select(Rsvp))] == ["no"]
+    (bad,) = bodies(await run(community, services, user("ann"), CAFE_NORTH, "!rsvp yes 5"))
+    assert "no café number 5" in bad
+
+
+async def react(db, services, sender, event_id, key, target="$announce"):
+    with db.session() as s:
+        ctx = make_context(s, services, sender=sender, room_id=CAFE_NORTH, event_id=event_id,
+                           event_type="m.reaction",
+                           content={"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}})
+        await commands.rsvp_by_reaction(ctx)
+
+
+async def redact(db, services, sender, reaction_id):
+    with db.session() as s:
+        ctx = make_context(s, services, sender=sender, room_id=CAFE_NORTH, event_id=f"$redact{reaction_id}",
+                           event_type="m.room.redaction", content={})
+        ctx.event.redacts = reaction_id
+        await commands.rsvp_reaction_removed(ctx)
+
+
+def answers(db) -> dict[str, str]:
+    with db.session() as s:
+        return {r.user_id: r.answer for r in s.scalars(select(Rsvp))}
+
+
+async def test_reactions_on_the_announcement_are_answers(community, services):
+    await schedule_one(community, services)
+    with community.session() as s:
+        s.add(SentEvent(txn_id=the_cafe(community).announce_txn, event_id="$announce", room_id=CAFE_NORTH))
+    await react(community, services, user("ann"), "$r1", "👍")
+    await react(community, services, user("bob"), "$r2", "🤔")
+    await react(community, services, user("cat"), "$r3", "👍🏽")  # a skin tone is still a yes
+    await react(community, services, user("cat"), "$r4", "❤️")  # not an answer
+    await react(community, services, user("cat"), "$r5", "👎", target="$something-else")
+    assert answers(community) == {user("ann"): "yes", user("bob"): "maybe", user("cat"): "yes"}
+    # Changing: a new reaction, then the old one removed.
+    await react(community, services, user("ann"), "$r6", "👎")
+    await redact(community, services, user("ann"), "$r1")
+    assert answers(community)[user("ann")] == "no"
+    # Removing the current reaction falls back to one still standing, then to no answer.
+    await react(community, services, user("bob"), "$r7", "👍")
+    await redact(community, services, user("bob"), "$r7")
+    assert answers(community)[user("bob")] == "maybe"
+    await redact(community, services, user("bob"), "$r2")
+    assert user("bob") not in answers(community)
+    (staff,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe"))
+    assert "(👍 1 · 🤔 0 · 👎 1)" in staff
+
+
+async def test_cancel_tells_the_room_and_privately_those_coming(community, services):
+    await schedule_one(community, services)
+    await run(community, services, user("ann"), CAFE_NORTH, "!rsvp yes")
+    await run(community, services, user("bob"), CAFE_NORTH, "!rsvp no")
+    sent = await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1")
+    assert "is cancelled" in bodies(sent, CAFE_NORTH)[0]
+    assert "that you planned to come to is cancelled" in bodies(sent, toolbox_of("ann"))[0]
+    assert bodies(sent, toolbox_of("bob")) == []
+    assert "told the café room and, privately, the 1" in bodies(sent, CONSULTANT_ROOM)[0]
+    (listing,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe"))
+    assert "No cafés are planned yet" in listing
+
+
+async def test_cancel_series_only_for_recurring(community, services):
+    await schedule_one(community, services)
+    (reply,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1 series"))
+    assert "not part of a recurring series" in reply
+    assert the_cafe(community).cancelled_at is None
+
+
+async def test_buddies_are_introduced_only_when_a_match_exists(community, services, port):
+    await schedule_one(community, services)
+    (waiting,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe buddy"))
+    assert "I'll put you in touch" in waiting and port.called("create_room") == []
+    sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe buddy 1")
+    ((room_id, spec),) = port.called("create_room")
+    assert spec.name == "Café buddies" and set(spec.invite) == {user("ann"), user("bob")} and spec.encrypted
+    assert "Hello Ann and Bob" in bodies(sent, room_id)[0]
+    assert "Bob would also like company" in bodies(sent, toolbox_of("ann"))[0]
+    assert "matched with Ann" in bodies(sent, toolbox_of("bob"))[0]
+    with community.session() as s:
+        room = s.get(ManagedRoom, room_id)
+        assert room.kind == RoomKind.BUDDY.value and {room.owner, room.partner} == {user("ann"), user("bob")}
+    # A third person waits rather than joining the pair.
+    (third,) = bodies(await run(community, services, user("cat"), toolbox_of("cat"), "!cafe buddy"))
+    assert "I'll put you in touch" in third and len(port.called("create_room")) == 1
+    # Bob withdraws: the pair's room hears it, and Ann's wish stands, so Cat is matched with her.
+    sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe buddy cancel")
+    assert "Bob can't come along together after all" in bodies(sent, room_id)[0]
+    assert "Withdrawn" in bodies(sent, toolbox_of("bob"))[0]
+    (_, (new_room, new_spec)) = port.called("create_room")
+    assert set(new_spec.invite) == {user("ann"), user("cat")}
+    assert "Cat would also like company" in bodies(sent, toolbox_of("ann"))[0]
+    assert "Ann would also like company" in bodies(sent, toolbox_of("cat"))[0]
+    (reply,) = bodies(await run(community, services, user("bob"), toolbox_of("bob"), "!cafe buddy cancel"))
+    assert "nothing to withdraw" in reply
+
+
+async def test_buddy_is_for_the_toolbox_room_and_own_community(community, services):
+    await schedule_one(community, services)
+    (reply,) = bodies(await run(community, services, user("ann"), CAFE_NORTH, "!cafe buddy"))
+    assert "only works in" in reply
+    (south,) = bodies(await run(community, services, user("sid"), toolbox_of("sid"), "!cafe buddy"))
+    assert "No cafés are planned yet" in south
+
+
+async def test_rides_fill_seats_first_come_first_served(community, services, port):
+    await schedule_one(community, services)
+    await run(community, services, user("bob"), toolbox_of("bob"), "!cafe ride need")
+    await run(community, services, user("cat"), toolbox_of("cat"), "!cafe ride need")
+    sent = await run(community, services, user("ann"), toolbox_of("ann"), "!cafe ride offer 1")
+    ((room_id, spec),) = port.called("create_room")
+    assert set(spec.invite) == {user("ann"), user("bob")}
+    assert "Ann is driving" in bodies(sent, room_id)[0]
+    assert "1 person(s) were waiting" in bodies(sent, toolbox_of("ann"))[0]
+    assert "lift is arranged with Ann" in bodies(sent, toolbox_of("bob"))[0]
+    (both,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe ride need"))
+    assert "not both" in both
+    seats = bodies(await run(community, services, user("bob"), toolbox_of("bob"), "!cafe ride offer 0"))
+    assert "should be a number from 1 to 8" in seats[0] and "!cafe ride offer SEATS [N]" in seats[1]
+    # Bob withdraws: Ann's free seat goes to Cat, who was waiting.
+    sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe ride cancel")
+    assert "Bob has withdrawn" in bodies(sent, room_id)[0]
+    (_, (_, second_spec)) = port.called("create_room")
+    assert set(second_spec.invite) == {user("ann"), user("cat")}
+    assert "lift is arranged with Ann" in bodies(sent, toolbox_of("cat"))[0]
+
+
+async def test_break_and_back(community, services):
+    (start,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!break 2w"))
+    assert "won't send you reminders or nudges until" in start
+    with community.session() as s:
+        pref = s.get(UserPref, user("ann"))
+        assert pref.on_break and timedelta(days=13) < pref.break_until - utcnow() <= timedelta(days=14)
+    (bad,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!break forever"))
+    assert "couldn't read that length of time" in bad
+    (back,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!back"))
+    assert "Welcome back" in back
+    (again,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!back"))
+    assert "not on a break" in again

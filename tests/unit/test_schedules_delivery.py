@@ -1,0 +1,179 @@
+"""Reminders and the ledger: on time, exactly once, late after downtime, skipped beyond the
+grace period, paused on a break; and the scheduler's one job per reminder."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.feature import DueReminder, Feature
+from bot.models import OutboxMessage, UserPref
+from bot.testing import queued, test_settings
+from schedules import cafes, rsvp
+from schedules.delivery import Status, sweep, txn_for
+from schedules.jobs import Scheduler
+from schedules.models import Cafe, ReminderLedger
+from schedules.recurrence import OneOff
+from schedules.testing import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user, voice_for
+
+UTC = timezone.utc
+OSLO = ZoneInfo("Europe/Oslo")
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+STARTS = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)  # Thursday 18:00 in Oslo
+
+
+@pytest.fixture
+def community(db):
+    with db.session() as s:
+        build_community(s)
+        cafe = cafes.schedule(s, community="North", rule=OneOff(STARTS), tz=OSLO, place="Library", topic=None,
+                              by="@consultant:localhost", now=T0)
+        rsvp.set_answer(s, cafe, user("ann"), "yes", T0)
+        rsvp.set_answer(s, cafe, user("bob"), "maybe", T0)
+        rsvp.set_answer(s, cafe, user("cat"), "no", T0)
+    return db
+
+
+def run_sweep(db, services, now, *, online_since=None, sources=()):
+    """One sweep in its own transaction; returns (room, body) of what it queued."""
+    with db.session() as s:
+        before = len(queued(s))
+        sweep(s, services.settings, list(sources), now, online_since=online_since or T0, voice=voice_for(services))
+        return [(room, content["body"]) for room, content in queued(s)[before:]]
+
+
+def only(messages, room):
+    return [body for r, body in messages if r == room]
+
+
+async def test_cafe_reminders_arrive_on_time_exactly_once(community, services):
+    three_days = STARTS - timedelta(days=3)
+    sent = run_sweep(community, services, three_days + timedelta(seconds=1))
+    (room_reminder,) = only(sent, CAFE_NORTH)
+    assert room_reminder.startswith("☕ Reminder: café for North on Thursday 10 December at 18:00, Library")
+    assert run_sweep(community, services, three_days + timedelta(seconds=5)) == []
+    morning = datetime(2026, 12, 10, 8, 0, tzinfo=UTC)  # 09:00 in Oslo
+    sent = run_sweep(community, services, morning)
+    assert len(only(sent, CAFE_NORTH)) == 1 and not only(sent, toolbox_of("ann"))
+    sent = run_sweep(community, services, STARTS - timedelta(hours=2))
+    assert "gentle reminder: the café is on Thursday 10 December at 18:00" in only(sent, toolbox_of("ann"))[0]
+    assert len(only(sent, toolbox_of("bob"))) == 1  # maybe
+    assert only(sent, toolbox_of("cat")) == []  # no
+    assert "(late)" not in "".join(body for _, body in sent)
+
+
+async def test_due_while_down_is_sent_once_marked_late_within_grace(community, services):
+    due = STARTS - timedelta(hours=2)
+    back = due + timedelta(hours=1)
+    sent = run_sweep(community, services, back, online_since=back)
+    (late,) = only(sent, toolbox_of("ann"))
+    assert late.startswith("(late) ☕ A gentle reminder")
+    assert run_sweep(community, services, back + timedelta(minutes=1), online_since=back) == []
+    with community.session() as s:
+        statuses = {r.key.split(":")[0]: r.status for r in s.scalars(select(ReminderLedger))}
+    assert statuses["cafe-private"] == Status.LATE.value
+
+
+async def test_beyond_grace_is_skipped_and_never_sent(community, services):
+    due = STARTS - timedelta(hours=2)
+    with community.session() as s:  # the bot last looked well before the reminder was due
+        sweep(s, services.settings, [], due - timedelta(hours=1), online_since=T0, voice=voice_for(services))
+    back = due + timedelta(hours=7)  # grace is 6 hours
+    sent = run_sweep(community, services, back, online_since=back)
+    assert only(sent, toolbox_of("ann")) == []
+    with community.session() as s:
+        skipped = s.scalars(select(ReminderLedger).where(ReminderLedger.key.like("cafe-private:%"))).all()
+    assert {r.status for r in skipped} == {"skipped"} and len(skipped) == 2
+
+
+async def test_a_crash_before_commit_leaves_it_due_and_a_sent_one_reuses_its_transaction_id(community, services):
+    due = STARTS - timedelta(days=3)
+    with pytest.raises(RuntimeError):
+        with community.session() as s:
+            sweep(s, services.settings, [], due, online_since=T0, voice=voice_for(services))
+            raise RuntimeError("crash before the commit")
+    with community.session() as s:
+        assert s.scalars(select(ReminderLedger)).all() == []
+        assert s.scalars(select(OutboxMessage)).all() == []
+    sent = run_sweep(community, services, due + timedelta(seconds=2))
+    assert len(only(sent, CAFE_NORTH)) == 1
+    with community.session() as s:
+        (ledger,) = s.scalars(select(ReminderLedger)).all()
+        (outbox,) = s.scalars(select(OutboxMessage)).all()
+        # The outbox resends with this id after a crash; the homeserver de-duplicates it.
+        assert outbox.txn_id == txn_for(ledger.key)
+
+
+async def test_a_break_pauses_personal_reminders_but_not_the_room(community, services):
+    with community.session() as s:
+        s.add(UserPref(user_id=user("ann"), on_break=True, break_until=STARTS))
+    sent = run_sweep(community, services, STARTS - timedelta(hours=2))
+    assert only(sent, toolbox_of("ann")) == [] and len(only(sent, toolbox_of("bob"))) == 1
+    with community.session() as s:
+        s.get(UserPref, user("ann")).on_break = False
+    assert only(run_sweep(community, services, STARTS - timedelta(hours=1)), toolbox_of("ann")) == []
+
+
+async def test_an_rsvp_after_the_reminder_time_gets_no_late_reminder(community, services):
+    with community.session() as s:
+        cafe = s.scalars(select(Cafe)).one()
+        rsvp.set_answer(s, cafe, user("cat"), "yes", STARTS - timedelta(hours=1))
+    sent = run_sweep(community, services, STARTS - timedelta(minutes=30))
+    assert only(sent, toolbox_of("cat")) == []
+
+
+async def test_feature_reminders_go_to_the_toolbox_room_in_the_persons_language(community, services):
+    due = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+    def source(session, start, end):
+        r = DueReminder(key="test.activity:1", user_id=user("ann"), due_at=due, message_key="schedules.late",
+                        params={"text": "walk"})
+        return [r] if start <= r.due_at < end else []
+
+    with community.session() as s:
+        s.add(UserPref(user_id=user("ann"), language="nb"))
+    sent = run_sweep(community, services, due + timedelta(seconds=1), sources=[source])
+    (body,) = only(sent, toolbox_of("ann"))
+    assert body.startswith("(forsinket) walk")
+    assert only(run_sweep(community, services, due + timedelta(seconds=9), sources=[source]),
+                toolbox_of("ann")) == []
+
+
+async def test_digest_and_confidentiality_reminders(community, services):
+    services.settings = test_settings(schedules={"confidentiality_interval_days": 1, "digest_time": "07:00"})
+    with community.session() as s:
+        forum_created = s.get(__import__("bot.models", fromlist=["ManagedRoom"]).ManagedRoom, FORUM).created_at
+    at = forum_created + timedelta(days=2)
+    sent = run_sweep(community, services, at + timedelta(seconds=1), online_since=at - timedelta(hours=1))
+    (note,) = only(sent, FORUM)
+    assert "what people share here stays here" in note
+    day = (at + timedelta(days=1)).astimezone(OSLO).date()
+    digest_at = datetime(day.year, day.month, day.day, 7, 0, tzinfo=OSLO).astimezone(UTC)
+    sent = run_sweep(community, services, digest_at + timedelta(seconds=1), online_since=at)
+    (digest,) = only(sent, CONSULTANT_ROOM)
+    assert digest.startswith("📋 **Daily digest**") and "Nobody is awaiting approval" in digest
+
+
+async def test_scheduler_has_one_job_per_reminder(community, services):
+    feature = Feature(name="fake")
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    feature.reminder_sources.append(lambda s, start, end: [
+        DueReminder(key="fake:1", user_id=user("ann"), due_at=soon, message_key="schedules.late",
+                    params={"text": "x"})] if start <= soon < end else [])
+    woken = []
+    voice = voice_for(services)
+    app = SimpleNamespace(db=community, settings=services.settings, features=[feature], t=voice.t,
+                          lang_of=voice.lang_of, wake_outbox=lambda: woken.append(1))
+    scheduler = Scheduler(app)
+    scheduler.start()
+    try:
+        await scheduler.plan()
+        await scheduler.plan()
+        ids = [job.id for job in scheduler.aps.get_jobs()]
+        assert ids.count("due:fake:1") == 1 and "schedules:plan" in ids
+    finally:
+        scheduler.stop()
