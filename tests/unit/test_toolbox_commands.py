@@ -1,0 +1,239 @@
+"""Toolbox commands through the real router, as a participant would use them."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+
+from PIL import Image
+from bot.config import Link
+from bot.models import Participant, Provider, RoomKind, UserPref
+from bot.roomdir import register_room
+from bot.router import dispatch_command
+from bot.testing import make_context, queued
+
+ANN = "@ann:localhost"
+DOC = "@doc:localhost"
+TOOLBOX = "!toolbox:localhost"
+PROVIDER_ROOM = "!provider:localhost"
+FORUM = "!forum:localhost"
+_events = itertools.count(1)
+
+
+def enrol(s, user=ANN, room=TOOLBOX, community="North"):
+    s.add(Participant(user_id=user, status="active", pseudonym=user[1:4], pseudonym_key=user[1:4],
+                      community=community))
+    register_room(s, room, RoomKind.TOOLBOX, owner=user)
+    s.commit()
+
+
+def link_provider(s, provider=DOC, room=PROVIDER_ROOM, owner=ANN):
+    s.add(Provider(user_id=provider, added_by="@consultant:localhost"))
+    register_room(s, room, RoomKind.PROVIDER, owner=owner, partner=provider)
+    s.commit()
+
+
+async def say(s, services, body, sender=ANN, room=TOOLBOX):
+    """Send ``body`` and return what the bot queued in answer (list of contents)."""
+    ctx = make_context(s, services, sender=sender, room_id=room, body=body, event_id=f"$e{next(_events)}")
+    await dispatch_command(services.router, ctx)
+    s.commit()  # one transaction per event, as the dispatcher does
+    return [m["content"] for m in ctx.sent]
+
+
+async def reply(s, services, body, **kw) -> str:
+    sent = await say(s, services, body, **kw)
+    assert len(sent) >= 1
+    return "\n".join(c["body"] for c in sent)
+
+
+async def test_goal_commands(db, services):
+    with db.session() as s:
+        enrol(s)
+        assert "Goal 1 saved: walk every day" in await reply(s, services, "!goal add walk every day")
+        await reply(s, services, "!goal add work: find a course")
+        await reply(s, services, "!goal step 2 call the adult-education centre")
+        text = await reply(s, services, "!goals")
+        assert "1. walk every day" in text and "2. *Work and education:* find a course" in text
+        assert "- call the adult-education centre" in text
+        assert "Well done" in await reply(s, services, "!goal done 1")
+        assert "✅" in await reply(s, services, "!goals")
+        assert "now reads: swim" in await reply(s, services, "!goal edit 1 swim")
+        assert await reply(s, services, "!goal done 7") == "There is no goal 7; you have 2 goals. Send `!goals` to see them."
+        assert "deleted: find a course" in await reply(s, services, "!goal delete 2")
+        too_long = await reply(s, services, "!goal add " + "x" * 600)
+        assert "the limit is" in too_long and "Nothing was saved" in too_long
+
+
+async def test_toolbox_command_refused_in_forum_without_echo(db, services):
+    with db.session() as s:
+        enrol(s)
+        register_room(s, FORUM, RoomKind.FORUM)
+        text = await reply(s, services, "!goal add my secret hope", room=FORUM)
+        assert "only works in" in text and "secret hope" not in text
+        assert "no goals yet" in await reply(s, services, "!goals")
+
+
+async def test_activity_commands(db, services):
+    with db.session() as s:
+        enrol(s)
+        text = await reply(s, services, "!activity add tomorrow 10:00 walk in the park")
+        assert "Planned: walk in the park" in text and "10:00" in text
+        assert "Which time of day" in await reply(s, services, "!activity add tomorrow walk")
+        assert "What will you do then" in await reply(s, services, "!activity add tomorrow 10:00")
+        await reply(s, services, "!activity add i morgen kl 9 kaffe med Kari")
+        text = await reply(s, services, "!activities")
+        assert text.index("kaffe med Kari") < text.index("walk in the park")
+        assert "(importance 4/5, enjoyment 5/5)" in await reply(s, services, "!activity done 1 4 5")
+        assert "[IMPORTANCE] should be a number from 1 to 5" in await reply(s, services, "!activity done 1 9")
+        assert "removed: walk in the park" in await reply(s, services, "!activity delete 2")
+        assert "There is no activity 3; you have 1 activity" in await reply(s, services, "!activity done 3")
+
+
+async def test_mood_chart_is_png_with_alt_text(db, services, port):
+    with db.session() as s:
+        enrol(s)
+        assert "no check-ins" in await reply(s, services, "!moods")
+        for score in (3, 5, 8):
+            assert f"({score}/10)" in await reply(s, services, f"!mood {score} a note")
+        sent = await say(s, services, "!moods")
+        (image,) = sent
+        assert image["msgtype"] == "m.image" and image["info"]["mimetype"] == "image/png"
+        assert "3 check-ins" in image["body"] and "lowest 3, highest 8" in image["body"]
+        png = Image.open(io.BytesIO(port.uploads[-1]))
+        assert png.format == "PNG" and (png.width, png.height) == (image["info"]["w"], image["info"]["h"])
+        assert "should be a number from 1 to 10" in await reply(s, services, "!mood 11")
+
+
+async def test_diary(db, services):
+    with db.session() as s:
+        enrol(s)
+        assert "Only you can read it" in await reply(s, services, "!diary a quiet day by the sea")
+        assert "a quiet day by the sea" in await reply(s, services, "!diary")
+
+
+async def test_network_commands_and_map(db, services, port):
+    with db.session() as s:
+        enrol(s)
+        assert "Anna Berg added" in await reply(s, services, "!network add Anna Berg friends we walk on Sundays")
+        await reply(s, services, "!network add Mum family")
+        assert "Which circle" in await reply(s, services, "!network add Anna")
+        text = await reply(s, services, "!network")
+        assert "1. Mum" in text and "2. Anna Berg — we walk on Sundays" in text
+        (image,) = await say(s, services, "!network map")
+        assert image["msgtype"] == "m.image" and "Family: Mum" in image["body"] and "Friends: Anna Berg" in image["body"]
+        assert Image.open(io.BytesIO(port.uploads[-1])).format == "PNG"
+        assert "Mum removed" in await reply(s, services, "!network remove 1")
+
+
+async def test_crisis_plan_commands(db, services):
+    with db.session() as s:
+        enrol(s)
+        empty = await reply(s, services, "!crisis")
+        assert "no crisis plan yet" in empty and "116 123" in empty
+        await reply(s, services, "!crisis add coping listen to music")
+        await reply(s, services, "!crisis add støtte call my sister")
+        assert "don't know that section" in await reply(s, services, "!crisis add feelings x")
+        assert "I've noted" in await reply(s, services, "!crisis review 2030-03-01")
+        text = await reply(s, services, "!crisis")
+        assert "1. listen to music" in text and "call my sister" in text and "22 40 00 40" in text
+        assert "Review planned" in text and "2030" in text
+        assert "no line 4 under “Things I can do myself”" in await reply(s, services, "!crisis remove coping 4")
+        assert "Removed" in await reply(s, services, "!crisis remove coping 1")
+
+
+async def test_meds_commands(db, services):
+    with db.session() as s:
+        enrol(s)
+        assert "every day at 08:00, 20:00" in await reply(s, services, "!med add Sertraline 50 mg 08:00 20:00")
+        await reply(s, services, "!med add Lithium 400 mg")
+        text = await reply(s, services, "!meds")
+        assert "1. **Sertraline** — 50 mg — 08:00, 20:00 (daily reminder)" in text and "2. **Lithium** — 400 mg" in text
+        assert "No more reminders" in await reply(s, services, "!med remind 1 off")
+        assert "Write the name, the dose" in await reply(s, services, "!med add Lithium")
+        assert "Lithium removed" in await reply(s, services, "!med remove 2")
+
+
+async def test_exercise_flow(db, services):
+    with db.session() as s:
+        enrol(s)
+        listing = await reply(s, services, "!exercises")
+        assert listing.count("\n1. ") + listing.count("\n9. ") == 2
+        start = await reply(s, services, "!exercise box breathing")
+        assert "Box breathing" in start and "Step 1 of 6" in start
+        assert "Step 2 of 6" in await reply(s, services, "!next")
+        assert "Stopped" in await reply(s, services, "!stop")
+        assert "no exercise under way" in await reply(s, services, "!next")
+        assert "don't know that exercise" in await reply(s, services, "!exercise juggling")
+
+
+async def test_info_and_links_in_norwegian(db, services):
+    services.settings.communities[0].links.append(Link(title="Mental Helse Nord", url="https://example.org/mh"))
+    try:
+        with db.session() as s:
+            enrol(s)
+            s.add(UserPref(user_id=ANN, language="nb"))
+            s.flush()
+            listing = await reply(s, services, "!info")
+            assert "1. **Personlig bedring**" in listing
+            page = await reply(s, services, "!info bedring")
+            for dimension in ("Tilhørighet", "Håp", "Identitet", "Mening", "Myndiggjøring"):
+                assert dimension in page
+            assert "{p}" not in page and "`!network`" in page
+            assert "[Mental Helse Nord](https://example.org/mh)" in await reply(s, services, "!links")
+    finally:
+        services.settings.communities[0].links.clear()
+
+
+async def test_share_view_and_shared_log(db, services, port):
+    with db.session() as s:
+        enrol(s)
+        link_provider(s)
+        port.names[(PROVIDER_ROOM, DOC)] = "Dr Hansen"
+        await reply(s, services, "!goal add walk every day")
+        await reply(s, services, "!mood 6 ok")
+        # Nothing shared yet: refused, with the same words whether or not the item exists.
+        refused_goals = await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)
+        refused_network = await reply(s, services, "!view network", sender=DOC, room=PROVIDER_ROOM)
+        assert refused_goals == refused_network and "walk" not in refused_goals
+        assert "not one of your providers" in await reply(s, services, "!share goals with Dr Who")
+        assert "Dr Hansen" in await reply(s, services, "!share goals with dr hansen")
+        shown = await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)
+        assert "walk every day" in shown
+        text = await reply(s, services, "!shared")
+        assert "Dr Hansen (@doc:localhost): goals" in text
+        assert "looked at your goals" in text and "asked for your network map" in text
+        assert "can no longer see" in await reply(s, services, "!unshare goals from doc")
+        assert "not shared with you" in await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)
+        # The participant cannot use !view, and another provider cannot view in this room.
+        assert "not available to you" in await reply(s, services, "!view goals")
+        s.add(Provider(user_id="@other:localhost", added_by="@consultant:localhost"))
+        s.flush()
+        assert "not shared" in await reply(s, services, "!view goals", sender="@other:localhost", room=PROVIDER_ROOM)
+
+
+async def test_export_is_json_file(db, services, port):
+    with db.session() as s:
+        enrol(s)
+        await reply(s, services, "!goal add walk every day")
+        sent = await say(s, services, "!export")
+        assert sent[0]["msgtype"] == "m.file" and sent[0]["info"]["mimetype"] == "application/json"
+        data = json.loads(port.uploads[-1])
+        assert data["user_id"] == ANN and data["toolbox"]["goals"][0]["text"] == "walk every day"
+        assert (TOOLBOX, sent[0]) in queued(s)
+
+
+async def test_forget_me(db, services, port):
+    with db.session() as s:
+        enrol(s)
+        s.add(UserPref(user_id=ANN, language="en"))
+        await reply(s, services, "!goal add walk every day")
+        confirm = await reply(s, services, "!forget-me")
+        code = confirm.split("`!forget-me ")[1].split("`")[0]
+        assert "does not match" in await reply(s, services, "!forget-me NOPE12")
+        assert "walk every day" in await reply(s, services, "!goals")
+        assert "has been erased" in await reply(s, services, f"!forget-me {code}")
+        assert s.get(Participant, ANN) is None and s.get(UserPref, ANN) is None
+        from toolbox.export import toolbox_export
+        assert toolbox_export(s, ANN)["goals"] == []
