@@ -141,8 +141,10 @@ async def read_receipts(ctx: Context) -> None:
 
 @feature.observe("m.room.redaction")
 async def redactions(ctx: Context) -> None:
-    if ctx.event.redacts:
-        activity.forget_event(ctx.session, ctx.event.redacts)
+    # Room version 11 moved "redacts" into the content.
+    redacts = ctx.event.redacts or ctx.event.content.get("redacts")
+    if isinstance(redacts, str):
+        activity.forget_event(ctx.session, redacts)
 
 
 # --- display names and membership ---------------------------------------------------------------

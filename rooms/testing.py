@@ -105,7 +105,7 @@ async def send(db: Database, services: Services, sender: str, room_id: str, body
                reply_to: str | None = None, thread_root: str | None = None,
                event_id: str | None = None) -> list[str]:
     """One message through observers and (for commands) the router, in its own transaction like
-    the dispatcher; returns the bodies of everything it queued."""
+    the dispatcher; returns the bodies of what it queued in that same room (the replies)."""
     from bot.router import dispatch_command
     from bot.testing import make_context
 
@@ -116,7 +116,7 @@ async def send(db: Database, services: Services, sender: str, room_id: str, body
         await observe(ctx)
         if services.router is not None and services.router.is_command(body):
             await dispatch_command(services.router, ctx)
-        return [m["content"]["body"] for m in ctx.sent]
+        return [m["content"]["body"] for m in ctx.sent if m["room_id"] == room_id]
 
 
 async def event(db: Database, services: Services, event_type: str, sender: str, room_id: str,

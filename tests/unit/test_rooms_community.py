@@ -1,0 +1,331 @@
+"""What the community notices (privacy guard, crisis language, display names, forum activity),
+what peers do with consent (reveals, circles), provider hours, and the data API."""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+
+from bot.db import utcnow
+from bot.models import Provider, RoomKind
+from bot.roomdir import register_room
+from bot.testing import test_settings
+from bot.context import Services
+from rooms import api, privacy_data
+from rooms.models import CircleMember, Flag, Reveal
+from rooms.testing import (CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send,
+                           toolbox_of)
+
+KARI, OLA, PER = "@kari:localhost", "@ola:localhost", "@per:localhost"
+CONSULTANT = "@consultant:localhost"
+
+
+@pytest.fixture
+def community(db, port):
+    with db.session() as s:
+        build_community(s, port)
+        for user_id, name in ((KARI, "Kari"), (OLA, "Ola"), (PER, "Per")):
+            enrol(s, user_id, name, port=port)
+    return db
+
+
+# --- privacy guard ------------------------------------------------------------------------------
+
+async def test_phone_number_in_forum_gets_a_private_nudge_and_redact_mine(community, services, port) -> None:
+    db = community
+    replies = await send(db, services, KARI, FORUM, "ring meg på 912 34 567 i kveld", event_id="$phone")
+    assert replies == [] and outbox(db, FORUM) == []  # nothing new in the forum
+    (nudge,) = outbox(db, toolbox_of(KARI))
+    assert "a phone number" in nudge and "912" not in nudge and "!redact-mine" in nudge
+    await send(db, services, KARI, toolbox_of(KARI), "!redact-mine")
+    assert (FORUM, "$phone", "privacy") in port.called("redact")
+    assert "removed" in outbox(db, toolbox_of(KARI))[-1]
+    await send(db, services, KARI, toolbox_of(KARI), "!redact-mine")
+    assert "no flagged message" in outbox(db, toolbox_of(KARI))[-1]
+
+
+async def test_privacy_nudge_in_norwegian_names_kinds_not_details(community, services, port) -> None:
+    db = community
+    await send(db, services, OLA, toolbox_of(OLA), "!lang nb")
+    await send(db, services, OLA, CAFE_NORTH, "Jeg bor i Storgata 12, mail ola@example.no")
+    nudge = outbox(db, toolbox_of(OLA))[-1]
+    assert "en e-postadresse" in nudge and "en gateadresse" in nudge
+    assert "Storgata" not in nudge and "example" not in nudge
+
+
+async def test_ordinary_messages_and_help_lines_pass_quietly(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "Café on 2026-12-03 kl 18:00, kr 250, room 12")
+    await send(db, services, KARI, FORUM, "Kirkens SOS 22 40 00 40 helped me once")
+    assert outbox(db, toolbox_of(KARI)) == []
+
+
+async def test_toolbox_command_in_the_forum_is_refused_without_echo(community, services, port) -> None:
+    replies = await send(community, services, KARI, FORUM, "!goal add stop drinking before my sister's wedding")
+    assert len(replies) == 1
+    assert "only works in" in replies[0]
+    assert "sister" not in replies[0] and "drinking" not in replies[0]
+
+
+# --- crisis response ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["I just want to die tonight", "Jeg vil ikke leve lenger"])
+async def test_crisis_language_gets_private_help_and_a_link_alert(community, services, port, text) -> None:
+    db = community
+    replies = await send(db, services, PER, FORUM, text, event_id="$crisis")
+    assert replies == [] and outbox(db, FORUM) == []
+    (private,) = outbox(db, toolbox_of(PER))
+    assert "113" in private and "116 123" in private and "22 40 00 40" in private
+    (alert,) = outbox(db, CONSULTANTS)
+    assert f"https://matrix.to/#/{FORUM}/$crisis" in alert
+    assert text not in alert and "Per" not in alert and PER not in alert
+
+
+async def test_one_alert_per_period_but_every_match_is_counted(community, services, port) -> None:
+    db = community
+    await send(db, services, PER, FORUM, "I want to die")
+    await send(db, services, PER, CAFE_NORTH, "suicide is on my mind")
+    assert len(outbox(db, CONSULTANTS)) == 1 and len(outbox(db, toolbox_of(PER))) == 1
+    with db.session() as s:
+        flags = api.recent_flags(s, utcnow() - timedelta(hours=1))
+    assert [f.kind for f in flags] == ["crisis", "crisis"]
+    with db.session() as s:  # the period has passed
+        for f in s.query(Flag):
+            f.at = f.at - timedelta(hours=2)
+    await send(db, services, PER, FORUM, "I want to die")
+    assert len(outbox(db, CONSULTANTS)) == 2
+
+
+async def test_crisis_reply_carries_the_persons_own_plan(community, services, port, monkeypatch) -> None:
+    fake = types.ModuleType("toolbox.crisis_plan")
+    fake.summary = lambda session, user_id, lang: f"Call my sister ({lang})" if user_id == PER else None
+    monkeypatch.setitem(sys.modules, "toolbox.crisis_plan", fake)
+    await send(community, services, PER, FORUM, "I can't go on")
+    (private,) = outbox(community, toolbox_of(PER))
+    assert "Your crisis plan" in private and "Call my sister (en)" in private and "113" in private
+
+
+async def test_crisis_from_someone_not_enrolled_is_answered_in_their_direct_chat(db, services, port) -> None:
+    with db.session() as s:
+        build_community(s, port)
+    await send(db, services, "@guest:localhost", "!dm-guest:localhost", "jeg har selvmordstanker")
+    (private,) = outbox(db, "!dm-guest:localhost")
+    assert "113" in private
+    assert "https://matrix.to/#/!dm-guest:localhost/" in outbox(db, CONSULTANTS)[0]
+
+
+async def test_writing_ones_own_crisis_plan_is_not_a_crisis(community, services, port) -> None:
+    await send(community, services, PER, toolbox_of(PER), "!crisis add warning-signs I want to die")
+    assert outbox(community, CONSULTANTS) == []
+
+
+# --- display names ------------------------------------------------------------------------------
+
+async def test_display_name_mismatch_is_told_privately_once_and_listed(community, services, port) -> None:
+    db = community
+    join = {"membership": "join", "displayname": "Kari Nordmann"}
+    await event(db, services, "m.room.member", KARI, FORUM, join, state_key=KARI)
+    await event(db, services, "m.room.member", KARI, FORUM, join, state_key=KARI)
+    (tip,) = outbox(db, toolbox_of(KARI))
+    assert "/myroomnick Kari" in tip and "Nordmann" not in tip
+    with db.session() as s:
+        assert api.name_mismatches(s) == [api.Mismatch("Kari", FORUM)]
+    await event(db, services, "m.room.member", KARI, FORUM, {"membership": "join", "displayname": "kari"},
+                state_key=KARI)
+    with db.session() as s:
+        assert api.name_mismatches(s) == []
+
+
+async def test_no_name_tip_during_a_break(community, services, port) -> None:
+    from bot.people import prefs
+
+    with community.session() as s:
+        prefs(s, OLA).on_break = True
+    await event(community, services, "m.room.member", OLA, CAFE_NORTH,
+                {"membership": "join", "displayname": "Ola Hansen"}, state_key=OLA)
+    assert outbox(community, toolbox_of(OLA)) == []
+    with community.session() as s:
+        assert api.name_mismatches(s) == [api.Mismatch("Ola", CAFE_NORTH)]
+
+
+# --- forum activity and the data API ------------------------------------------------------------
+
+async def test_unanswered_posts_figures_and_views(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "How do you sleep better?", event_id="$q1")
+    await send(db, services, OLA, FORUM, "Anyone for a walk?", event_id="$q2")
+    await send(db, services, KARI, FORUM, "(bump)", thread_root="$q1", event_id="$self")
+    await send(db, services, PER, FORUM, "Yes!", thread_root="$q2", event_id="$a2")
+    later = utcnow() + timedelta(minutes=1)
+    with db.session() as s:
+        assert [p.event_id for p in api.unanswered_posts(s, later)] == ["$q1"]
+        assert api.unanswered_posts(s, utcnow() - timedelta(hours=1)) == []
+    await event(db, services, "m.receipt", PER, FORUM, {"event_id": "$a2", "receipt_type": "m.read", "ts": 1})
+    await event(db, services, "m.receipt", OLA, FORUM, {"$q1": {"m.read": {OLA: {"ts": 1}}}})
+    with db.session() as s:
+        (figure,) = api.forum_figures(s, utcnow() - timedelta(days=1))
+    assert figure.community == "North" and figure.posts == 4 and figure.posters == 3
+    assert figure.views == 4  # Per read up to his answer: $q1, $q2, $self (not his own); Ola read $q1
+    assert len(figure.month) == 7
+
+
+async def test_redacted_post_is_forgotten(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "hello", event_id="$gone")
+    await event(db, services, "m.room.redaction", KARI, FORUM, {"redacts": "$gone"})
+    with db.session() as s:
+        assert api.forum_figures(s, utcnow() - timedelta(days=1)) == []
+
+
+# --- identity reveal ----------------------------------------------------------------------------
+
+async def test_reveal_is_delivered_only_after_accept(community, services, port) -> None:
+    db = community
+    (sent,) = await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola I'm Anna, by the window at the café")
+    assert "**Ola**" in sent
+    (asked,) = outbox(db, toolbox_of(OLA))
+    assert "Kari" in asked and "Anna" not in asked and "!accept" in asked
+    (listing,) = await send(db, services, KARI, toolbox_of(KARI), "!revealed")
+    assert "1. Ola — waiting" in listing
+    (delivered,) = await send(db, services, OLA, toolbox_of(OLA), "!accept")
+    assert "I'm Anna, by the window at the café" in delivered and "Kari" in delivered
+    assert "accepted" in outbox(db, toolbox_of(KARI))[-1]
+    (listing,) = await send(db, services, KARI, toolbox_of(KARI), "!revealed")
+    assert "1. Ola — delivered" in listing
+    assert all("Anna" not in b for b in outbox(db, toolbox_of(PER)))
+
+
+async def test_declined_reveal_is_deleted_and_expired_ones_lapse(community, services, port) -> None:
+    from rooms.lifecycle import housekeeping_once
+    from rooms.testing import FakeApp
+
+    db = community
+    await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola I'm Anna")
+    await send(db, services, OLA, toolbox_of(OLA), "!decline")
+    assert "chose not to receive" in outbox(db, toolbox_of(KARI))[-1]
+    with db.session() as s:
+        (row,) = s.query(Reveal).all()
+        assert row.status == "declined" and row.message is None
+    await send(db, services, KARI, toolbox_of(KARI), "!reveal Per I'm Anna")
+    with db.session() as s:
+        r = s.query(Reveal).filter_by(receiver=PER).one()
+        r.created_at = utcnow() - timedelta(hours=services.settings.moderation.reveal_expiry_hours + 1)
+    await housekeeping_once(FakeApp(db=db, port=port, settings=services.settings, services=services))
+    assert "lapsed" in outbox(db, toolbox_of(KARI))[-1]
+    (nothing,) = await send(db, services, PER, toolbox_of(PER), "!accept")
+    assert "nothing waiting" in nothing
+
+
+async def test_reveal_refusals(community, services, port) -> None:
+    db = community
+    (reply,) = await send(db, services, KARI, toolbox_of(KARI), "!reveal Kari hello")
+    assert "your own pseudonym" in reply
+    (reply,) = await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola")
+    assert "add the message" in reply
+    (reply,) = await send(db, services, KARI, FORUM, "!reveal Ola I'm Anna")
+    assert "only works in" in reply and "Anna" not in reply
+
+
+# --- circles ------------------------------------------------------------------------------------
+
+async def test_circle_is_made_with_those_who_accept(community, services, port) -> None:
+    db = community
+    (asked,) = await send(db, services, KARI, toolbox_of(KARI), "!circle create Walkers with Ola, Per")
+    assert "Ola, Per" in asked
+    assert "Walkers" in outbox(db, toolbox_of(OLA))[0] and "Walkers" in outbox(db, toolbox_of(PER))[0]
+    assert port.called("create_room") == []  # nobody has said yes yet
+    await send(db, services, PER, toolbox_of(PER), "!decline")
+    await send(db, services, OLA, toolbox_of(OLA), "!accept")
+    ((room_id, spec),) = port.called("create_room")
+    assert sorted(spec.invite) == sorted([KARI, OLA]) and spec.encrypted and spec.name == "Circle"
+    assert PER not in port.room_members[room_id]
+    assert "Walkers" in outbox(db, room_id)[0]
+    assert "chose not to join" in outbox(db, toolbox_of(KARI))[-2]
+    await send(db, services, OLA, room_id, "!circle leave")
+    assert (room_id, OLA, None) in port.called("kick")
+    with db.session() as s:
+        assert s.get(CircleMember, (1, OLA)) is None or s.get(CircleMember, (1, OLA)).status == "left"
+
+
+async def test_several_requests_are_numbered(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, toolbox_of(KARI), "!reveal Per I'm Anna")
+    await send(db, services, OLA, toolbox_of(OLA), "!circle create Chess with Per")
+    (which,) = await send(db, services, PER, toolbox_of(PER), "!accept")
+    assert "1. a personal message from Kari" in which and "2. a circle invitation from Ola" in which
+    (reply,) = await send(db, services, PER, toolbox_of(PER), "!accept 3")
+    assert "no request number 3" in reply
+    await send(db, services, PER, toolbox_of(PER), "!accept 2")
+    assert len(port.called("create_room")) == 1
+
+
+# --- provider rooms -----------------------------------------------------------------------------
+
+async def test_out_of_hours_auto_reply_at_most_hourly(community, services, port) -> None:
+    db = community
+    room = "!provider-kari:localhost"
+    with db.session() as s:
+        s.add(Provider(user_id="@gp:localhost", added_by=CONSULTANT))
+        register_room(s, room, RoomKind.PROVIDER, owner=KARI, partner="@gp:localhost")
+    (reply,) = await send(db, services, "@gp:localhost", room, "!hours weekdays")
+    assert "couldn't read those hours" in reply
+    (reply,) = await send(db, services, "@gp:localhost", room, "!hours sun 03:00-03:01")
+    assert "sun 03:00-03:01" in reply
+    (auto,) = await send(db, services, KARI, room, "Hi, a question about my meds")
+    assert "will be read from" in auto and "not for emergencies" in auto and "116 117" in auto
+    assert await send(db, services, KARI, room, "and one more thing") == []
+    assert await send(db, services, "@gp:localhost", room, "Answering now") == []
+    (refused,) = await send(db, services, KARI, room, "!hours mon-fri 08:00-15:00")
+    assert "not available to you" in refused
+
+
+# --- building the rooms -------------------------------------------------------------------------
+
+async def test_rooms_are_built_once_and_new_communities_added(db, services, port) -> None:
+    from rooms.lifecycle import build_rooms
+    from rooms.testing import FakeApp
+
+    app = FakeApp(db=db, port=port, settings=services.settings, services=services)
+    await build_rooms(app)
+    specs = [spec for _, spec in port.called("create_room")]
+    assert [s.name for s in specs] == ["ReConnect", "Forum", "Café", "Café", "Consultants"]
+    assert all(s.encrypted and s.power_users == {"@admin:localhost": 50, CONSULTANT: 50} for s in specs)
+    assert all(set(s.invite) == {"@admin:localhost", CONSULTANT} for s in specs)
+    assert specs[0].is_space and specs[1].parent_space is not None
+    assert "mon-fri 09:00-15:00" in specs[1].topic and "North" not in specs[2].topic
+    await build_rooms(app)
+    assert len(port.called("create_room")) == 5
+    bigger = FakeApp(db=db, port=port, services=services,
+                     settings=test_settings(communities=[{"name": "North"}, {"name": "South"}, {"name": "West"}],
+                                            people={"consultants": [CONSULTANT, "@new:localhost"]}))
+    await build_rooms(bigger)
+    assert len(port.called("create_room")) == 6
+    assert sum(1 for _, user in port.called("invite") if user == "@new:localhost") == 5
+    with db.session() as s:
+        from bot.roomdir import find_room
+        cafe = find_room(s, RoomKind.CAFE, community="West")
+    assert cafe is not None and "West" in outbox(db, cafe.room_id)[0]
+
+
+# --- export and erasure -------------------------------------------------------------------------
+
+async def test_export_and_erase(community, services, port) -> None:
+    db = community
+    await send(db, services, CONSULTANT, CONSULTANTS, "!warn Ola be kind")
+    await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola I'm Anna")
+    await send(db, services, OLA, FORUM, "hello all", event_id="$hello")
+    with db.session() as s:
+        data = privacy_data.export(s, OLA)
+    assert data["moderation"][0]["action"] == "warn" and data["moderation"][0]["reason"] == "be kind"
+    assert data["reveals"][0]["direction"] == "received" and data["reveals"][0]["other"] == "Kari"
+    with db.session() as s:
+        privacy_data.erase(s, OLA)
+    with db.session() as s:
+        assert privacy_data.export(s, OLA) == {"moderation": [], "reveals": [], "circles": [], "reports_made": 0}
+        figures = api.forum_figures(s, utcnow() - timedelta(days=1))
+    assert figures[0].posts == 1 and figures[0].posters == 0  # counted, no longer attributed
+    (log,) = await send(db, services, CONSULTANT, CONSULTANTS, "!modlog")
+    assert "warning" in log and "Ola" not in log
