@@ -43,7 +43,7 @@ EVERY = {"every", "each", "hver", "hvert"}
 RELATIVE_DAYS = {"today": 0, "idag": 0, "tomorrow": 1, "imorgen": 1}
 TIME_LEAD_INS = {"at", "kl", "kl.", "klokka", "klokken"}
 
-_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?$")  # seconds: for short test offsets
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _NB_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
@@ -98,9 +98,9 @@ class Recurrence:
 Rule = OneOff | Recurrence
 
 
-def wall_time(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
+def wall_time(day: date, hour: int, minute: int, tz: ZoneInfo, second: int = 0) -> datetime:
     """That wall-clock time on that date in ``tz``, as UTC."""
-    return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour, minute, second), tzinfo=tz).astimezone(timezone.utc)
 
 
 def nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> date | None:
@@ -129,17 +129,17 @@ def _clean(tokens: list[str]) -> list[str]:
     return out
 
 
-def _parse_time(words: list[str], i: int) -> tuple[int, int, int]:
-    """(hour, minute, next index) from ``18``, ``18:00``, ``kl. 18.30``; raises Invalid."""
+def _parse_time(words: list[str], i: int) -> tuple[time, int]:
+    """(clock, next index) from ``18``, ``18:00``, ``kl. 18.30``, ``18:00:30``; raises Invalid."""
     if i < len(words) and words[i] in TIME_LEAD_INS:
         i += 1
     m = _TIME.match(words[i]) if i < len(words) else None
     if m is None:
         raise Invalid("schedules.when.bad_time")
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
-    if hour > 23 or minute > 59:
+    hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    if hour > 23 or minute > 59 or second > 59:
         raise Invalid("schedules.when.bad_time")
-    return hour, minute, i + 1
+    return time(hour, minute, second), i + 1
 
 
 def _parse_date(word: str) -> date | None:
@@ -176,8 +176,8 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime) -> tuple[Rule, str]:
         if i >= len(words) or words[i] not in WEEKDAYS:
             raise Invalid("schedules.when.bad")
         weekday = WEEKDAYS[words[i]]
-        hour, minute, i = _parse_time(words, i + 1)
-        return Recurrence(weekday, hour, minute, ordinal), " ".join(raw[consumed_raw(i):])
+        clock, i = _parse_time(words, i + 1)
+        return Recurrence(weekday, clock.hour, clock.minute, ordinal), " ".join(raw[consumed_raw(i):])
     local_today = now.astimezone(tz).date()
     day = _parse_date(first)
     if day is None and first in RELATIVE_DAYS:
@@ -185,13 +185,13 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime) -> tuple[Rule, str]:
     weekday = WEEKDAYS.get(first) if day is None else None
     if day is None and weekday is None:
         raise Invalid("schedules.when.bad")
-    hour, minute, i = _parse_time(words, 1)
+    clock, i = _parse_time(words, 1)
     if weekday is not None:
         day = local_today + timedelta(days=(weekday - local_today.weekday()) % 7)
-        if wall_time(day, hour, minute, tz) <= now:
+        if wall_time(day, clock.hour, clock.minute, tz, clock.second) <= now:
             day += timedelta(days=7)
     assert day is not None
-    at = wall_time(day, hour, minute, tz)
+    at = wall_time(day, clock.hour, clock.minute, tz, clock.second)
     if at <= now:
         raise Invalid("schedules.when.past")
     return OneOff(at), " ".join(raw[consumed_raw(i):])

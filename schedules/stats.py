@@ -31,7 +31,7 @@ class CafeFigure:
 @dataclass(frozen=True)
 class StatsRow:
     month: str
-    community: str
+    community: str  # "" for posts by people without a community (staff)
     posts: int | None
     posters: int | None
     views: int | None
@@ -68,7 +68,7 @@ def merge(forum: Sequence[Any], cafe: Sequence[CafeFigure]) -> list[StatsRow]:
     """One row per (month, community) present in either list, sorted by month then community."""
     rows: dict[tuple[str, str], dict[str, int | None]] = {}
     for f in forum:
-        rows.setdefault((f.month, f.community), {}).update(posts=f.posts, posters=f.posters, views=f.views)
+        rows.setdefault((f.month, f.community or ""), {}).update(posts=f.posts, posters=f.posters, views=f.views)
     for c in cafe:
         rows.setdefault((c.month, c.community), {}).update(rsvps_yes=c.rsvps_yes, attended=c.attended)
     return [StatsRow(month=m, community=c, posts=v.get("posts"), posters=v.get("posters"), views=v.get("views"),
@@ -80,7 +80,8 @@ def render_stats(rows: Sequence[StatsRow], tr: Tr, months: int) -> str:
     if not rows:
         return tr("schedules.stats.empty", months=months)
     lines = [tr("schedules.stats.title", months=months)]
-    lines += [tr("schedules.stats.row", n=i, month=r.month, community=r.community, posts=shown(r.posts),
+    lines += [tr("schedules.stats.row", n=i, month=r.month, community=r.community or tr("schedules.stats.no_community"),
+                 posts=shown(r.posts),
                  posters=shown(r.posters), views=shown(r.views), rsvps=shown(r.rsvps_yes),
                  attended=shown(r.attended))
               for i, r in enumerate(rows, 1)]

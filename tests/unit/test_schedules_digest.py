@@ -101,15 +101,18 @@ def test_small_counts_are_suppressed():
 
 def test_figures_merge_forum_and_cafe_by_month_and_community(services):
     forum = [MonthFigure("2026-11", "North", posts=12, posters=2, views=40),
+             MonthFigure("2026-11", None, posts=4, posters=1, views=3),
              MonthFigure("2026-10", "South", posts=1, posters=1, views=5)]
     cafe = [CafeFigure("2026-11", "North", rsvps_yes=6, attended=None),
             CafeFigure("2026-11", "South", rsvps_yes=2, attended=9)]
     rows = merge(forum, cafe)
-    assert [(r.month, r.community) for r in rows] == [("2026-10", "South"), ("2026-11", "North"), ("2026-11", "South")]
+    assert [(r.month, r.community) for r in rows] == [("2026-10", "South"), ("2026-11", ""), ("2026-11", "North"),
+                                                      ("2026-11", "South")]
     text = render_stats(rows, tr_en(services), 3)
     assert "1. 2026-10 · South: posts <3, posters <3, views 5, café yes-answers –, attended –" in text
-    assert "2. 2026-11 · North: posts 12, posters <3, views 40, café yes-answers 6, attended –" in text
-    assert "3. 2026-11 · South: posts –, posters –, views –, café yes-answers <3, attended 9" in text
+    assert "2. 2026-11 · (no community): posts 4, posters <3, views 3," in text
+    assert "3. 2026-11 · North: posts 12, posters <3, views 40, café yes-answers 6, attended –" in text
+    assert "4. 2026-11 · South: posts –, posters –, views –, café yes-answers <3, attended 9" in text
 
 
 def test_months_back_crosses_years():

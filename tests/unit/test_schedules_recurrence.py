@@ -32,6 +32,11 @@ def test_one_off_norwegian_date_and_clock_words():
     assert rest == "Biblioteket"
 
 
+def test_seconds_are_accepted_for_short_test_offsets():
+    rule, rest = parse_when("2026-12-03 18:00:30 Library", OSLO, NOW)
+    assert rule == OneOff(datetime(2026, 12, 3, 17, 0, 30, tzinfo=UTC)) and rest == "Library"
+
+
 def test_weekday_means_the_next_one():
     rule, _ = parse_when("thursday 18:00 x", OSLO, NOW)
     assert local(rule.at) == "2026-12-03 Thu 18:00 CET"
