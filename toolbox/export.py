@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.feature import Feature
-from bot.models import Participant, UserPref
+from bot.models import ManagedRoom, Participant, UserPref
 from toolbox import activities, crisis_plan, diary, goals, meds, network, sharing
 from toolbox.models import PERSONAL_TABLES, DiaryEntry, ForgetRequest, MoodEntry, ShareView
 
@@ -112,6 +112,8 @@ def erase_everything(features: Iterable[Feature], session: Session, user_id: str
 
 
 def delete_person(session: Session, user_id: str) -> None:
-    """The last step of forgetting: the person's enrolment and preferences (bot tables)."""
+    """The last step of forgetting: the person's enrolment, preferences and the rooms recorded
+    as theirs (bot tables). A room that is no longer recorded is just a direct chat to the bot."""
+    session.execute(delete(ManagedRoom).where(ManagedRoom.owner == user_id))
     session.execute(delete(Participant).where(Participant.user_id == user_id))
     session.execute(delete(UserPref).where(UserPref.user_id == user_id))

@@ -170,6 +170,8 @@ async def forget_me(ctx: Context, code: str | None) -> None:
     export.check_code(ctx.session, ctx.sender, code)
     export.erase_everything(ctx.services.features, ctx.session, ctx.sender)
     await _remove_from_shared_rooms(ctx)
+    for room in find_rooms(ctx.session, RoomKind.PROVIDER, owner=ctx.sender):
+        await ctx.port.leave(room.room_id)  # the provider keeps the history; the link ends
     export.delete_person(ctx.session, ctx.sender)
     log.info("forget-me completed in room %s", ctx.room_id)
     ctx.reply("toolbox.forget.done")

@@ -8,7 +8,7 @@ import json
 
 from PIL import Image
 from bot.config import Link
-from bot.models import Participant, Provider, RoomKind, UserPref
+from bot.models import ManagedRoom, Participant, Provider, RoomKind, UserPref
 from bot.roomdir import register_room
 from bot.router import dispatch_command
 from bot.testing import make_context, queued
@@ -227,6 +227,7 @@ async def test_export_is_json_file(db, services, port):
 async def test_forget_me(db, services, port):
     with db.session() as s:
         enrol(s)
+        link_provider(s)
         s.add(UserPref(user_id=ANN, language="en"))
         await reply(s, services, "!goal add walk every day")
         confirm = await reply(s, services, "!forget-me")
@@ -235,5 +236,7 @@ async def test_forget_me(db, services, port):
         assert "walk every day" in await reply(s, services, "!goals")
         assert "has been erased" in await reply(s, services, f"!forget-me {code}")
         assert s.get(Participant, ANN) is None and s.get(UserPref, ANN) is None
+        assert port.called("leave") == [(PROVIDER_ROOM,)]
+        assert s.get(ManagedRoom, TOOLBOX) is None and s.get(ManagedRoom, PROVIDER_ROOM) is None
         from toolbox.export import toolbox_export
         assert toolbox_export(s, ANN)["goals"] == []
