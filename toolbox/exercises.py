@@ -24,13 +24,18 @@ def start(session: Session, user_id: str, lang: str, name: str) -> Page:
     return page
 
 
-def advance(session: Session, user_id: str, lang: str) -> tuple[Page, int] | None:
-    """Move to the next step: (exercise, step index), or None when the last step was shown
-    (the exercise then ends). Raises NotFound when no exercise is under way."""
+def _current(session: Session, user_id: str, lang: str) -> tuple[ExerciseProgress, Page]:
     progress = session.get(ExerciseProgress, user_id)
     page = by_id(FOLDER, lang, progress.exercise) if progress is not None else None
     if progress is None or page is None:
         raise NotFound("toolbox.exercise.none_running")
+    return progress, page
+
+
+def advance(session: Session, user_id: str, lang: str) -> tuple[Page, int] | None:
+    """Move to the next step: (exercise, step index), or None when the last step was shown
+    (the exercise then ends). Raises NotFound when no exercise is under way."""
+    progress, page = _current(session, user_id, lang)
     progress.step += 1
     if progress.step >= len(page.steps):
         session.delete(progress)
@@ -40,10 +45,7 @@ def advance(session: Session, user_id: str, lang: str) -> tuple[Page, int] | Non
 
 
 def stop(session: Session, user_id: str, lang: str) -> Page:
-    progress = session.get(ExerciseProgress, user_id)
-    page = by_id(FOLDER, lang, progress.exercise) if progress is not None else None
-    if progress is None or page is None:
-        raise NotFound("toolbox.exercise.none_running")
+    progress, page = _current(session, user_id, lang)
     session.delete(progress)
     session.flush()
     return page

@@ -14,8 +14,8 @@ from bot.db import utcnow
 from bot.errors import Invalid
 from bot.feature import Feature
 from bot.models import ManagedRoom, Participant, UserPref
-from toolbox import activities, crisis_plan, diary, goals, meds, network, sharing
-from toolbox.models import PERSONAL_TABLES, DiaryEntry, ForgetRequest, MoodEntry, ShareView
+from toolbox import crisis_plan, goals, meds, network, sharing
+from toolbox.models import PERSONAL_TABLES, Activity, DiaryEntry, ForgetRequest, MoodEntry, ShareView
 
 CODE_LIFETIME = timedelta(minutes=10)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -38,8 +38,7 @@ def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
         "activities": [
             {"text": a.text, "due_at": _when(a.due_at), "done_at": _when(a.done_at),
              "importance": a.importance, "enjoyment": a.enjoyment}
-            for a in session.scalars(select(activities.Activity).where(activities.Activity.user_id == user_id)
-                                     .order_by(activities.Activity.due_at))
+            for a in session.scalars(select(Activity).where(Activity.user_id == user_id).order_by(Activity.due_at))
         ],
         "moods": [
             {"score": m.score, "note": m.note, "at": _when(m.created_at)}
@@ -74,7 +73,6 @@ def erase_toolbox(session: Session, user_id: str) -> None:
     """Delete every toolbox row of the person (children before parents)."""
     for table in PERSONAL_TABLES:
         session.execute(delete(table).where(table.user_id == user_id))  # type: ignore[attr-defined]
-    # A provider's own views of others stay; the person's data as seen by nobody is gone.
 
 
 def collect(features: Iterable[Feature], session: Session, user_id: str) -> dict[str, Any]:

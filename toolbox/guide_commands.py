@@ -1,13 +1,14 @@
-"""Commands for guided exercises, information pages and community links."""
+"""Commands for guided exercises, information pages, community links and the person's time zone."""
 
 from __future__ import annotations
 
 from bot.context import Context
-from bot.people import participant
-from bot.router import rest
+from bot.people import participant, prefs
+from bot.router import rest, word
 from toolbox import content, exercises
 from toolbox.ctxutil import PRIVATE
 from toolbox.plugin import feature
+from toolbox.zones import valid_zone, zone_name
 
 command = feature.commands.command
 
@@ -73,3 +74,12 @@ async def links(ctx: Context) -> None:
         return
     lines = "\n".join(f"{n}. [{link.title}]({link.url})" for n, link in enumerate(community.links, 1))
     ctx.reply("toolbox.links.list", community=community.name, links=lines)
+
+
+@command("timezone", word("zone", optional=True, placeholder="ZONE"), help="toolbox.help.timezone", **PRIVATE)
+async def timezone(ctx: Context, zone: str | None) -> None:
+    if zone is None:
+        ctx.reply("toolbox.zone.current", zone=zone_name(ctx.session, ctx.settings, ctx.sender))
+        return
+    prefs(ctx.session, ctx.sender).timezone = valid_zone(zone)
+    ctx.reply("toolbox.zone.set", zone=zone_name(ctx.session, ctx.settings, ctx.sender))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.feature import DueReminder
 from bot.people import on_break
 from toolbox import activities, meds
+from toolbox.render import plain
 from toolbox.timeparse import local_to_utc
 from toolbox.zones import preferred_zone
 
@@ -17,7 +18,7 @@ from toolbox.zones import preferred_zone
 def activity_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
     return [
         DueReminder(key=f"toolbox.activity:{a.id}:{a.due_at.isoformat()}", user_id=a.user_id, due_at=a.due_at,
-                    message_key="toolbox.reminder.activity", params={"text": a.text})
+                    message_key="toolbox.reminder.activity", params={"text": plain(a.text)})
         for a in activities.due_between(session, start, end)
     ]
 
@@ -35,7 +36,7 @@ def medication_reminders(session: Session, start: datetime, end: datetime) -> li
                     due.append(DueReminder(
                         key=f"toolbox.med:{med.id}:{day.isoformat()}T{clock.strftime('%H:%M')}",
                         user_id=med.user_id, due_at=at, message_key="toolbox.reminder.med",
-                        params={"name": med.name, "dose": med.dose}))
+                        params={"name": plain(med.name), "dose": plain(med.dose)}))
             day += timedelta(days=1)
     return due
 

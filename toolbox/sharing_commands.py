@@ -92,7 +92,8 @@ async def shared(ctx: Context) -> None:
     by_provider: dict[str, list[str]] = {}
     for row in rows:
         by_provider.setdefault(row.provider_id, []).append(ctx.t(f"toolbox.item.{row.item}"))
-    shares = "\n".join(f"- {_label(labels, p)}: {', '.join(items)}" for p, items in by_provider.items())
+    shares = "\n".join(f"{n}. {_label(labels, p)}: {', '.join(items)}"
+                       for n, (p, items) in enumerate(by_provider.items(), 1))
     zone = zone_of(ctx)
     views = "\n".join(
         ctx.t("toolbox.share.view_shown" if v.shown else "toolbox.share.view_refused",

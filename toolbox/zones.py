@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.errors import Invalid
 from bot.models import Participant, UserPref
 
 DEFAULT_ZONE = "Europe/Oslo"
@@ -35,6 +37,20 @@ def preferred_zone(session: Session, user_id: str, fallback: str) -> ZoneInfo:
     if pref is not None and pref.timezone and _valid(pref.timezone):
         return ZoneInfo(pref.timezone)
     return ZoneInfo(fallback if _valid(fallback) else DEFAULT_ZONE)
+
+
+def valid_zone(name: str) -> str:
+    """The IANA zone name as the database knows it (``europe/oslo`` -> ``Europe/Oslo``)."""
+    lowered = name.strip().casefold()
+    for known in _known_zones():
+        if known.casefold() == lowered:
+            return known
+    raise Invalid("toolbox.zone.unknown")
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def _valid(name: str) -> bool:

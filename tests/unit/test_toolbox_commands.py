@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import itertools
 import json
+from zoneinfo import ZoneInfo
 
 from PIL import Image
+from sqlalchemy import select
+
 from bot.config import Link
 from bot.models import ManagedRoom, Participant, Provider, RoomKind, UserPref
 from bot.roomdir import register_room
 from bot.router import dispatch_command
 from bot.testing import make_context, queued
+from toolbox.export import toolbox_export
+from toolbox.models import Activity
 
 ANN = "@ann:localhost"
 DOC = "@doc:localhost"
@@ -238,5 +243,15 @@ async def test_forget_me(db, services, port):
         assert s.get(Participant, ANN) is None and s.get(UserPref, ANN) is None
         assert port.called("leave") == [(PROVIDER_ROOM,)]
         assert s.get(ManagedRoom, TOOLBOX) is None and s.get(ManagedRoom, PROVIDER_ROOM) is None
-        from toolbox.export import toolbox_export
         assert toolbox_export(s, ANN)["goals"] == []
+
+
+async def test_timezone_changes_how_times_are_read(db, services):
+    with db.session() as s:
+        enrol(s)
+        assert "**Europe/Oslo**" in await reply(s, services, "!timezone")
+        assert "don't know that time zone" in await reply(s, services, "!timezone Mars/Olympus")
+        assert "**America/New_York**" in await reply(s, services, "!timezone america/new_york")
+        await reply(s, services, "!activity add tomorrow 10:00 call home")
+        activity = s.scalars(select(Activity)).one()
+        assert activity.due_at.astimezone(ZoneInfo("America/New_York")).hour == 10
