@@ -66,6 +66,14 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
+def quiet_logs() -> None:
+    """nio warns about every unverified device and missing session; benchmarks print tables."""
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("nio").setLevel(logging.CRITICAL)
+
+
 def verdict(value: float, target: float) -> str:
     return "met" if value <= target else "MISSED"
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.botprocess import BotProcess, EchoProcess, bot_config
-from bench.common import bench_synapse, print_table, summary_ms, verdict, write_result
+from bench.common import bench_synapse, print_table, quiet_logs, summary_ms, verdict, write_result
+from bench.scenario import enrol, staff_room
 from tests.integration.matrix_user import MatrixUser
 
 TARGET_P50_RATIO = 1.2
@@ -35,16 +36,6 @@ async def login(url: str, user_id: str, password: str, store: Path) -> MatrixUse
     user = MatrixUser(url, user_id, password, store)
     await user.login()
     return user
-
-
-async def enrol(consultant: MatrixUser, client: MatrixUser, bot_id: str) -> str:
-    """The consultant enrols the client from a direct chat; returns the client's toolbox room."""
-    staff_room = await consultant.dm(bot_id, timeout=60)
-    reply = await consultant.ask(staff_room, f"!enroll {client.user_id} Benchmark North", bot_id, timeout=60)
-    assert "Benchmark" in reply.body, reply.body
-    welcome = await client.wait_for(lambda r: r.sender == bot_id and r.type == "m.room.message", timeout=60,
-                                    what="the welcome in the toolbox room")
-    return welcome.room_id
 
 
 async def round_trip(client: MatrixUser, room_id: str, body: str, bot_id: str) -> float:
@@ -69,7 +60,8 @@ async def measure(n: int) -> dict[str, Any]:
             consultant = await login(server.url, consultant_acc.user_id, consultant_acc.password, tmp / "c1")
             client = await login(server.url, client_acc.user_id, client_acc.password, tmp / "c2")
             users += [consultant, client]
-            toolbox = await enrol(consultant, client, bot.user_id)
+            toolbox = await enrol(consultant, await staff_room(consultant, bot.user_id), client, bot.user_id,
+                                  "Benchmark")
             echo_room = await client.dm(echo.user_id, timeout=60)
             for i in range(WARM_UP):
                 await round_trip(client, echo_room, f"warm-up {i}", echo.user_id)
@@ -107,6 +99,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="messages to each bot")
     args = parser.parse_args(argv)
+    quiet_logs()
     r = asyncio.run(measure(args.n))
     rows = [("echo bot (floor)", r["echo"]["n"], r["echo"]["p50_ms"], r["echo"]["p95_ms"], "", "")]
     rows += [(f"ReConnect {k}", v["n"], v["p50_ms"], v["p95_ms"], "", "") for k, v in r["reconnect_by_command"].items()]
