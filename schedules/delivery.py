@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(seconds=60)
 # How far back a sweep looks for what was due while the bot was down.
 MAX_LOOKBACK = timedelta(days=30)
+FIRST_LOOKBACK = timedelta(minutes=1)
 SWEEP_MARK = "reminder_sweep"
 
 
@@ -99,10 +100,11 @@ def _render(session: Session, due: Due, status: Status, voice: Voice) -> str | N
 
 def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> datetime:
     """From the last sweep (so what fell due while the bot was down is found), at least the grace
-    period back, at most ``MAX_LOOKBACK``."""
+    period back, at most ``MAX_LOOKBACK``. The very first sweep owes nothing from before it."""
     mark = session.get(SchedulerMark, SWEEP_MARK)
-    start = now - grace if mark is None else min(mark.at, now - grace)
-    return max(start - timedelta(minutes=1), now - MAX_LOOKBACK)
+    if mark is None:
+        return now - FIRST_LOOKBACK
+    return max(min(mark.at, now - grace) - FIRST_LOOKBACK, now - MAX_LOOKBACK)
 
 
 def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,

@@ -8,6 +8,7 @@ never has two jobs. A job runs a sweep, which sends what the ledger has not seen
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from schedules.announcements import announce
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
 from schedules.durations import parse_offset
-from schedules.reminders import collect, parse_clock
+from schedules.reminders import Due, collect, parse_clock
 from schedules.texts import Voice
 
 if TYPE_CHECKING:
@@ -84,38 +85,46 @@ class Scheduler:
 
     async def plan(self) -> None:
         try:
-            self._plan(utcnow())
+            # Database work runs in a thread: a handler may hold SQLite's write lock across an
+            # await, and waiting for it on the event loop would stall that very handler.
+            woke, upcoming = await asyncio.to_thread(self._plan, utcnow())
         except Exception as exc:  # noqa: BLE001 - the planner must keep running
             log.exception("schedule planning failed (%s)", type(exc).__name__)
+            return
+        if woke:
+            self.app.wake_outbox()
+        for due in upcoming:
+            self.aps.add_job(self.run_sweep, DateTrigger(due.due_at), id=f"due:{due.key}", replace_existing=True)
 
     async def run_sweep(self) -> None:
         try:
-            self._sweep(utcnow())
+            woke = await asyncio.to_thread(self._sweep, utcnow())
         except Exception as exc:  # noqa: BLE001
             log.exception("reminder sweep failed (%s)", type(exc).__name__)
+            return
+        if woke:
+            self.app.wake_outbox()
 
-    def _plan(self, now: datetime) -> None:
+    def _plan(self, now: datetime) -> tuple[bool, list[Due]]:
+        """Materialise and announce series meetings, deliver what is due, and list what falls due
+        within the horizon; returns (something was queued, upcoming)."""
         assert self.app.db is not None
         with self.app.db.session() as session:
             created = materialise_series(session, self.app.settings, now)
             for cafe in created:
                 announce(session, self.app.settings, cafe, self.voice.tr(session))
-        if created:
-            self.app.wake_outbox()
-        self._sweep(now)
+        sent = self._sweep(now)
         with self.app.db.session() as session:
             upcoming = collect(session, self.app.settings, self.sources, now + timedelta(microseconds=1),
                                now + HORIZON)
-        for due in upcoming:
-            self.aps.add_job(self.run_sweep, DateTrigger(due.due_at), id=f"due:{due.key}", replace_existing=True)
+        return bool(created) or sent, upcoming
 
-    def _sweep(self, now: datetime) -> None:
+    def _sweep(self, now: datetime) -> bool:
         assert self.app.db is not None
         with self.app.db.session() as session:
             done = sweep(session, self.app.settings, self.sources, now, online_since=self.online_since,
                          voice=self.voice)
-        if done:
-            self.app.wake_outbox()
+        return bool(done)
 
 
 # The scheduler of each running bot, so a command can ask it to look again after a change.

@@ -66,7 +66,12 @@ async def test_cafe_reminders_arrive_on_time_exactly_once(community, services):
     assert "(late)" not in "".join(body for _, body in sent)
 
 
+async def test_the_first_sweep_ever_owes_nothing_from_before(community, services):
+    assert run_sweep(community, services, STARTS - timedelta(hours=1)) == []
+
+
 async def test_due_while_down_is_sent_once_marked_late_within_grace(community, services):
+    run_sweep(community, services, T0)  # the bot ran before
     due = STARTS - timedelta(hours=2)
     back = due + timedelta(hours=1)
     sent = run_sweep(community, services, back, online_since=back)
@@ -122,8 +127,9 @@ async def test_an_rsvp_after_the_reminder_time_gets_no_late_reminder(community, 
     with community.session() as s:
         cafe = s.scalars(select(Cafe)).one()
         rsvp.set_answer(s, cafe, user("cat"), "yes", STARTS - timedelta(hours=1))
-    sent = run_sweep(community, services, STARTS - timedelta(minutes=30))
-    assert only(sent, toolbox_of("cat")) == []
+    run_sweep(community, services, STARTS - timedelta(hours=3))
+    sent = run_sweep(community, services, STARTS - timedelta(minutes=30), online_since=STARTS - timedelta(hours=3))
+    assert only(sent, toolbox_of("cat")) == [] and len(only(sent, toolbox_of("ann"))) == 1
 
 
 async def test_feature_reminders_go_to_the_toolbox_room_in_the_persons_language(community, services):
