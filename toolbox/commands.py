@@ -240,7 +240,8 @@ async def med_add(ctx: Context, text: str) -> None:
     name, dose, times = meds.parse_entry(text)
     med = meds.add(ctx.session, ctx.sender, name, dose, times, zone_name(ctx.session, ctx.settings, ctx.sender))
     if times:
-        ctx.reply("toolbox.med.added_reminders", name=render.plain(med.name), times=med.times.replace(",", ", "))
+        ctx.reply("toolbox.med.added_reminders", name=render.plain(med.name), times=med.times.replace(",", ", "),
+                  n=len(meds.listed(ctx.session, ctx.sender)))
     else:
         ctx.reply("toolbox.med.added", name=render.plain(med.name))
 

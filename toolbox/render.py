@@ -85,7 +85,7 @@ def crisis_plan(t: Translate, plan: dict[str, list[CrisisItem]], meta: CrisisPla
     parts = []
     for section, lines in plan.items():
         body = "\n".join(f"{n}. {plain(i.text)}" for n, i in enumerate(lines, 1)) or f"*{t('toolbox.crisis.empty_section')}*"
-        parts.append(f"**{t(f'toolbox.section.{section}')}** (`{section}`)\n\n{body}")
+        parts.append(f"**{t(f'toolbox.section.{section}')}** (`{t(f'toolbox.section_word.{section}')}`)\n\n{body}")
     if meta is not None and meta.review_on is not None:
         key = "toolbox.crisis.review_due" if meta.review_on <= today else "toolbox.crisis.review_on"
         parts.append(t(key, date=local_date(t, meta.review_on)))

@@ -144,7 +144,7 @@ async def view(ctx: Context, item: str) -> None:
 async def export_data(ctx: Context) -> None:
     data = {"user_id": ctx.sender, "exported_at": utcnow().isoformat()}
     data |= export.collect(ctx.services.features, ctx.session, ctx.sender)
-    blob = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    blob = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")  # dates from any feature
     filename = "reconnect-export.json"
     uploaded = await ctx.port.upload(blob, "application/json", filename)
     ctx.send_file(ctx.room_id, uploaded, filename=filename, mimetype="application/json", size=len(blob),

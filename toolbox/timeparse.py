@@ -39,7 +39,8 @@ MONTHS: dict[str, int] = {
     "november": 11, "nov": 11,
     "december": 12, "dec": 12, "desember": 12, "des": 12,
 }
-# Units of "in N ..." / "om N ...": minutes and hours are elapsed time, days and weeks calendar days.
+# Units of "in N ..." / "om N ...": minutes and hours are elapsed time; days, weeks, months and
+# years move the calendar and keep the wall-clock time.
 UNITS: dict[str, tuple[str, int]] = {
     "minute": ("minutes", 1), "minutes": ("minutes", 1), "min": ("minutes", 1), "mins": ("minutes", 1),
     "minutt": ("minutes", 1), "minutter": ("minutes", 1),
@@ -47,6 +48,8 @@ UNITS: dict[str, tuple[str, int]] = {
     "time": ("minutes", 60), "timer": ("minutes", 60), "halvtime": ("minutes", 30),
     "day": ("days", 1), "days": ("days", 1), "dag": ("days", 1), "dager": ("days", 1), "døgn": ("days", 1),
     "week": ("days", 7), "weeks": ("days", 7), "uke": ("days", 7), "uker": ("days", 7),
+    "month": ("months", 1), "months": ("months", 1), "måned": ("months", 1), "måneder": ("months", 1),
+    "year": ("months", 12), "years": ("months", 12), "år": ("months", 12),
 }
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "en": 1, "ei": 1, "ett": 1, "two": 2, "to": 2, "three": 3, "tre": 3}
 DAY_WORDS = {"today": 0, "tonight": 0, "tomorrow": 1, "overmorgen": 2}
@@ -178,7 +181,20 @@ def _relative(tokens: list[str], now: datetime, zone: ZoneInfo) -> datetime | No
     if kind == "minutes":
         return now + timedelta(minutes=amount * factor)
     local = now.astimezone(zone)
-    return local_to_utc(local.date() + timedelta(days=amount * factor), local.time().replace(tzinfo=None), zone)
+    day = local.date() + timedelta(days=amount * factor) if kind == "days" else _add_months(local.date(), amount * factor)
+    return local_to_utc(day, local.time().replace(tzinfo=None), zone)
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31 January + 1 month = 28 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
 
 
 def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[_Day | None, time | None, datetime | None]:

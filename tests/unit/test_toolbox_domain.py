@@ -241,3 +241,10 @@ def test_forget_code(db):
         assert s.scalar(select(Participant).where(Participant.user_id == ANN)) is None
         assert s.scalar(select(UserPref).where(UserPref.user_id == ANN)) is None
         assert list(s.scalars(select(ManagedRoom.room_id))) == ["!forum:localhost"]
+
+
+def test_section_words_shown_to_people_are_understood(services):
+    for lang in ("en", "nb"):
+        for section in crisis_plan.SECTIONS:
+            shown = services.catalogue.t(lang, f"toolbox.section_word.{section}")
+            assert crisis_plan.section_of(shown) == section

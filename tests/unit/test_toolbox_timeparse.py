@@ -113,5 +113,8 @@ def test_parse_date():
     assert parse_date("1.3.2027", OSLO, NOW) == date(2027, 3, 1)
     assert parse_date("next friday", OSLO, NOW) == date(2026, 12, 4)
     assert parse_date("om 3 uker", OSLO, NOW) == date(2026, 12, 19)
+    assert parse_date("om 3 måneder", OSLO, NOW) == date(2027, 2, 28)
+    assert parse_date("in 1 year", OSLO, NOW) == date(2027, 11, 28)
+    assert parse_date("in 3 months", OSLO, datetime(2026, 11, 30, 11, 0, tzinfo=timezone.utc)) == date(2027, 2, 28)
     with pytest.raises(Invalid):
         parse_date("tomorrow 10:00", OSLO, NOW)
