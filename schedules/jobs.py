@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -53,6 +54,11 @@ def check_settings(app: "App") -> None:
         parse_clock(s.digest_time)
     except ValueError:
         raise ConfigError(f"config key 'schedules.digest_time': {s.digest_time!r} is not a time like 08:30") from None
+    try:
+        ZoneInfo(s.digest_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"config key 'schedules.digest_timezone': {s.digest_timezone!r} is not an IANA time zone "
+                          "such as Europe/Oslo") from None
 
 
 class Scheduler:

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.config import ConfigError
 from bot.feature import DueReminder, Feature
-from bot.models import OutboxMessage, UserPref
+from bot.models import ManagedRoom, OutboxMessage, UserPref
 from bot.testing import queued, test_settings
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
-from schedules.jobs import Scheduler
+from schedules.jobs import Scheduler, check_settings
 from schedules.models import Cafe, ReminderLedger
 from schedules.recurrence import OneOff
 from schedules.testing import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user, voice_for
@@ -152,7 +153,7 @@ async def test_feature_reminders_go_to_the_toolbox_room_in_the_persons_language(
 async def test_digest_and_confidentiality_reminders(community, services):
     services.settings = test_settings(schedules={"confidentiality_interval_days": 1, "digest_time": "07:00"})
     with community.session() as s:
-        forum_created = s.get(__import__("bot.models", fromlist=["ManagedRoom"]).ManagedRoom, FORUM).created_at
+        forum_created = s.get(ManagedRoom, FORUM).created_at
     at = forum_created + timedelta(days=2)
     sent = run_sweep(community, services, at + timedelta(seconds=1), online_since=at - timedelta(hours=1))
     (note,) = only(sent, FORUM)
@@ -183,3 +184,15 @@ async def test_scheduler_has_one_job_per_reminder(community, services):
         assert ids.count("due:fake:1") == 1 and "schedules:plan" in ids
     finally:
         scheduler.stop()
+
+
+@pytest.mark.parametrize("schedules, key", [
+    ({"cafe_room_reminders": ["3d", "someday"]}, "schedules.cafe_room_reminders"),
+    ({"cafe_private_reminder": "soon"}, "schedules.cafe_private_reminder"),
+    ({"digest_time": "half past eight"}, "schedules.digest_time"),
+    ({"digest_timezone": "Mars/Olympus"}, "schedules.digest_timezone"),
+])
+def test_unreadable_schedule_settings_stop_start_up_naming_the_key(schedules, key):
+    app = SimpleNamespace(settings=test_settings(schedules=schedules))
+    with pytest.raises(ConfigError, match=f"config key '{key}'"):
+        check_settings(app)
