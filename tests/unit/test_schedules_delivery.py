@@ -171,11 +171,7 @@ async def test_scheduler_has_one_job_per_reminder(community, services):
     feature.reminder_sources.append(lambda s, start, end: [
         DueReminder(key="fake:1", user_id=user("ann"), due_at=soon, message_key="schedules.late",
                     params={"text": "x"})] if start <= soon < end else [])
-    woken = []
-    voice = voice_for(services)
-    app = SimpleNamespace(db=community, settings=services.settings, features=[feature], t=voice.t,
-                          lang_of=voice.lang_of, wake_outbox=lambda: woken.append(1))
-    scheduler = Scheduler(app)
+    scheduler = Scheduler(fake_app(community, services, [feature]))
     scheduler.start()
     try:
         await scheduler.plan()
@@ -196,3 +192,50 @@ def test_unreadable_schedule_settings_stop_start_up_naming_the_key(schedules, ke
     app = SimpleNamespace(settings=test_settings(schedules=schedules))
     with pytest.raises(ConfigError, match=f"config key '{key}'"):
         check_settings(app)
+
+
+async def test_a_series_gets_its_next_meeting_announced_once_the_last_has_begun(db, services):
+    from schedules.recurrence import Recurrence
+
+    first_start = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)  # first Thursday of December, 18:00
+    with db.session() as s:
+        build_community(s)
+        cafes.schedule(s, community="North", rule=Recurrence(3, 18, 0, 1), tz=OSLO, place="Library", topic=None,
+                       by="@consultant:localhost", now=T0)
+    with db.session() as s:
+        assert cafes.materialise_series(s, services.settings, first_start - timedelta(minutes=1)) == []
+    with db.session() as s:
+        (nxt,) = cafes.materialise_series(s, services.settings, first_start + timedelta(minutes=1))
+        assert nxt.starts_at == datetime(2027, 1, 7, 17, 0, tzinfo=UTC)
+    with db.session() as s:
+        assert cafes.materialise_series(s, services.settings, first_start + timedelta(minutes=2)) == []
+        # Cancelling the coming meeting brings the one after it.
+        upcoming = cafes.upcoming(s, first_start + timedelta(minutes=2))
+        cafes.cancel(s, upcoming[0], first_start + timedelta(minutes=2))
+        (after,) = cafes.materialise_series(s, services.settings, first_start + timedelta(minutes=3))
+        assert after.starts_at == datetime(2027, 2, 4, 17, 0, tzinfo=UTC)
+        cafes.cancel(s, after, first_start + timedelta(minutes=3), whole_series=True)
+        assert cafes.materialise_series(s, services.settings, first_start + timedelta(minutes=4)) == []
+
+
+def fake_app(db, services, features=()):
+    voice = voice_for(services)
+    woken: list[int] = []
+    return SimpleNamespace(db=db, settings=services.settings, features=list(features), t=voice.t,
+                           lang_of=voice.lang_of, wake_outbox=lambda: woken.append(1), woken=woken)
+
+
+async def test_the_planner_announces_a_series_next_meeting_in_the_cafe_room(db, services):
+    from schedules.recurrence import Recurrence
+
+    with db.session() as s:
+        build_community(s)
+        cafes.schedule(s, community="North", rule=Recurrence(3, 18, 0, 1), tz=OSLO, place="Library", topic=None,
+                       by="@consultant:localhost", now=T0)
+    scheduler = Scheduler(fake_app(db, services))
+    woke, _ = scheduler._plan(datetime(2026, 12, 3, 17, 1, tzinfo=UTC))
+    with db.session() as s:
+        (announcement,) = [c["body"] for room, c in queued(s) if room == CAFE_NORTH]
+        txns = [t for t in s.scalars(select(OutboxMessage.txn_id))]
+    assert woke and "Café for North" in announcement and "Thursday 7 January at 18:00" in announcement
+    assert any(t.startswith("cafe-announce-") for t in txns)
