@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.models import Participant
 from bot.port import MatrixPort
 from rooms.membership import ensure_toolbox_room, invite_to_community
 from rooms.notify import Notifier
@@ -17,12 +16,13 @@ def help_lines(settings: Settings) -> str:
     return "\n".join(f"- {n.label}: **{n.number}**" for n in settings.crisis.numbers)
 
 
-async def admit(session: Session, port: MatrixPort, notify: Notifier, p: Participant) -> str:
-    """Invite to the space, forum and café room and make the toolbox room; returns its id."""
-    await invite_to_community(session, port, p)
-    lang = notify.lang_of(p.user_id)
-    room_id, made = await ensure_toolbox_room(session, port, p.user_id,
-                                              notify.t(lang, "rooms.room.toolbox_name"))
-    notify.to_person(p.user_id, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
-                     pseudonym=p.pseudonym or "", community=p.community or "")
+async def admit(session: Session, port: MatrixPort, notify: Notifier, user_id: str, pseudonym: str,
+                community: str) -> str:
+    """Invite to the space, forum and café room and make the toolbox room; returns its id.
+    Call it before changing anything in the transaction: it writes only after its last await."""
+    await invite_to_community(session, port, user_id, community)
+    lang = notify.lang_of(user_id)
+    room_id, made = await ensure_toolbox_room(session, port, user_id, notify.t(lang, "rooms.room.toolbox_name"))
+    notify.to_person(user_id, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
+                     pseudonym=pseudonym, community=community)
     return room_id

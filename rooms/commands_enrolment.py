@@ -86,8 +86,9 @@ async def pending(ctx: Context) -> None:
 @commands.command("approve", rest("pseudonym", max_len=64), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
                   help="rooms.help.approve")
 async def approve(ctx: Context, pseudonym: str) -> None:
-    p = enrolment.approve(ctx.session, pseudonym, ctx.sender)
-    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), p)
+    p = enrolment.approvable(ctx.session, pseudonym)
+    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), p.user_id, p.pseudonym or "", p.community or "")
+    enrolment.activate(p, ctx.sender)
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
 
@@ -105,16 +106,18 @@ def split_pseudonym_community(ctx: Context, text: str) -> tuple[str, str]:
 @commands.command("enroll", user("user"), rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
                   help="rooms.help.enroll", usage="@user:server PSEUDONYM COMMUNITY")
 async def enroll(ctx: Context, user: str, rest: str) -> None:
-    name, community_name = split_pseudonym_community(ctx, rest)
-    p = enrolment.enroll(ctx.session, ctx.settings, user, name, community_name, ctx.sender)
-    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), p)
+    raw_name, raw_community = split_pseudonym_community(ctx, rest)
+    name, community_name = enrolment.enrollable(ctx.session, ctx.settings, user, raw_name, raw_community)
+    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), user, name, community_name)
+    p = enrolment.enroll(ctx.session, user, name, community_name, ctx.sender)
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
 
 @commands.command("leave", rooms=NEWCOMER_ROOMS, roles={Role.PARTICIPANT}, help="rooms.help.leave")
 async def leave(ctx: Context) -> None:
-    p = enrolment.leave(ctx.session, ctx.sender)
+    p = enrolment.active(ctx.session, ctx.sender)
     await remove_from_shared_rooms(ctx.session, ctx.port, ctx.sender)
+    p.status = EnrolmentStatus.LEFT.value
     ctx.reply("rooms.enrol.left")
     Notifier.from_ctx(ctx).to_consultants("rooms.enrol.left_note", pseudonym=p.pseudonym)
 

@@ -2,12 +2,17 @@
 !unmute, !kick, !ban, !unban. Broadcast: !announce, !topic. Review: !modlog, !hidden.
 
 Every action is logged and echoed in the consultant room. A command given in a shared room is
-removed after it is carried out, so the room keeps only the conversation.
+removed once checked, so the room keeps only the conversation.
+
+Handlers make their Matrix calls before they write to the database: a write transaction held open
+across an await would block every other writer (SQLite has one) while the homeserver answers.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -16,8 +21,8 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Participant, Role, RoomKind
-from bot.port import MatrixPort
-from bot.roomdir import find_room, find_rooms
+from bot.port import MatrixPort, PortError
+from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, integer, rest
 from rooms import activity, moderation
 from rooms.durations import parse_duration
@@ -26,6 +31,7 @@ from rooms.membership import invite_to_community, posting_room_ids, remove_from_
 from rooms.notify import Notifier
 from rooms.targets import event_link, split_target
 
+log = logging.getLogger(__name__)
 commands = feature.commands
 STAFF = {Role.CONSULTANT}
 MOD_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT, *SHARED_ROOMS}
@@ -45,7 +51,7 @@ def record(ctx: Context, action: str, target: Participant | None, reason: str | 
 
 
 async def _tidy(ctx: Context) -> None:
-    """Remove the command message from a shared room once it has been carried out."""
+    """Remove the command message from a shared room."""
     if ctx.room_kind in SHARED_ROOMS:
         await ctx.port.redact(ctx.room_id, ctx.event.event_id)
 
@@ -57,7 +63,7 @@ def _replied(ctx: Context) -> str:
     return target
 
 
-async def _author(ctx: Context, event_id: str) -> tuple[str | None, dict | None]:
+async def _author(ctx: Context, event_id: str) -> tuple[str | None, dict[str, Any] | None]:
     event = await ctx.port.fetch_event(ctx.room_id, event_id)
     sender = event.get("sender") if event else None
     return (sender if isinstance(sender, str) else None), event
@@ -75,9 +81,9 @@ async def redact(ctx: Context, reason: str | None) -> None:
     target = _replied(ctx)
     author, _ = await _author(ctx, target)
     await ctx.port.redact(ctx.room_id, target, reason)
+    await _tidy(ctx)
     activity.forget_event(ctx.session, target)
     record(ctx, "redact", _participant(ctx, author), reason)
-    await _tidy(ctx)
 
 
 @commands.command("pin", rooms=SHARED_ROOMS, roles=STAFF, help="rooms.help.pin")
@@ -87,8 +93,8 @@ async def pin(ctx: Context) -> None:
     pinned = [e for e in state.get("pinned", []) if isinstance(e, str)]
     if target not in pinned:
         await ctx.port.set_state(ctx.room_id, "m.room.pinned_events", {"pinned": [*pinned, target]})
-    record(ctx, "pin", None, detail=event_link(ctx.room_id, target))
     await _tidy(ctx)
+    record(ctx, "pin", None, detail=event_link(ctx.room_id, target))
 
 
 @commands.command("report", rest("reason", optional=True, max_len=300), rooms=SHARED_ROOMS,
@@ -104,28 +110,37 @@ async def report(ctx: Context, reason: str | None) -> None:
     if moderation.has_reported(ctx.session, target, ctx.sender):
         notify.to_person(ctx.sender, "rooms.report.already")
         return
-    count = moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
+    count = moderation.reporters(ctx.session, target) + 1
+    hidden: tuple[str | None, str | None] | None = None
+    if moderation.should_hide(ctx.session, ctx.settings, target, count, utcnow()):
+        hidden = await _hide(ctx, target)
+    moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
     notify.to_consultants("rooms.report.alert", link=event_link(ctx.room_id, target), count=count,
                           reason=reason or "—")
     notify.to_person(ctx.sender, "rooms.report.thanks")
-    if moderation.should_hide(ctx.session, ctx.settings, target, count, utcnow()):
-        await hide_reported(ctx, target, notify)
+    if hidden is not None:
+        _record_hidden(ctx, notify, target, *hidden)
 
 
-async def hide_reported(ctx: Context, target: str, notify: Notifier) -> None:
+async def _hide(ctx: Context, target: str) -> tuple[str | None, str | None]:
+    """Fetch the reported message's author and text, then redact it."""
     author, event = await _author(ctx, target)
     content = (event or {}).get("content") or {}
     text = content.get("body") if isinstance(content.get("body"), str) else None
     await ctx.port.redact(ctx.room_id, target, "reported")
+    return author, text
+
+
+def _record_hidden(ctx: Context, notify: Notifier, target: str, author: str | None, text: str | None) -> None:
     moderation.hide(ctx.session, ctx.room_id, target, author, text)
     activity.forget_event(ctx.session, target)
     p = _participant(ctx, author)
     moderation.log(ctx.session, ctx.port.bot_user_id, "hide", p, None)
     step = moderation.next_strike(ctx.session, author) if author else "warn"
-    lang = ctx.settings.language
+    pseudonym = (p.pseudonym if p else None) or "—"
     notify.to_consultants("rooms.report.hidden", count=len(moderation.awaiting_review(ctx.session)),
-                          pseudonym=(p.pseudonym if p else None) or "—",
-                          suggestion=notify.t(lang, f"rooms.ladder.{step}", pseudonym=(p.pseudonym if p else "")))
+                          pseudonym=pseudonym,
+                          suggestion=notify.t(ctx.settings.language, f"rooms.ladder.{step}", pseudonym=pseudonym))
 
 
 # --- pseudonym-targeted -------------------------------------------------------------------------
@@ -136,28 +151,26 @@ async def warn(ctx: Context, text: str) -> None:
     p, message = split_target(ctx.session, text)
     if not message:
         raise Invalid("rooms.mod.warn_text")
-    notify = Notifier.from_ctx(ctx)
-    if not notify.to_person(p.user_id, "rooms.mod.warned", text=message):
+    if toolbox_room_of(ctx.session, p.user_id) is None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
-    record(ctx, "warn", p, message)
     await _tidy(ctx)
+    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.warned", text=message)
+    record(ctx, "warn", p, message)
 
 
 @commands.command("mute", rest("rest", max_len=100), rooms=MOD_ROOMS, roles=STAFF,
                   help="rooms.help.mute", usage="PSEUDONYM [DURATION]")
 async def mute(ctx: Context, rest: str) -> None:
     p, duration_text = split_target(ctx.session, rest)
-    until: datetime | None = None
-    if duration_text:
-        until = utcnow() + parse_duration(duration_text)
-    moderation.mute(ctx.session, p.user_id, until, ctx.sender)
+    until: datetime | None = utcnow() + parse_duration(duration_text) if duration_text else None
     for room_id in posting_room_ids(ctx.session, p.user_id):
         await ctx.port.set_power_level(room_id, p.user_id, MUTED_LEVEL)
-    notify = Notifier.from_ctx(ctx)
-    when = _until_text(ctx, until)
-    notify.to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open", until=when)
-    record(ctx, "mute", p, duration_text or None, detail=when)
     await _tidy(ctx)
+    moderation.mute(ctx.session, p.user_id, until, ctx.sender)
+    when = _until_text(ctx, until)
+    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
+                                     until=when)
+    record(ctx, "mute", p, duration_text or None, detail=when)
 
 
 def _until_text(ctx: Context, until: datetime | None) -> str:
@@ -174,11 +187,13 @@ async def lift_mute(port: MatrixPort, session: Session, user_id: str) -> None:
                   help="rooms.help.unmute")
 async def unmute(ctx: Context, pseudonym: str) -> None:
     p, _ = split_target(ctx.session, pseudonym)
-    moderation.unmute(ctx.session, p.user_id)
+    if not moderation.is_muted(ctx.session, p.user_id):
+        raise Invalid("rooms.mod.not_muted")
     await lift_mute(ctx.port, ctx.session, p.user_id)
+    await _tidy(ctx)
+    moderation.unmute(ctx.session, p.user_id)
     Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.unmuted_you")
     record(ctx, "unmute", p)
-    await _tidy(ctx)
 
 
 @commands.command("kick", rest("rest", max_len=400), rooms=MOD_ROOMS, roles=STAFF,
@@ -197,7 +212,7 @@ async def ban(ctx: Context, rest: str) -> None:
     p, reason = split_target(ctx.session, rest)
     await _tidy(ctx)
     for room_id in shared_room_ids(ctx.session, p.user_id):
-        await ctx.port.ban(room_id, p.user_id, reason or None)
+        await ctx.port.ban(room_id, p.user_id, reason or None)  # also keeps them out of rooms not yet joined
     Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.banned_you", reason=reason or "—")
     record(ctx, "ban", p, reason or None)
 
@@ -207,11 +222,14 @@ async def ban(ctx: Context, rest: str) -> None:
 async def unban(ctx: Context, pseudonym: str) -> None:
     p, _ = split_target(ctx.session, pseudonym)
     for room_id in shared_room_ids(ctx.session, p.user_id):
-        await ctx.port.unban(room_id, p.user_id)
-    await invite_to_community(ctx.session, ctx.port, p)
+        try:
+            await ctx.port.unban(room_id, p.user_id)
+        except PortError:
+            log.info("%s was not banned in %s", p.user_id, room_id)  # e.g. a room made after the ban
+    await invite_to_community(ctx.session, ctx.port, p.user_id, p.community)
+    await _tidy(ctx)
     Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.unbanned_you")
     record(ctx, "unban", p)
-    await _tidy(ctx)
 
 
 # --- broadcast ----------------------------------------------------------------------------------

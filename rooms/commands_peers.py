@@ -86,24 +86,26 @@ async def circle_create(ctx: Context, text: str) -> None:
 @commands.command("circle leave", rooms={RoomKind.CIRCLE}, roles=PARTICIPANT, help="rooms.help.circle_leave")
 async def circle_leave(ctx: Context) -> None:
     circle = consent.circle_of_room(ctx.session, ctx.room_id)
-    if circle is None:
+    if circle is None or ctx.sender not in consent.members(ctx.session, circle.id):
         raise Invalid("rooms.circle.not_member")
+    await ctx.port.kick(ctx.room_id, ctx.sender)
     consent.leave_circle(ctx.session, circle, ctx.sender)
     ctx.reply("rooms.circle.left_room", pseudonym=_pseudonym(ctx, ctx.sender))
-    await ctx.port.kick(ctx.room_id, ctx.sender)
 
 
 async def _join_circle(ctx: Context, circle: Circle, notify: Notifier) -> None:
-    """Make the room when the first invitee says yes; later ones are invited into it."""
+    """Make the room when the first invitee says yes; later ones are invited into it. (Before the
+    answer is written: Matrix calls come first in a transaction.)"""
     if circle.room_id is None:
-        people = tuple(consent.members(ctx.session, circle.id))
+        people = (*consent.members(ctx.session, circle.id), ctx.sender)
         lang = ctx.settings.language
         spec = RoomSpec(name=notify.t(lang, "rooms.room.circle_name"),
                         topic=notify.t(lang, "rooms.room.circle_topic"), invite=people)
-        circle.room_id = await ctx.port.create_room(spec)
-        register_room(ctx.session, circle.room_id, RoomKind.CIRCLE, owner=circle.created_by)
+        room_id = await ctx.port.create_room(spec)
+        circle.room_id = room_id
+        register_room(ctx.session, room_id, RoomKind.CIRCLE, owner=circle.created_by)
         names = ", ".join(_pseudonym(ctx, u) for u in people)
-        notify.to_room(circle.room_id, "rooms.circle.welcome", name=circle.name, members=names)
+        notify.to_room(room_id, "rooms.circle.welcome", name=circle.name, members=names)
     else:
         await ctx.port.invite(circle.room_id, ctx.sender)
         notify.to_room(circle.room_id, "rooms.circle.joined", pseudonym=_pseudonym(ctx, ctx.sender))
@@ -123,9 +125,12 @@ async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
         ctx.reply("rooms.request.which", lines=lines)
         return
     request = consent.pick(ctx.session, ctx.sender, n)
-    consent.decide(ctx.session, ctx.sender, request, accepted)
     notify = Notifier.from_ctx(ctx)
     me = _pseudonym(ctx, ctx.sender)
+    circle = ctx.session.get(Circle, request.id) if request.kind == "circle" else None
+    if circle is not None and accepted:
+        await _join_circle(ctx, circle, notify)
+    consent.decide(ctx.session, ctx.sender, request, accepted)
     if request.kind == "reveal":
         row = ctx.session.get(Reveal, request.id)
         assert row is not None
@@ -136,10 +141,8 @@ async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
             ctx.reply("rooms.request.declined")
             notify.to_person(request.sender, "rooms.reveal.declined_note", pseudonym=me)
         return
-    circle = ctx.session.get(Circle, request.id)
     assert circle is not None
     if accepted:
-        await _join_circle(ctx, circle, notify)
         ctx.reply("rooms.circle.accepted", name=circle.name)
         notify.to_person(circle.created_by, "rooms.circle.accepted_note", pseudonym=me, name=circle.name)
     else:

@@ -93,43 +93,49 @@ def active_by_pseudonym(session: Session, pseudonym: str) -> Participant:
     return p
 
 
-def approve(session: Session, pseudonym: str, by: str) -> Participant:
+# Approval, direct enrolment and leaving come in two steps, a check and a change, so that the
+# Matrix effects (invites, new rooms) happen in between, before this transaction writes anything.
+
+def approvable(session: Session, pseudonym: str) -> Participant:
     p = by_pseudonym(session, pseudonym)
     if p.status == S.ACTIVE.value:
         raise Invalid("rooms.enrol.already_active", pseudonym=p.pseudonym)
     if p.status not in (S.PENDING.value, S.LEFT.value) or not p.community:
         raise Invalid("rooms.enrol.not_ready", pseudonym=p.pseudonym)
-    _activate(p, by)
     return p
 
 
-def enroll(session: Session, settings: Settings, user_id: str, pseudonym: str, community: str,
-           by: str) -> Participant:
-    """A consultant enrols someone directly (consent given in person)."""
+def enrollable(session: Session, settings: Settings, user_id: str, pseudonym: str,
+               community: str) -> tuple[str, str]:
+    """The cleaned pseudonym and community for a direct enrolment, or a domain error."""
     name = clean_pseudonym(pseudonym)
     check_available(session, name, user_id)
-    p = start(session, user_id)
-    if p.status == S.ACTIVE.value:
+    p = session.get(Participant, user_id)
+    if p is not None and p.status == S.ACTIVE.value:
         raise Invalid("rooms.enrol.already_active", pseudonym=p.pseudonym)
-    p.pseudonym, p.pseudonym_key = name, pseudonym_key(name)
-    p.community = community_name(settings, community)
+    return name, community_name(settings, community)
+
+
+def enroll(session: Session, user_id: str, name: str, community: str, by: str) -> Participant:
+    """A consultant enrols someone directly (consent given in person); checked by :func:`enrollable`."""
+    p = start(session, user_id)
+    p.pseudonym, p.pseudonym_key, p.community = name, pseudonym_key(name), community
     p.consent_at = p.consent_at or utcnow()
-    _activate(p, by)
+    activate(p, by)
     session.flush()
     return p
 
 
-def _activate(p: Participant, by: str) -> None:
+def activate(p: Participant, by: str) -> None:
     p.status = S.ACTIVE.value
     p.approved_at = utcnow()
     p.approved_by = by
 
 
-def leave(session: Session, user_id: str) -> Participant:
+def active(session: Session, user_id: str) -> Participant:
     p = session.get(Participant, user_id)
     if p is None or p.status != S.ACTIVE.value:
         raise Invalid("rooms.enrol.not_active")
-    p.status = S.LEFT.value
     return p
 
 

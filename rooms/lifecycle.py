@@ -38,9 +38,11 @@ async def build_rooms(app: "App") -> None:
 async def housekeeping_once(app: "App") -> None:
     now = utcnow()
     with app.db.session() as session:
-        notify = Notifier.from_app(app, session)
-        for mute in moderation.mutes_ended(session, now):
+        ended = moderation.mutes_ended(session, now)
+        for mute in ended:  # Matrix calls first, then the writes (one writer at a time in SQLite)
             await lift_mute(app.port, session, mute.user_id)
+        notify = Notifier.from_app(app, session)
+        for mute in ended:
             p = session.get(Participant, mute.user_id)
             session.delete(mute)
             moderation.log(session, app.port.bot_user_id, "unmute", p, None)

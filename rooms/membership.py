@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ManagedRoom, Participant, RoomKind
+from bot.models import ManagedRoom, RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, find_rooms, register_room, toolbox_room_of
 from rooms.models import Circle, CircleMember
@@ -42,10 +42,10 @@ def shared_room_ids(session: Session, user_id: str) -> list[str]:
     return ([space.room_id] if space else []) + posting_room_ids(session, user_id)
 
 
-async def invite_to_community(session: Session, port: MatrixPort, p: Participant) -> None:
-    for room_id in community_room_ids(session, p.community):
-        if p.user_id not in await port.members(room_id):
-            await port.invite(room_id, p.user_id)
+async def invite_to_community(session: Session, port: MatrixPort, user_id: str, community: str | None) -> None:
+    for room_id in community_room_ids(session, community):
+        if user_id not in await port.members(room_id):
+            await port.invite(room_id, user_id)
 
 
 async def ensure_toolbox_room(session: Session, port: MatrixPort, user_id: str, name: str) -> tuple[str, bool]:
@@ -59,7 +59,8 @@ async def ensure_toolbox_room(session: Session, port: MatrixPort, user_id: str, 
 
 
 async def remove_from_shared_rooms(session: Session, port: MatrixPort, user_id: str) -> None:
-    """Kick from the space, forum, café and circle rooms they are in; circle places are given up."""
+    """Kick from the space, forum, café and circle rooms they are in; circle places are given up
+    (written after the last Matrix call)."""
     for room_id in shared_room_ids(session, user_id):
         if user_id in await port.members(room_id):
             await port.kick(room_id, user_id)

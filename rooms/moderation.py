@@ -72,14 +72,19 @@ def has_reported(session: Session, event_id: str, reporter: str) -> bool:
     return session.scalar(q) is not None
 
 
+def reporters(session: Session, event_id: str) -> int:
+    """How many different people have reported the message."""
+    return session.scalar(select(func.count(func.distinct(Report.reporter))).where(
+        Report.event_id == event_id)) or 0
+
+
 def report(session: Session, room_id: str, event_id: str, reporter: str, reason: str | None) -> int:
     """Record a report; returns how many different people have reported the message."""
     if has_reported(session, event_id, reporter):
         raise Invalid("rooms.report.already")
     session.add(Report(room_id=room_id, event_id=event_id, reporter=reporter, reason=reason or None))
     session.flush()
-    return session.scalar(select(func.count(func.distinct(Report.reporter))).where(
-        Report.event_id == event_id)) or 0
+    return reporters(session, event_id)
 
 
 def staffed(settings: Settings, at: datetime) -> bool:
