@@ -3,16 +3,14 @@ plan, medications. Thin handlers: parse, call the domain, render."""
 
 from __future__ import annotations
 
-import asyncio
-from statistics import mean
-
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import NotFound
 from bot.router import choice, integer, rest, word
-from toolbox import activities, charts, crisis_plan, diary, goals, meds, network, render
-from toolbox.ctxutil import PRIVATE, send_png, zone_of
+from toolbox import activities, crisis_plan, diary, goals, meds, network, render
+from toolbox.ctxutil import PRIVATE, zone_of
 from toolbox.limits import DIARY_MAX, TEXT_MAX
+from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
 from toolbox.timeparse import parse_date, split_when
 from toolbox.zones import zone_name
@@ -118,15 +116,7 @@ async def moods_chart(ctx: Context) -> None:
     if not entries:
         ctx.reply("toolbox.mood.none")
         return
-    zone = zone_of(ctx)
-    points = [(m.created_at, m.score) for m in entries]
-    png = await asyncio.to_thread(charts.mood_chart, points, zone, ctx.t("toolbox.mood.chart_title", days=diary.CHART_DAYS),
-                                  ctx.t("toolbox.mood.chart_axis"))
-    scores = [m.score for m in entries]
-    alt = ctx.t("toolbox.mood.alt", count=len(scores), days=diary.CHART_DAYS, low=min(scores), high=max(scores),
-                average=f"{mean(scores):.1f}", latest=scores[-1],
-                when=render.local_time(ctx.t, entries[-1].created_at, zone))
-    await send_png(ctx, png, "mood.png", alt)
+    await send_mood_chart(ctx, entries, zone_of(ctx))
 
 
 @command("diary", rest("text", max_len=DIARY_MAX, optional=True), help="toolbox.help.diary", **PRIVATE)
@@ -175,12 +165,7 @@ async def network_map(ctx: Context) -> None:
     if not rows:
         ctx.reply("toolbox.network.empty")
         return
-    labels = {c: ctx.t(f"toolbox.circle.{c}") for c in network.CIRCLES}
-    png = await asyncio.to_thread(charts.network_map, [(c.name, c.circle) for c in rows],
-                                  ctx.t("toolbox.network.you"), labels)
-    by_circle = [f"{labels[circle]}: " + ", ".join(c.name for c in rows if c.circle == circle)
-                 for circle in network.CIRCLES if any(c.circle == circle for c in rows)]
-    await send_png(ctx, png, "network.png", ctx.t("toolbox.network.alt", circles="; ".join(by_circle)))
+    await send_network_map(ctx, rows, own=True)
 
 
 # --- crisis plan ---------------------------------------------------------------------------------

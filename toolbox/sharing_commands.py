@@ -15,6 +15,7 @@ from bot.router import rest, word
 from toolbox import activities, crisis_plan, diary, export, goals, meds, network, render, sharing
 from toolbox.ctxutil import PRIVATE, zone_of
 from toolbox.export import CODE_LIFETIME
+from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
 from toolbox.texts import Translate
 from toolbox.zones import person_zone
@@ -138,6 +139,11 @@ async def view(ctx: Context, item: str) -> None:
     text = _item_text(ctx.t, ctx, room.owner, item_id)
     ctx.reply("toolbox.view.shown" if text else "toolbox.view.shown_empty", item=ctx.t(f"toolbox.item.{item_id}"),
               text=text)
+    if text and item_id == "moods":
+        await send_mood_chart(ctx, diary.recent_moods(ctx.session, room.owner),
+                              person_zone(ctx.session, ctx.settings, room.owner))
+    elif text and item_id == "network":
+        await send_network_map(ctx, network.listed(ctx.session, room.owner), own=False)
 
 
 @command("export", help="toolbox.help.export", **PRIVATE)

@@ -73,7 +73,7 @@ async def test_mood_chart_and_network_map_arrive_as_encrypted_pngs(bot, consulta
         await ask(uma, toolbox, f"!mood {score} some words", bot, f"({score}/10)")
     await ask(uma, toolbox, "!network add Anna Berg friends", bot, "Anna Berg added")
     await ask(uma, toolbox, "!network add Mum family", bot, "Mum added")
-    for command, filename, words in (("!moods", "mood.png", "2 check-ins"), ("!network map", "network.png", "Family: Mum")):
+    for command, filename, words in (("!moods", "mood.png", "Check-ins: 2;"), ("!network map", "network.png", "Family: Mum")):
         image = await ask(uma, toolbox, command, bot, words)
         assert image.content["msgtype"] == "m.image" and image.content["filename"] == filename
         assert "url" not in image.content and image.content["file"]["url"].startswith("mxc://")  # encrypted

@@ -105,7 +105,7 @@ async def test_mood_chart_is_png_with_alt_text(db, services, port):
         sent = await say(s, services, "!moods")
         (image,) = sent
         assert image["msgtype"] == "m.image" and image["info"]["mimetype"] == "image/png"
-        assert "3 check-ins" in image["body"] and "lowest 3, highest 8" in image["body"]
+        assert "Check-ins: 3;" in image["body"] and "lowest 3, highest 8" in image["body"]
         png = Image.open(io.BytesIO(port.uploads[-1]))
         assert png.format == "PNG" and (png.width, png.height) == (image["info"]["w"], image["info"]["h"])
         assert "should be a number from 1 to 10" in await reply(s, services, "!mood 11")
@@ -213,6 +213,10 @@ async def test_share_view_and_shared_log(db, services, port):
         assert "not shared with you" in await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)
         # The participant cannot use !view, and another provider cannot view in this room.
         assert "not available to you" in await reply(s, services, "!view goals")
+        # Shared moods come with the chart, described for the provider.
+        await reply(s, services, "!share moods with @doc:localhost")
+        sent = await say(s, services, "!view moods", sender=DOC, room=PROVIDER_ROOM)
+        assert "6/10" in sent[0]["body"] and sent[1]["msgtype"] == "m.image" and "Check-ins: 1;" in sent[1]["body"]
         s.add(Provider(user_id="@other:localhost", added_by="@consultant:localhost"))
         s.flush()
         assert "not shared" in await reply(s, services, "!view goals", sender="@other:localhost", room=PROVIDER_ROOM)
