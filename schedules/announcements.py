@@ -4,14 +4,19 @@ in the café room (with the transaction id its reactions are traced by) and priv
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.outbox import enqueue, notice_content
+from bot.models import SentEvent
+from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
 from schedules.cafes import cafe_room_of, zone_of
-from schedules.models import Cafe
+from schedules.delivery import Status, already_handled, txn_for
+from schedules.models import Cafe, ReminderLedger
+from schedules.rsvp import REACTIONS
 from schedules.texts import Tr, announcement
 
 log = logging.getLogger(__name__)
@@ -37,3 +42,22 @@ def tell_privately(session: Session, user_id: str, text: str) -> str | None:
         log.info("no toolbox room for a private café note (user %s)", user_id)
         return None
     return enqueue(session, room_id, notice_content(text)).txn_id
+
+
+def seed_reactions(session: Session, now: datetime) -> bool:
+    """Put 👍 🤔 👎 under each sent announcement of a coming café, once, so answering is a tap.
+    Returns whether anything was queued."""
+    q = (select(Cafe, SentEvent).join(SentEvent, SentEvent.txn_id == Cafe.announce_txn)
+         .where(Cafe.starts_at > now, Cafe.cancelled_at.is_(None)))
+    queued = False
+    for cafe, sent in session.execute(q).all():
+        key = f"cafe-seed:{cafe.id}"
+        if already_handled(session, key):
+            continue
+        for i, emoji in enumerate(REACTIONS):
+            enqueue(session, sent.room_id, reaction_content(sent.event_id, emoji), event_type="m.reaction",
+                    txn_id=f"{txn_for(key)}-{i}")
+        session.add(ReminderLedger(key=key, status=Status.SENT.value, due_at=now, handled_at=now))
+        session.flush()
+        queued = True
+    return queued

@@ -22,7 +22,7 @@ from bot.config import ConfigError
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.feature import ReminderSource
-from schedules.announcements import announce
+from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
 from schedules.durations import parse_offset
@@ -112,18 +112,20 @@ class Scheduler:
             self.app.wake_outbox()
 
     def _plan(self, now: datetime) -> tuple[bool, list[Due]]:
-        """Materialise and announce series meetings, deliver what is due, and list what falls due
-        within the horizon; returns (something was queued, upcoming)."""
+        """Materialise and announce series meetings, seed the RSVP reactions under announcements,
+        deliver what is due, and list what falls due within the horizon; returns (something was
+        queued, upcoming)."""
         assert self.app.db is not None
         with self.app.db.session() as session:
             created = materialise_series(session, self.app.settings, now)
             for cafe in created:
                 announce(session, self.app.settings, cafe, self.voice.tr(session))
+            seeded = seed_reactions(session, now)
         sent = self._sweep(now)
         with self.app.db.session() as session:
             upcoming = collect(session, self.app.settings, self.sources, now + timedelta(microseconds=1),
                                now + HORIZON)
-        return bool(created) or sent, upcoming
+        return bool(created) or seeded or sent, upcoming
 
     def _sweep(self, now: datetime) -> bool:
         assert self.app.db is not None

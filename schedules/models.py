@@ -107,8 +107,9 @@ class CompanionMatch(Base):
 
 
 class ReminderLedger(Base):
-    """One row per reminder occurrence ever handled: sent, sent late, skipped or paused.
-    Written in the same transaction as the outbox row, so each key goes out at most once."""
+    """One row per scheduled send ever handled (a reminder occurrence, the reactions under an
+    announcement): sent, sent late, skipped or paused. Written in the same transaction as the
+    outbox row, so each key goes out at most once."""
 
     __tablename__ = "reminder_ledger"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

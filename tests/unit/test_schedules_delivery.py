@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.config import ConfigError
 from bot.feature import DueReminder, Feature
-from bot.models import ManagedRoom, OutboxMessage, UserPref
+from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
 from bot.testing import queued, test_settings
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
@@ -239,3 +239,20 @@ async def test_the_planner_announces_a_series_next_meeting_in_the_cafe_room(db, 
         txns = [t for t in s.scalars(select(OutboxMessage.txn_id))]
     assert woke and "Café for North" in announcement and "Thursday 7 January at 18:00" in announcement
     assert any(t.startswith("cafe-announce-") for t in txns)
+
+
+async def test_the_planner_puts_the_answer_reactions_under_a_sent_announcement_once(community, services):
+    scheduler = Scheduler(fake_app(community, services))
+    with community.session() as s:
+        cafe = s.scalars(select(Cafe)).one()
+        s.add(SentEvent(txn_id=cafe.announce_txn, event_id="$announce", room_id=CAFE_NORTH))
+
+    def reactions():
+        with community.session() as s:
+            return [(room, c["m.relates_to"]["event_id"], c["m.relates_to"]["key"]) for room, c in queued(s)
+                    if "m.relates_to" in c and c["m.relates_to"].get("rel_type") == "m.annotation"]
+
+    woke, _ = scheduler._plan(T0 + timedelta(minutes=1))
+    assert woke and reactions() == [(CAFE_NORTH, "$announce", k) for k in ("👍", "🤔", "👎")]
+    scheduler._plan(T0 + timedelta(minutes=2))
+    assert len(reactions()) == 3
