@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from PIL import Image
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from bot.db import Base
 from bot.models import RoomKind
 from bot.roomdir import find_room, toolbox_room_of
+from toolbox.models import Activity
 
 
 def _room(bot, kind: RoomKind, **kw) -> str | None:
@@ -140,3 +142,18 @@ async def test_export_then_forget_me_leaves_no_row(bot, consultant, make_user):
                 if any(xan.user_id in str(value) for value in row):
                     left_behind.append(table.name)
     assert left_behind == [], left_behind
+
+
+async def test_diary_and_activity_reminder_arrive_in_the_toolbox_room(bot, consultant, make_user):
+    yan, toolbox, _, _ = await enrolled(bot, consultant, make_user, "yan")
+    await ask(yan, toolbox, "!diary a calm evening with tea", bot, "Only you can read it")
+    entries = await ask(yan, toolbox, "!diary", bot, "latest diary entries")
+    assert "a calm evening with tea" in entries.body
+    await ask(yan, toolbox, "!activity add in 1 hour water the plants", bot, "Planned: water the plants")
+    # Bring the time forward rather than wait an hour; the scheduler reads the plan from the table.
+    with bot.app.db.session() as s:
+        activity = s.scalars(select(Activity).where(Activity.user_id == yan.user_id)).one()
+        activity.due_at = datetime.now(timezone.utc) + timedelta(seconds=2)
+    reminder = await yan.wait_for(lambda r: r.room_id == toolbox and "Reminder: water the plants" in r.body,
+                                  timeout=60, what="the activity reminder")
+    assert reminder.decrypted and reminder.sender == bot.user_id
