@@ -8,11 +8,14 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from bot.config import ConfigError, Settings
 from bot.db import utcnow
+from bot.errors import Invalid
 from bot.models import Participant, RoomKind
 from rooms import consent, moderation
 from rooms.building import ensure_rooms
 from rooms.commands_moderation import lift_mute
+from rooms.hours import parse_hours
 from rooms.notify import Notifier
 
 if TYPE_CHECKING:
@@ -20,6 +23,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WELCOMED = {RoomKind.FORUM: "rooms.room.forum_welcome", RoomKind.CAFE: "rooms.room.cafe_welcome"}
+
+
+def check_settings(settings: Settings) -> None:
+    """Stop start-up with a message naming the key when the staffed hours cannot be read."""
+    try:
+        parse_hours(settings.moderation.staffed_hours)
+    except Invalid:
+        raise ConfigError("config key 'moderation.staffed_hours': write it like 'mon-fri 09:00-15:00'") from None
 
 
 async def build_rooms(app: "App") -> None:
@@ -63,6 +74,7 @@ class Housekeeper:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, app: "App") -> None:
+        check_settings(app.settings)
         await build_rooms(app)
         self._task = asyncio.create_task(self._loop(app), name="rooms-housekeeping")
 

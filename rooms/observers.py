@@ -31,6 +31,13 @@ NOT_WATCHED_FOR_CRISIS = {RoomKind.CONSULTANT}
 AT_RISK_ROLES = {Role.PARTICIPANT, Role.GUEST}
 
 
+def _edited(ctx: Context) -> str | None:
+    """The event an edit (``m.replace``) changes, if this message is an edit."""
+    rel = ctx.event.relates_to
+    target = rel.get("event_id")
+    return target if rel.get("rel_type") == "m.replace" and isinstance(target, str) else None
+
+
 # --- privacy guard ------------------------------------------------------------------------------
 
 @feature.observe("m.room.message")
@@ -40,7 +47,9 @@ async def privacy_guard(ctx: Context) -> None:
     kinds = detect_kinds(ctx.event.body, ignore=tuple(n.number for n in ctx.settings.crisis.numbers))
     if not kinds:
         return
-    activity.flag(ctx.session, "privacy", ctx.room_id, ctx.event.event_id, ctx.sender, kinds)
+    # For an edit, flag the original: removing it removes the edits with it.
+    target = _edited(ctx) or ctx.event.event_id
+    activity.flag(ctx.session, "privacy", ctx.room_id, target, ctx.sender, kinds)
     notify = Notifier.from_ctx(ctx)
     lang = notify.lang_of(ctx.sender)
     names = ", ".join(notify.t(lang, f"rooms.privacy.kind.{k}") for k in kinds)
@@ -106,8 +115,8 @@ async def crisis_watch(ctx: Context) -> None:
 async def forum_activity(ctx: Context) -> None:
     if ctx.room_kind not in POST_ROOMS or ctx.room is None:
         return
-    if ctx.event.body.startswith(ctx.prefix):
-        return  # commands are not posts
+    if ctx.event.body.startswith(ctx.prefix) or _edited(ctx):
+        return  # commands and edits are not posts
     if ctx.room_kind is RoomKind.CAFE:
         community = ctx.room.community
     else:

@@ -13,7 +13,6 @@ from bot.db import utcnow
 from bot.models import Provider, RoomKind
 from bot.roomdir import register_room
 from bot.testing import test_settings
-from bot.context import Services
 from rooms import api, privacy_data
 from rooms.models import CircleMember, Flag, Reveal
 from rooms.testing import (CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send,
@@ -247,7 +246,7 @@ async def test_circle_is_made_with_those_who_accept(community, services, port) -
     await send(db, services, OLA, room_id, "!circle leave")
     assert (room_id, OLA, None) in port.called("kick")
     with db.session() as s:
-        assert s.get(CircleMember, (1, OLA)) is None or s.get(CircleMember, (1, OLA)).status == "left"
+        assert s.query(CircleMember).filter_by(user_id=OLA).one().status == "left"
 
 
 async def test_several_requests_are_numbered(community, services, port) -> None:
@@ -329,3 +328,31 @@ async def test_export_and_erase(community, services, port) -> None:
     assert figures[0].posts == 1 and figures[0].posters == 0  # counted, no longer attributed
     (log,) = await send(db, services, CONSULTANT, CONSULTANTS, "!modlog")
     assert "warning" in log and "Ola" not in log
+
+
+async def test_edit_adding_a_detail_flags_the_original(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "hello all", event_id="$orig")
+    with db.session() as s:
+        from bot.testing import make_context
+        from rooms.testing import observe
+
+        ctx = make_context(s, services, sender=KARI, room_id=FORUM, event_id="$edit", content={
+            "msgtype": "m.text", "body": "* hello, mail me at kari@example.no",
+            "m.new_content": {"msgtype": "m.text", "body": "hello, mail me at kari@example.no"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$orig"}})
+        await observe(ctx)
+    assert "an e-mail address" in outbox(db, toolbox_of(KARI))[0]
+    await send(db, services, KARI, toolbox_of(KARI), "!redact-mine")
+    assert (FORUM, "$orig", "privacy") in port.called("redact")
+    with db.session() as s:
+        assert api.forum_figures(s, utcnow() - timedelta(days=1)) == []  # the edit was never a post
+
+
+def test_unreadable_staffed_hours_stop_start_up_naming_the_key() -> None:
+    from bot.config import ConfigError
+    from rooms.lifecycle import check_settings
+
+    with pytest.raises(ConfigError, match="moderation.staffed_hours"):
+        check_settings(test_settings(moderation={"staffed_hours": "weekdays"}))
+    check_settings(test_settings())
