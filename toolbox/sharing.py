@@ -30,13 +30,13 @@ def item_of(word: str) -> str:
     return item
 
 
-def linked_providers(session: Session, user_id: str) -> list[str]:
-    """Providers with a provider room with this person, in the order the rooms were made."""
-    seen: list[str] = []
+def linked_providers(session: Session, user_id: str) -> dict[str, str]:
+    """The person's providers (those with a provider room with them) -> that room, oldest first."""
+    linked: dict[str, str] = {}
     for room in find_rooms(session, RoomKind.PROVIDER, owner=user_id):
-        if room.partner and room.partner not in seen:
-            seen.append(room.partner)
-    return seen
+        if room.partner:
+            linked.setdefault(room.partner, room.room_id)
+    return linked
 
 
 def resolve_provider(linked: dict[str, str | None], text: str) -> str:

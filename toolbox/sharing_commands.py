@@ -10,14 +10,12 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.errors import DomainError, Invalid
 from bot.models import Role, RoomKind
-from bot.roomdir import find_rooms
 from bot.router import rest, word
 from toolbox import activities, crisis_plan, diary, export, goals, meds, network, render, sharing
 from toolbox.ctxutil import PRIVATE, zone_of
 from toolbox.export import CODE_LIFETIME
 from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
-from toolbox.texts import Translate
 from toolbox.zones import person_zone
 
 log = logging.getLogger(__name__)
@@ -28,11 +26,8 @@ FROM_WORDS = ("from", "fra")
 
 async def _provider_labels(ctx: Context) -> dict[str, str | None]:
     """The person's providers (Matrix id -> display name in their shared room)."""
-    labels: dict[str, str | None] = {}
-    for room in find_rooms(ctx.session, RoomKind.PROVIDER, owner=ctx.sender):
-        if room.partner and room.partner not in labels:
-            labels[room.partner] = await ctx.port.display_name(room.room_id, room.partner)
-    return labels
+    return {provider: await ctx.port.display_name(room_id, provider)
+            for provider, room_id in sharing.linked_providers(ctx.session, ctx.sender).items()}
 
 
 def _label(labels: dict[str, str | None], provider_id: str) -> str:
@@ -106,9 +101,9 @@ async def shared(ctx: Context) -> None:
               views=views or ctx.t("toolbox.share.no_views"))
 
 
-def _item_text(t: Translate, ctx: Context, owner: str, item: str) -> str:
-    """What the provider sees of a shared item, as it is now."""
-    s = ctx.session
+def _item_text(ctx: Context, owner: str, item: str) -> str:
+    """What the provider sees of a shared item, as it is now, in the provider's language."""
+    s, t = ctx.session, ctx.t
     zone = person_zone(s, ctx.settings, owner)
     if item == "goals":
         return render.goals(t, s, goals.listed(s, owner))
@@ -136,7 +131,7 @@ async def view(ctx: Context, item: str) -> None:
     if not sharing.record_view(ctx.session, room.owner, ctx.sender, item_id):
         ctx.reply("toolbox.view.refused")
         return
-    text = _item_text(ctx.t, ctx, room.owner, item_id)
+    text = _item_text(ctx, room.owner, item_id)
     ctx.reply("toolbox.view.shown" if text else "toolbox.view.shown_empty", item=ctx.t(f"toolbox.item.{item_id}"),
               text=text)
     if text and item_id == "moods":
@@ -175,10 +170,11 @@ async def forget_me(ctx: Context, code: str | None) -> None:
         ctx.reply("toolbox.forget.confirm", code=new_code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
         return
     export.check_code(ctx.session, ctx.sender, code)
+    provider_rooms = list(sharing.linked_providers(ctx.session, ctx.sender).values())  # before any eraser runs
     export.erase_everything(ctx.services.features, ctx.session, ctx.sender)
     await _remove_from_shared_rooms(ctx)
-    for room in find_rooms(ctx.session, RoomKind.PROVIDER, owner=ctx.sender):
-        await ctx.port.leave(room.room_id)  # the provider keeps the history; the link ends
+    for room_id in provider_rooms:
+        await ctx.port.leave(room_id)  # the provider keeps the history; the link ends
     export.delete_person(ctx.session, ctx.sender)
     log.info("forget-me completed in room %s", ctx.room_id)
     ctx.reply("toolbox.forget.done")

@@ -164,7 +164,7 @@ def test_sharing_and_view_log(db):
     with db.session() as s:
         register_room(s, "!p1:localhost", RoomKind.PROVIDER, owner=ANN, partner=DOC)
         register_room(s, "!p2:localhost", RoomKind.PROVIDER, owner=ANN, partner="@nurse:localhost")
-        assert sharing.linked_providers(s, ANN) == [DOC, "@nurse:localhost"]
+        assert sharing.linked_providers(s, ANN) == {DOC: "!p1:localhost", "@nurse:localhost": "!p2:localhost"}
         labels = {DOC: "Dr Hansen", "@nurse:localhost": None}
         assert sharing.resolve_provider(labels, "dr hansen") == DOC
         assert sharing.resolve_provider(labels, "nurse") == "@nurse:localhost"
