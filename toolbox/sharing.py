@@ -79,6 +79,12 @@ def shares(session: Session, user_id: str) -> list[Share]:
     return list(session.scalars(q))
 
 
+def shared_with(session: Session, user_id: str, provider_id: str) -> list[str]:
+    """The items ``user_id`` shares with ``provider_id``, in the usual order."""
+    items = set(session.scalars(select(Share.item).where(Share.user_id == user_id, Share.provider_id == provider_id)))
+    return [i for i in SHARE_ITEMS if i in items]
+
+
 def is_shared(session: Session, user_id: str, provider_id: str, item: str) -> bool:
     return session.scalar(select(Share.id).where(Share.user_id == user_id, Share.provider_id == provider_id,
                                                  Share.item == item)) is not None

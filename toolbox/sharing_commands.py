@@ -121,11 +121,20 @@ def _item_text(ctx: Context, owner: str, item: str) -> str:
     return render.meds(t, meds.listed(s, owner))
 
 
-@command("view", word("item"), help="toolbox.help.view", rooms={RoomKind.PROVIDER}, roles={Role.PROVIDER})
-async def view(ctx: Context, item: str) -> None:
+@command("view", word("item", optional=True), help="toolbox.help.view", rooms={RoomKind.PROVIDER},
+         roles={Role.PROVIDER})
+async def view(ctx: Context, item: str | None) -> None:
     room = ctx.room
     if room is None or room.partner != ctx.sender or not room.owner:
         ctx.reply("toolbox.view.refused")
+        return
+    if item is None:
+        items = sharing.shared_with(ctx.session, room.owner, ctx.sender)
+        if not items:
+            ctx.reply("toolbox.view.nothing_shared")
+            return
+        ctx.reply("toolbox.view.list", items="\n".join(f"{n}. `{i}` — {ctx.t(f'toolbox.item.{i}')}"
+                                                         for n, i in enumerate(items, 1)))
         return
     item_id = sharing.item_of(item)
     if not sharing.record_view(ctx.session, room.owner, ctx.sender, item_id):

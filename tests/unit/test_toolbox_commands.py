@@ -199,11 +199,13 @@ async def test_share_view_and_shared_log(db, services, port):
         await reply(s, services, "!goal add walk every day")
         await reply(s, services, "!mood 6 ok")
         # Nothing shared yet: refused, with the same words whether or not the item exists.
+        assert "Nothing from the toolbox is shared" in await reply(s, services, "!view", sender=DOC, room=PROVIDER_ROOM)
         refused_goals = await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)
         refused_network = await reply(s, services, "!view network", sender=DOC, room=PROVIDER_ROOM)
         assert refused_goals == refused_network and "walk" not in refused_goals
         assert "not one of your providers" in await reply(s, services, "!share goals with Dr Who")
         assert "Dr Hansen" in await reply(s, services, "!share goals with dr hansen")
+        assert "1. `goals` — goals" in await reply(s, services, "!view", sender=DOC, room=PROVIDER_ROOM)
         shown = await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)
         assert "walk every day" in shown
         text = await reply(s, services, "!shared")
