@@ -261,3 +261,13 @@ async def test_timezone_changes_how_times_are_read(db, services):
         await reply(s, services, "!activity add tomorrow 10:00 call home")
         activity = s.scalars(select(Activity)).one()
         assert activity.due_at.astimezone(ZoneInfo("America/New_York")).hour == 10
+
+
+async def test_own_text_cannot_inject_html_or_markdown(db, services):
+    with db.session() as s:
+        enrol(s)
+        await reply(s, services, "!goal add <img src=x onerror=alert(1)> *not bold* [link](http://x)")
+        (content,) = await say(s, services, "!goals")
+        html = content["formatted_body"]
+        assert "<img" not in html and "<em>" not in html and "<a " not in html
+        assert "&lt;img src=x" in html and "*not bold*" in html  # shown as typed, not as markup
