@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.models import SentEvent
+from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
 from schedules.cafes import cafe_room_of, zone_of
@@ -35,13 +35,13 @@ def announce(session: Session, settings: Settings, cafe: Cafe, tr: Tr) -> str | 
     return room.room_id
 
 
-def tell_privately(session: Session, user_id: str, text: str) -> str | None:
-    """Queue a note in the person's toolbox room; returns its txn id, or None if they have none."""
+def tell_privately(session: Session, user_id: str, text: str) -> OutboxMessage | None:
+    """Queue a note in the person's toolbox room (None if they have none)."""
     room_id = toolbox_room_of(session, user_id)
     if room_id is None:
         log.info("no toolbox room for a private café note (user %s)", user_id)
         return None
-    return enqueue(session, room_id, notice_content(text)).txn_id
+    return enqueue(session, room_id, notice_content(text))
 
 
 def seed_reactions(session: Session, now: datetime) -> bool:

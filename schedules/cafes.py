@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import CommunityConfig, Settings
+from bot.config import Settings
 from bot.errors import Invalid, NotFound
 from bot.models import ManagedRoom, Role, RoomKind
 from bot.people import participant
@@ -24,12 +24,15 @@ TOPIC_MAX = 300
 TOPIC_SEPARATORS = (" — ", " – ", " -- ")
 
 
-def community_config(settings: Settings, name: str) -> CommunityConfig:
-    found = settings.community(name)
-    if found is None:
-        known = ", ".join(c.name for c in settings.communities)
-        raise Invalid("schedules.cafe.no_community", name=name, known=known)
-    return found
+def split_community(settings: Settings, text: str) -> tuple[str, str]:
+    """The community named at the start of ``text`` (names may have spaces) and what follows."""
+    words = text.split()
+    for n in range(len(words), 0, -1):
+        found = settings.community(" ".join(words[:n]))
+        if found is not None:
+            return found.name, " ".join(words[n:])
+    raise Invalid("schedules.cafe.no_community", name=words[0] if words else "",
+                  known=", ".join(c.name for c in settings.communities))
 
 
 def zone_of(settings: Settings, community: str) -> ZoneInfo:

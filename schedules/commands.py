@@ -46,9 +46,9 @@ def _tell(ctx: Context, user_id: str, key: str, cafe: Cafe, **params: object) ->
     """A private note in the person's toolbox room, in their language."""
     lang = language_of(ctx.session, ctx.settings, user_id)
     text = ctx.t(key, lang=lang, when=_when(ctx, cafe, lang), place=cafe.place, **params)
-    txn = tell_privately(ctx.session, user_id, text)
-    if txn is not None:
-        _sent(ctx, "", txn)
+    row = tell_privately(ctx.session, user_id, text)
+    if row is not None:
+        _sent(ctx, row.room_id, row.txn_id)
 
 
 def _zone(ctx: Context, cafe: Cafe) -> ZoneInfo:
@@ -96,21 +96,10 @@ async def cafe_list(ctx: Context) -> None:
     ctx.reply_text("\n".join(line.rstrip() for line in lines))
 
 
-def _split_community(ctx: Context, text: str) -> tuple[str, str]:
-    """The community name at the start of ``text`` (names may have spaces) and what follows."""
-    words = text.split()
-    for n in range(len(words), 0, -1):
-        found = ctx.settings.community(" ".join(words[:n]))
-        if found is not None:
-            return found.name, " ".join(words[n:])
-    cafes.community_config(ctx.settings, words[0] if words else "")  # raises with the known names
-    raise AssertionError("unreachable")
-
-
 @commands.command("cafe schedule", rest("details", max_len=600), roles=STAFF, help="schedules.help.cafe_schedule",
                   usage="COMMUNITY WHEN PLACE [— topic]")
 async def cafe_schedule(ctx: Context, details: str) -> None:
-    community, after = _split_community(ctx, details)
+    community, after = cafes.split_community(ctx.settings, details)
     tz = cafes.zone_of(ctx.settings, community)
     now = utcnow()
     rule, remainder = parse_when(after, tz, now)

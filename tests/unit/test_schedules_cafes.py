@@ -236,3 +236,11 @@ async def test_break_and_back(community, services):
     assert "Welcome back" in back
     (again,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!back"))
     assert "not on a break" in again
+
+
+async def test_prompt_is_set_for_the_next_cafe(community, services):
+    (none,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe prompt What helps?"))
+    assert "No cafés are planned yet" in none
+    await schedule_one(community, services)
+    (reply,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe prompt What helps?"))
+    assert "posted in the forum on" in reply and "for North" in reply

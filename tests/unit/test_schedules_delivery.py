@@ -256,3 +256,15 @@ async def test_the_planner_puts_the_answer_reactions_under_a_sent_announcement_o
     assert woke and reactions() == [(CAFE_NORTH, "$announce", k) for k in ("👍", "🤔", "👎")]
     scheduler._plan(T0 + timedelta(minutes=2))
     assert len(reactions()) == 3
+
+
+async def test_a_reflection_prompt_is_posted_in_the_forum_days_before(community, services):
+    with community.session() as s:
+        cafe = s.scalars(select(Cafe)).one()
+        cafes.set_prompt(s, cafe, "What helped you this month?", "@consultant:localhost", T0)
+    run_sweep(community, services, T0)
+    assert only(run_sweep(community, services, STARTS - timedelta(days=3, minutes=1)), FORUM) == []
+    sent = run_sweep(community, services, STARTS - timedelta(days=3))
+    (prompt,) = only(sent, FORUM)
+    assert "before the café for North on Thursday 10 December at 18:00" in prompt
+    assert "What helped you this month?" in prompt
