@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import traceback
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 PLAN_EVERY = timedelta(seconds=20)
 HORIZON = timedelta(minutes=10)
 SOON = timedelta(seconds=1)
+T = TypeVar("T")
 
 
 def check_settings(app: "App") -> None:
@@ -61,10 +64,18 @@ def check_settings(app: "App") -> None:
                           "such as Europe/Oslo") from None
 
 
+def _log_failure(what: str, exc: BaseException) -> None:
+    # The traceback's frames only: an exception message could carry personal text.
+    log.error("%s failed with %s\n%s", what, type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+
+
 class Scheduler:
     def __init__(self, app: "App") -> None:
         self.app = app
         self.online_since = utcnow()
+        # Planning and sweeps run in worker threads; one at a time keeps them from racing for the
+        # same ledger keys (the unique key would still stop a second send, at the cost of a retry).
+        self._one_at_a_time = threading.Lock()
         self.voice = Voice(t=app.t, lang_of=app.lang_of, default_lang=app.settings.language)
         self.aps = AsyncIOScheduler(timezone=timezone.utc,
                                     job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
@@ -93,9 +104,9 @@ class Scheduler:
         try:
             # Database work runs in a thread: a handler may hold SQLite's write lock across an
             # await, and waiting for it on the event loop would stall that very handler.
-            woke, upcoming = await asyncio.to_thread(self._plan, utcnow())
+            woke, upcoming = await asyncio.to_thread(self._serially, self._plan)
         except Exception as exc:  # noqa: BLE001 - the planner must keep running
-            log.exception("schedule planning failed (%s)", type(exc).__name__)
+            _log_failure("schedule planning", exc)
             return
         if woke:
             self.app.wake_outbox()
@@ -104,12 +115,16 @@ class Scheduler:
 
     async def run_sweep(self) -> None:
         try:
-            woke = await asyncio.to_thread(self._sweep, utcnow())
+            woke = await asyncio.to_thread(self._serially, self._sweep)
         except Exception as exc:  # noqa: BLE001
-            log.exception("reminder sweep failed (%s)", type(exc).__name__)
+            _log_failure("reminder sweep", exc)
             return
         if woke:
             self.app.wake_outbox()
+
+    def _serially(self, work: Callable[[datetime], T]) -> T:
+        with self._one_at_a_time:
+            return work(utcnow())
 
     def _plan(self, now: datetime) -> tuple[bool, list[Due]]:
         """Materialise and announce series meetings, seed the RSVP reactions under announcements,
