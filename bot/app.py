@@ -10,6 +10,7 @@ import traceback
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     ForwardedRoomKeyEvent,
@@ -465,7 +466,7 @@ class App:
         try:
             resp = await client.room_send(row.room_id, row.event_type, content, tx_id=row.txn_id,
                                           ignore_unverified_devices=True)
-        except (LocalProtocolError, asyncio.TimeoutError, OSError) as exc:
+        except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
             log.warning("sending %s to %s failed (%s); will retry", row.txn_id, row.room_id, type(exc).__name__)
             return "stop"
         if isinstance(resp, RoomSendResponse):

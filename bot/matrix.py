@@ -71,8 +71,10 @@ async def connect(settings: Settings, session: Session) -> AsyncClient:
     """
     store_dir = settings.storage.data_dir / "crypto"
     store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # No retries inside nio: the sync loop and the outbox retry themselves, and they must see an
+    # outage (to log it and report it on /healthz) rather than wait in nio forever.
     config = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
-                               request_timeout=60)
+                               max_timeouts=0, request_timeout=60)
     user_id = settings.bot.user_id
     client = AsyncClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 
