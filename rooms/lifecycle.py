@@ -67,23 +67,24 @@ async def housekeeping_once(app: "App") -> None:
 
 
 class Housekeeper:
-    """Runs :func:`housekeeping_once` every ``interval`` seconds while the bot runs."""
+    """Runs :func:`housekeeping_once` every ``interval`` seconds while a bot runs (one task per
+    running app: tests run several bots in one process)."""
 
     def __init__(self, interval: float = 30.0) -> None:
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: dict[int, asyncio.Task[None]] = {}
 
     async def start(self, app: "App") -> None:
         check_settings(app.settings)
         await build_rooms(app)
-        self._task = asyncio.create_task(self._loop(app), name="rooms-housekeeping")
+        self._tasks[id(app)] = asyncio.create_task(self._loop(app), name="rooms-housekeeping")
 
     async def stop(self, app: "App") -> None:
-        if self._task is not None:
-            self._task.cancel()
+        task = self._tasks.pop(id(app), None)
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     async def _loop(self, app: "App") -> None:
         while True:

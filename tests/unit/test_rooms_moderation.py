@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -178,3 +179,21 @@ async def test_announce_and_topic(community, services, port) -> None:
         assert "Café is moved to Friday" in outbox(db, room)[-1]
     await send(db, services, CONSULTANT, CONSULTANTS, "!topic What helped you this week?")
     assert "What helped you this week?" in outbox(db, FORUM)[-1] and "thread" in outbox(db, FORUM)[-1]
+
+
+async def test_housekeeping_runs_per_app_and_stops_with_it(community, services, port) -> None:
+    from rooms.lifecycle import Housekeeper
+
+    keeper = Housekeeper(interval=0.01)
+    first = FakeApp(db=community, port=port, settings=services.settings, services=services)
+    second = FakeApp(db=community, port=port, settings=services.settings, services=services)
+    await keeper.start(first)
+    await keeper.start(second)
+    await keeper.stop(first)
+    wakes = second.wakes
+    await asyncio.sleep(0.1)
+    assert second.wakes > wakes  # the second bot's task still runs
+    stopped_at = first.wakes
+    await asyncio.sleep(0.05)
+    assert first.wakes == stopped_at
+    await keeper.stop(second)
