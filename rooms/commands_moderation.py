@@ -29,7 +29,7 @@ from rooms.durations import parse_duration
 from rooms.feature import feature
 from rooms.membership import invite_to_community, posting_room_ids, remove_from_shared_rooms, shared_room_ids
 from rooms.notify import Notifier
-from rooms.targets import event_link, split_target
+from rooms.targets import event_link, pseudonym_of, split_target
 
 log = logging.getLogger(__name__)
 commands = feature.commands
@@ -283,18 +283,13 @@ async def hidden(ctx: Context, n: int | None) -> None:
             ctx.reply("rooms.hidden.none")
             return
         lines = "\n".join(
-            f"{i}. {_pseudonym_of(ctx, h.author)} — {h.hidden_at:%Y-%m-%d %H:%M} UTC"
+            f"{i}. {pseudonym_of(ctx.session, h.author)} — {h.hidden_at:%Y-%m-%d %H:%M} UTC"
             for i, h in enumerate(waiting, 1))
         ctx.reply("rooms.hidden.list", lines=lines)
         return
     row = moderation.review(ctx.session, n, ctx.sender)
-    pseudonym = _pseudonym_of(ctx, row.author)
+    pseudonym = pseudonym_of(ctx.session, row.author)
     step = moderation.next_strike(ctx.session, row.author) if row.author else "warn"
     ctx.reply("rooms.hidden.show", pseudonym=pseudonym, text=row.text or "—",
               suggestion=ctx.t(f"rooms.ladder.{step}", pseudonym=pseudonym))
-
-
-def _pseudonym_of(ctx: Context, user_id: str | None) -> str:
-    p = _participant(ctx, user_id)
-    return (p.pseudonym if p else None) or "—"
 

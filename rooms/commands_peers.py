@@ -15,7 +15,7 @@ from rooms import activity, consent
 from rooms.feature import feature
 from rooms.models import Circle, Reveal
 from rooms.notify import Notifier
-from rooms.targets import split_target
+from rooms.targets import pseudonym_of, split_target
 
 commands = feature.commands
 TOOLBOX = {RoomKind.TOOLBOX}
@@ -27,11 +27,6 @@ def _me(ctx: Context) -> Participant:
     p = ctx.session.get(Participant, ctx.sender)
     assert p is not None, "the router lets only participants in"
     return p
-
-
-def _pseudonym(ctx: Context, user_id: str) -> str:
-    p = ctx.session.get(Participant, user_id)
-    return (p.pseudonym if p else None) or "—"
 
 
 # --- identity reveal ----------------------------------------------------------------------------
@@ -58,7 +53,7 @@ async def revealed(ctx: Context) -> None:
         return
     lines = "\n".join(
         ctx.t("rooms.reveal.line_accepted" if r.status == consent.ACCEPTED else "rooms.reveal.line_pending",
-              i=i, pseudonym=_pseudonym(ctx, r.receiver), date=f"{(r.decided_at or r.created_at):%Y-%m-%d}")
+              i=i, pseudonym=pseudonym_of(ctx.session, r.receiver), date=f"{(r.decided_at or r.created_at):%Y-%m-%d}")
         for i, r in enumerate(rows, 1))
     ctx.reply("rooms.reveal.list", lines=lines)
 
@@ -90,7 +85,7 @@ async def circle_leave(ctx: Context) -> None:
         raise Invalid("rooms.circle.not_member")
     await ctx.port.kick(ctx.room_id, ctx.sender)
     consent.leave_circle(ctx.session, circle, ctx.sender)
-    ctx.reply("rooms.circle.left_room", pseudonym=_pseudonym(ctx, ctx.sender))
+    ctx.reply("rooms.circle.left_room", pseudonym=pseudonym_of(ctx.session, ctx.sender))
 
 
 async def _join_circle(ctx: Context, circle: Circle, notify: Notifier) -> None:
@@ -104,18 +99,18 @@ async def _join_circle(ctx: Context, circle: Circle, notify: Notifier) -> None:
         room_id = await ctx.port.create_room(spec)
         circle.room_id = room_id
         register_room(ctx.session, room_id, RoomKind.CIRCLE, owner=circle.created_by)
-        names = ", ".join(_pseudonym(ctx, u) for u in people)
+        names = ", ".join(pseudonym_of(ctx.session, u) for u in people)
         notify.to_room(room_id, "rooms.circle.welcome", name=circle.name, members=names)
     else:
         await ctx.port.invite(circle.room_id, ctx.sender)
-        notify.to_room(circle.room_id, "rooms.circle.joined", pseudonym=_pseudonym(ctx, ctx.sender))
+        notify.to_room(circle.room_id, "rooms.circle.joined", pseudonym=pseudonym_of(ctx.session, ctx.sender))
 
 
 # --- answering requests -------------------------------------------------------------------------
 
 def _describe(ctx: Context, r: consent.Request) -> str:
     key = "rooms.request.line_reveal" if r.kind == "reveal" else "rooms.request.line_circle"
-    return ctx.t(key, pseudonym=_pseudonym(ctx, r.sender))
+    return ctx.t(key, pseudonym=pseudonym_of(ctx.session, r.sender))
 
 
 async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
@@ -126,7 +121,7 @@ async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
         return
     request = consent.pick(ctx.session, ctx.sender, n)
     notify = Notifier.from_ctx(ctx)
-    me = _pseudonym(ctx, ctx.sender)
+    me = pseudonym_of(ctx.session, ctx.sender)
     circle = ctx.session.get(Circle, request.id) if request.kind == "circle" else None
     if circle is not None and accepted:
         await _join_circle(ctx, circle, notify)
@@ -135,7 +130,7 @@ async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
         row = ctx.session.get(Reveal, request.id)
         assert row is not None
         if accepted:
-            ctx.reply("rooms.reveal.delivered", pseudonym=_pseudonym(ctx, request.sender), message=row.message or "")
+            ctx.reply("rooms.reveal.delivered", pseudonym=pseudonym_of(ctx.session, request.sender), message=row.message or "")
             notify.to_person(request.sender, "rooms.reveal.accepted_note", pseudonym=me)
         else:
             ctx.reply("rooms.request.declined")

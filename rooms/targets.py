@@ -16,6 +16,12 @@ def event_link(room_id: str, event_id: str) -> str:
     return f"https://matrix.to/#/{room_id}/{event_id}"
 
 
+def pseudonym_of(session: Session, user_id: str | None) -> str:
+    """How a person is shown to others: their pseudonym, or a dash."""
+    p = session.get(Participant, user_id) if user_id else None
+    return (p.pseudonym if p else None) or "—"
+
+
 def split_target(session: Session, text: str) -> tuple[Participant, str]:
     """The longest leading run of words that is someone's pseudonym, and what follows it
     (``"Blue Bird please stop"`` → (Blue Bird, "please stop"))."""

@@ -3,6 +3,7 @@ participants, an app stand-in for the start hook and housekeeping, and running o
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,12 +84,11 @@ class FakeApp:
         self.wakes += 1
 
 
-_counter = {"n": 0}
+_event_numbers = itertools.count(1)
 
 
 def _next_event_id() -> str:
-    _counter["n"] += 1
-    return f"$test{_counter['n']}"
+    return f"$test{next(_event_numbers)}"
 
 
 def message_content(body: str, *, reply_to: str | None = None, thread_root: str | None = None) -> dict[str, Any]:
