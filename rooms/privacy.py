@@ -55,14 +55,15 @@ def valid_national_id(number: str) -> bool:
 _INTERNATIONAL = re.compile(
     r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,4}){2,6}(?![\d])"
 )
-# Norwegian 8-digit numbers as people write them: 91234567, 912 34 567, 22 40 00 40, 9123 4567.
+# Norwegian 8-digit numbers as people write them: 91234567, 912 34 567, 22 40 00 40, 9123 4567
+# (not a part of a longer run of digit groups such as a meeting id).
 _NORWEGIAN = re.compile(
-    r"(?<![\d.,:/\-])(?:"
+    r"(?<![\d.,:/\-])(?<!\d )(?:"
     r"[2-9]\d{7}"
     r"|[2-9]\d{2}[ \-]\d{2}[ \-]\d{3}"
     r"|[2-9]\d[ \-]\d{2}[ \-]\d{2}[ \-]\d{2}"
     r"|[2-9]\d{3}[ \-]\d{4}"
-    r")(?![\d]|[.,:/\-]\d)"
+    r")(?![\d]|[.,:/\- ]\d)"
 )
 _PRICE_BEFORE = re.compile(r"(?:kr\.?|nok|usd|eur|\$|€|£)\s*$", re.IGNORECASE)
 _PRICE_AFTER = re.compile(r"^\s*(?:kr\b|kroner|nok\b|,-|€|\$)", re.IGNORECASE)
@@ -80,6 +81,18 @@ def _looks_like_date(digits: str) -> bool:
     return False
 
 
+def _looks_like_span(match: str) -> bool:
+    """Two four-digit groups that read as a range of years ("2019-2026", "2024 2025") or, with a
+    hyphen, of clock times ("2000-2200")."""
+    m = re.fullmatch(r"(\d{4})([ \-])(\d{4})", match)
+    if m is None:
+        return False
+    first, sep, second = m.groups()
+    if all(1900 <= int(g) <= 2099 for g in (first, second)):
+        return True
+    return sep == "-" and all(int(g[:2]) < 24 and int(g[2:]) < 60 for g in (first, second))
+
+
 def _phones(text: str, taken: list[tuple[int, int]]) -> list[Finding]:
     found: list[Finding] = []
     for m in _INTERNATIONAL.finditer(text):
@@ -90,7 +103,7 @@ def _phones(text: str, taken: list[tuple[int, int]]) -> list[Finding]:
         if any(s <= m.start() < e for s, e in taken) or any(f.start <= m.start() < f.end for f in found):
             continue
         digits = re.sub(r"\D", "", m.group())
-        if _looks_like_date(digits):
+        if _looks_like_date(digits) or _looks_like_span(m.group()):
             continue
         if _PRICE_BEFORE.search(text[:m.start()]) or _PRICE_AFTER.match(text[m.end():]):
             continue

@@ -16,6 +16,7 @@ FLAGGED = [
     ("Nummeret mitt er 91234567", "phone"),
     ("Ring 22 40 00 40 om du vil prate med noen jeg kjenner", "phone"),
     ("mobil: 4812 3456", "phone"),
+    ("ring 2240 0040", "phone"),
     ("You can reach me on 0047 48123456", "phone"),
     ("Send en sms til +4748123456", "phone"),
     ("tlf 932-11-456", "phone"),
@@ -72,6 +73,11 @@ CLEAN = [
     "Room 204 at 10:15 on 12/03",
     "Eleven digits 12345678901 are not an id unless the check digits fit",
     "The 3rd session, 2 hours, starts 09:00-11:00",
+    "I was ill from 2019-2026 but it got better",
+    "Vi hadde kafé i 2024 2025 og 2026",
+    "Åpent kl 2000-2200 på fredager",
+    "Order 12345 arrived, 3 boxes of 24",
+    "The meeting ID is 845 2211 9087",
 ]
 
 
