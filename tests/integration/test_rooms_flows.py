@@ -160,8 +160,10 @@ async def test_moderation_commands_on_real_rooms(bot, consultant, make_user):
     forum = room_of(bot, RoomKind.FORUM)
     consultant_room = room_of(bot, RoomKind.CONSULTANT)
 
-    refused = await per.ask(forum, f"!mute {name} 2h", bot.user_id)
-    assert "not available to you" in refused.body
+    for command in (f"!mute {name} 2h", f"!warn {name} hi", f"!ban {name}", f"!kick {name}", "!announce hi",
+                    f"!unmute {name}", f"!unban {name}", "!topic hi", "!modlog"):
+        refused = await per.ask(forum, command, bot.user_id)
+        assert "not available to you" in refused.body, command
 
     await ask_for(consultant, consultant_room, f"!warn {name} Please keep it kind", bot.user_id, "**warning**")
     await ola.wait_for(lambda r: r.room_id == toolbox and "Please keep it kind" in r.body)
@@ -276,3 +278,21 @@ async def test_toolbox_command_in_forum_is_refused_without_echo(bot, consultant,
     reply = await kari.ask(forum, "!goal add stop drinking before my sister's wedding", bot.user_id)
     assert "only works in" in reply.body
     assert "sister" not in reply.body and "drinking" not in reply.body
+
+
+async def test_circle_room_holds_only_those_who_accepted(bot, consultant, make_user):
+    kari, kname, ktoolbox = await enrolled(bot, consultant, make_user, "Lapwing")
+    ola, oname, otoolbox = await enrolled(bot, consultant, make_user, "Curlew")
+    per, pname, ptoolbox = await enrolled(bot, consultant, make_user, "Dunlin")
+    await ask_for(kari, ktoolbox, f"!circle create Walkers with {oname}, {pname}", bot.user_id, "Walkers")
+    await per.wait_for(lambda r: r.room_id == ptoolbox and "Walkers" in r.body)
+    await ask_for(per, ptoolbox, "!decline", bot.user_id, "no thanks")
+    await ola.wait_for(lambda r: r.room_id == otoolbox and "Walkers" in r.body)
+    await ask_for(ola, otoolbox, "!accept", bot.user_id, "joined")
+    room_id = room_of(bot, RoomKind.CIRCLE, owner=kari.user_id)
+    await ola.until(lambda: room_id in ola.client.rooms, 30, "the circle room")
+    await ola.wait_joined(room_id, kari.user_id)
+    room = ola.client.rooms[room_id]
+    assert room.encrypted and set(room.users) == {kari.user_id, ola.user_id, bot.user_id}
+    welcome = await ola.wait_for(lambda r: r.room_id == room_id and "Walkers" in r.body)
+    assert welcome.decrypted and kname in welcome.body and pname not in welcome.body
