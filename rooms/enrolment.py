@@ -61,6 +61,8 @@ def community_name(settings: Settings, raw: str) -> str:
 
 def set_community(session: Session, settings: Settings, user_id: str, raw: str) -> tuple[Participant, bool]:
     p = _consented(session, user_id)
+    if p.status == S.ACTIVE.value:
+        raise Invalid("rooms.enrol.community_fixed")  # moving café rooms is a consultant's job
     p.community = community_name(settings, raw)
     return p, _maybe_pending(p)
 

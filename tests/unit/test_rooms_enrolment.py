@@ -62,6 +62,10 @@ async def test_start_again_when_enrolled(db, services, port) -> None:
     setup(db, port, (KARI, "Kari"))
     (reply,) = await send(db, services, KARI, toolbox_of(KARI), "!start")
     assert "already part of the community as **Kari**" in reply
+    (reply,) = await send(db, services, KARI, toolbox_of(KARI), "!community South")
+    assert "ask the peer consultant" in reply
+    with db.session() as s:
+        assert s.get(Participant, KARI).community == "North"
 
 
 async def test_pseudonym_must_be_unique_ignoring_case(db, services, port) -> None:
