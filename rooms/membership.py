@@ -60,8 +60,10 @@ async def ensure_toolbox_room(session: Session, port: MatrixPort, user_id: str, 
 
 async def remove_from_shared_rooms(session: Session, port: MatrixPort, user_id: str) -> None:
     """Kick from the space, forum, café and circle rooms they are in; circle places are given up
-    (written after the last Matrix call)."""
-    for room_id in shared_room_ids(session, user_id):
+    (written after the last Matrix call). Every circle room is checked, not only those recorded
+    for them: after an erasure their memberships are gone from the database but not from Matrix."""
+    every_circle = [r.room_id for r in find_rooms(session, RoomKind.CIRCLE)]
+    for room_id in dict.fromkeys([*shared_room_ids(session, user_id), *every_circle]):
         if user_id in await port.members(room_id):
             await port.kick(room_id, user_id)
     for member in session.scalars(select(CircleMember).where(CircleMember.user_id == user_id,

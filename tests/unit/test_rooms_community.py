@@ -330,6 +330,19 @@ async def test_export_and_erase(community, services, port) -> None:
     assert "warning" in log and "Ola" not in log
 
 
+async def test_removal_after_erasure_still_finds_circle_rooms(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, toolbox_of(KARI), "!circle create Chess with Ola")
+    await send(db, services, OLA, toolbox_of(OLA), "!accept")
+    ((circle_room, _),) = port.called("create_room")
+    with db.session() as s:
+        privacy_data.erase(s, OLA)  # as !forget-me does before removing from rooms
+    with db.session() as s:
+        await api.remove_from_shared_rooms(s, port, OLA)
+    kicked = {room for room, user, _ in port.called("kick") if user == OLA}
+    assert circle_room in kicked and FORUM in kicked and CAFE_NORTH in kicked
+
+
 async def test_edit_adding_a_detail_flags_the_original(community, services, port) -> None:
     db = community
     await send(db, services, KARI, FORUM, "hello all", event_id="$orig")
