@@ -72,7 +72,13 @@ def crisis_plan_summary(session: Session, user_id: str, lang: str) -> str | None
     except ModuleNotFoundError:
         return None
     summary = getattr(module, "summary", None)
-    return summary(session, user_id, lang) if callable(summary) else None
+    if not callable(summary):
+        return None
+    try:
+        return summary(session, user_id, lang)
+    except Exception:  # noqa: BLE001 - the help-line numbers must go out whatever happens here
+        log.exception("the crisis plan summary failed; replying with the numbers alone")
+        return None
 
 
 def _is_crisis_plan_command(ctx: Context) -> bool:

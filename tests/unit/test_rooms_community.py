@@ -107,6 +107,19 @@ async def test_crisis_reply_carries_the_persons_own_plan(community, services, po
     assert "Your crisis plan" in private and "Call my sister (en)" in private and "113" in private
 
 
+async def test_crisis_reply_goes_out_even_if_the_plan_fails(community, services, port, monkeypatch) -> None:
+    def broken(session, user_id, lang):
+        raise RuntimeError("toolbox trouble")
+
+    fake = types.ModuleType("toolbox.crisis_plan")
+    fake.summary = broken
+    monkeypatch.setitem(sys.modules, "toolbox.crisis_plan", fake)
+    await send(community, services, PER, FORUM, "I want to die")
+    (private,) = outbox(community, toolbox_of(PER))
+    assert "113" in private and "crisis plan" not in private
+    assert len(outbox(community, CONSULTANTS)) == 1
+
+
 async def test_crisis_from_someone_not_enrolled_is_answered_in_their_direct_chat(db, services, port) -> None:
     with db.session() as s:
         build_community(s, port)
