@@ -1,0 +1,123 @@
+"""Scale: the bot in many rooms (toolbox rooms, plus the forum with M members).
+
+1. The population is built through the bot's own code (in process), then the bot is stopped.
+2. A participant with an encryption device sends ``!goals`` while the bot is down; the bot is
+   started as a child process (``bot.cli run``): time from start to that first reply.
+3. Simulated activity ("an hour" compressed): every forum member posts once in the forum and
+   the participant sends 60 toolbox commands one at a time; then the bot's resident memory (RSS).
+Run on SQLite and, with --postgres, again with the bot's database on PostgreSQL.
+
+    .venv/bin/python -m bench.scale [--rooms 1000 --forum 300] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bench.botprocess import BotProcess, bot_config
+from bench.common import (bench_synapse, bot_settings, http_json, pg_schema, postgres_available, print_table,
+                          quiet_logs, rss_mb, verdict, write_result)
+from bench.population import enrol_with_toolboxes, join_all
+from bot.app import App
+from bot.models import RoomKind
+from bot.roomdir import find_room
+from tests.integration.matrix_user import MatrixUser
+
+TARGET_FIRST_REPLY_S = 10.0
+TARGET_RSS_MB = 250.0
+COMMANDS = ("!goals", "!goal add Leisure: a walk in the park {i}", "!help")
+
+
+async def run_once(rooms: int, forum: int, database_url: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name, bench_synapse() as server:
+        tmp = Path(tmp_name)
+        bot = server.register("reconnect")
+        people = await asyncio.to_thread(server.register_many, "p", rooms)
+        settings = bot_settings(server, bot, tmp / "bot", database_url=database_url)
+        app = App(settings)
+        await app.start()
+        t0 = time.perf_counter()
+        try:
+            toolboxes = await enrol_with_toolboxes(app, people)
+            with app.db.session() as s:
+                forum_id = find_room(s, RoomKind.FORUM).room_id
+            for p in people[:forum]:
+                await app.port.invite(forum_id, p.user_id)
+            await join_all(server.url, [(p, forum_id) for p in people[:forum]])
+        finally:
+            await app.stop()
+        setup_s = time.perf_counter() - t0
+
+        # The participant who measures has an encryption device; the bot is down now.
+        tester = people[0]
+        user = MatrixUser(server.url, tester.user_id, tester.password, tmp / "tester")
+        await user.login()
+        proc = BotProcess(bot_config(server.url, bot.user_id, bot.password, tmp / "bot", database_url=database_url,
+                                     log_level="WARNING"), tmp / "bot")
+        try:
+            toolbox = toolboxes[tester.user_id]
+            await user.send(toolbox, "!goals")
+            started = time.perf_counter()
+            proc.ready_marker = ""  # measured by the reply itself
+            await proc.start()
+            await user.wait_for(lambda r: r.room_id == toolbox and r.sender == bot.user_id
+                                and r.type == "m.room.message", timeout=300)
+            first_reply_s = time.perf_counter() - started
+
+            # Simulated activity: every forum member posts once; 60 toolbox commands one at a time.
+            gate = asyncio.Semaphore(8)
+
+            async def post(i: int) -> None:
+                async with gate:
+                    await http_json("PUT", f"{server.url}/_matrix/client/v3/rooms/{quote(forum_id)}/send/"
+                                    f"m.room.message/scale{i}", people[i].access_token,
+                                    {"msgtype": "m.text", "body": f"good morning, everyone ({i})"})
+
+            await asyncio.gather(*(post(i) for i in range(forum)))
+            for i in range(60):
+                await user.ask(toolbox, COMMANDS[i % len(COMMANDS)].format(i=i), bot.user_id, timeout=120)
+            await asyncio.sleep(2)
+            memory = rss_mb(proc.pid)
+        finally:
+            proc.stop()
+            await user.close()
+    return {"rooms": rooms + 5, "toolbox_rooms": rooms, "forum_members": forum, "setup_seconds": round(setup_s, 1),
+            "start_to_first_reply_seconds": round(first_reply_s, 2), "rss_mb_after_activity": round(memory, 1),
+            "activity": f"{forum} forum posts (one per member) + 60 toolbox commands"}
+
+
+async def measure(rooms: int, forum: int, postgres: bool) -> dict[str, Any]:
+    results = {"sqlite": await run_once(rooms, forum, None)}
+    if postgres and postgres_available():
+        with pg_schema("scale") as url:
+            results["postgresql"] = await run_once(rooms, forum, url)
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rooms", type=int, default=1000, help="toolbox rooms (people)")
+    parser.add_argument("--forum", type=int, default=300, help="forum members (of those people)")
+    parser.add_argument("--postgres", action="store_true", help="also run with the bot's database on PostgreSQL")
+    args = parser.parse_args(argv)
+    quiet_logs()
+    results = asyncio.run(measure(args.rooms, min(args.forum, args.rooms), args.postgres))
+    rows = [(db, r["rooms"], r["forum_members"], r["start_to_first_reply_seconds"],
+             verdict(r["start_to_first_reply_seconds"], TARGET_FIRST_REPLY_S), r["rss_mb_after_activity"],
+             verdict(r["rss_mb_after_activity"], TARGET_RSS_MB)) for db, r in results.items()]
+    print_table("Scale: start to first reply and memory after simulated activity",
+                ("bot database", "rooms", "forum members", "first reply s", f"≤ {TARGET_FIRST_REPLY_S:.0f} s",
+                 "RSS MB", f"≤ {TARGET_RSS_MB:.0f} MB"), rows)
+    path = write_result("scale", {"results": results})
+    print(f"written {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
