@@ -32,7 +32,7 @@ from bot.db import Database, FieldCipher, install_cipher, load_or_create_key, ut
 from bot.feature import Feature
 from bot.features import load_features
 from bot.i18n import Catalogue
-from bot.matrix import NioPort, connect
+from bot.matrix import NioPort, StartupError, connect
 from bot.migrate import upgrade
 from bot.models import BotState, HandledEvent, ManagedRoom, OutboxMessage, RoomKind, SentEvent, UndecryptableNotice
 from bot.outbox import enqueue, notice_content
@@ -47,7 +47,13 @@ MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
 
 
 class App:
-    """One ReConnect bot. ``await app.start()`` returns once the first sync is handled."""
+    """One ReConnect bot. ``await app.start()`` returns once the first sync is handled.
+
+    The content key is process-wide (a column type cannot reach per-app state), so bots that
+    run side by side in one process (tests) must share one key file.
+    """
+
+    _running_keys: dict[int, bytes] = {}
 
     def __init__(self, settings: Settings, features: list[Feature] | None = None) -> None:
         self.settings = settings
@@ -85,7 +91,12 @@ class App:
     async def start(self) -> None:
         s = self.settings
         s.storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        install_cipher(FieldCipher(load_or_create_key(s.storage.resolved_key_file())))
+        key = load_or_create_key(s.storage.resolved_key_file())
+        if any(other != key for app_id, other in App._running_keys.items() if app_id != id(self)):
+            raise StartupError("another bot runs in this process with a different content key; "
+                               "give both the same storage.encryption_key_file")
+        App._running_keys[id(self)] = key
+        install_cipher(FieldCipher(key))
         self.db = Database(s.storage.resolved_database_url())
         await asyncio.to_thread(upgrade, self.db.engine, self.features)
 
@@ -136,6 +147,7 @@ class App:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._tasks = []
+        App._running_keys.pop(id(self), None)
         if self.client is not None:
             await self.client.close()
         if self.db is not None:

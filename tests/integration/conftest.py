@@ -82,11 +82,13 @@ class BotHandle:
 
 def bot_config(synapse: LocalSynapse, data_dir: Path, staff: dict[str, dict[str, str]], **overrides: Any) -> dict[str, Any]:
     password = secrets.token_urlsafe(12)
+    # In-process bots share the process-wide content key (see bot.app.App), so one key file.
+    key_file = synapse.data_dir.parent / "content.key"
     user_id = synapse.register(unique("bot"), password)
     config: dict[str, Any] = {
         "homeserver": {"url": synapse.url},
         "bot": {"user_id": user_id, "password": password},
-        "storage": {"data_dir": str(data_dir)},
+        "storage": {"data_dir": str(data_dir), "encryption_key_file": str(key_file)},
         "people": {"consultants": [staff["consultant"]["user_id"]], "admins": [staff["admin"]["user_id"]]},
         "communities": [{"name": "North", "links": [{"title": "Mental Helse", "url": "https://mentalhelse.no"}]},
                         {"name": "South"}],
