@@ -123,17 +123,22 @@ class Context:
         self.reply_text(self.t(key, **params))
 
     def send_text(self, room_id: str, text: str, *, mentions: Iterable[str] = (),
-                  thread_root: str | None = None) -> None:
-        self._queue(room_id, notice_content(text, mentions=mentions, thread_root=thread_root))
+                  thread_root: str | None = None, txn_id: str | None = None) -> str:
+        """Queue a notice to any room; returns its transaction id (pass one to find the sent
+        event later in ``SentEvent``)."""
+        return self._queue(room_id, notice_content(text, mentions=mentions, thread_root=thread_root), txn_id=txn_id)
 
     def send_file(self, room_id: str, uploaded: UploadedFile, *, filename: str, mimetype: str,
                   size: int, alt_text: str, width: int | None = None, height: int | None = None) -> None:
         self._queue(room_id, file_content(uploaded, filename=filename, mimetype=mimetype, size=size,
                                           alt_text=alt_text, width=width, height=height))
 
-    def send_raw(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message") -> None:
-        self._queue(room_id, content, event_type)
+    def send_raw(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message",
+                 txn_id: str | None = None) -> str:
+        return self._queue(room_id, content, event_type, txn_id=txn_id)
 
-    def _queue(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message") -> None:
-        row = enqueue(self.session, room_id, content, event_type=event_type)
+    def _queue(self, room_id: str, content: dict[str, Any], event_type: str = "m.room.message",
+               txn_id: str | None = None) -> str:
+        row = enqueue(self.session, room_id, content, event_type=event_type, txn_id=txn_id)
         self.sent.append({"room_id": room_id, "type": event_type, "content": content, "txn_id": row.txn_id})
+        return row.txn_id

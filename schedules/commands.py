@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Role, RoomKind, UserPref
-from bot.outbox import enqueue, notice_content
+
 from bot.people import language_of, participant
 from bot.port import RoomSpec
 from bot.roomdir import register_room
@@ -34,12 +34,8 @@ DEFAULT_STATS_MONTHS = 6
 
 
 def _sent(ctx: Context, room_id: str, txn_id: str) -> None:
-    """Note a message queued outside ``ctx.reply`` so the bot sends it right after the commit."""
+    """Note a message the domain queued (shared with jobs) so the bot sends it right after the commit."""
     ctx.sent.append({"room_id": room_id, "type": "m.room.message", "content": {}, "txn_id": txn_id})
-
-
-def _queue(ctx: Context, room_id: str, text: str) -> None:
-    _sent(ctx, room_id, enqueue(ctx.session, room_id, notice_content(text)).txn_id)
 
 
 def _tell(ctx: Context, user_id: str, key: str, cafe: Cafe, **params: object) -> None:
@@ -127,7 +123,7 @@ async def cafe_cancel(ctx: Context, n: int, scope: str | None) -> None:
     room = cafes.cafe_room_of(ctx.session, cafe.community)
     if room is not None:
         lang = ctx.settings.language
-        _queue(ctx, room.room_id, ctx.t("schedules.cafe.cancelled_notice", lang=lang,
+        ctx.send_text(room.room_id, ctx.t("schedules.cafe.cancelled_notice", lang=lang,
                                         when=_when(ctx, cafe, lang), place=cafe.place))
     for user_id in told:
         _tell(ctx, user_id, "schedules.cafe.cancelled_private", cafe)
@@ -207,7 +203,7 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
     register_room(ctx.session, room_id, RoomKind.BUDDY, community=cafe.community, owner=first, partner=second)
     matching.record_match(ctx.session, cafe.id, "buddy" if kind == "buddy" else "ride", first, second, room_id,
                           utcnow())
-    _queue(ctx, room_id, ctx.t(f"schedules.{kind}.intro", lang=lang, first=_name(ctx, first),
+    ctx.send_text(room_id, ctx.t(f"schedules.{kind}.intro", lang=lang, first=_name(ctx, first),
                                second=_name(ctx, second), when=_when(ctx, cafe, lang), place=cafe.place))
     for waiting, other in ((first, second), (second, first)):
         if waiting != ctx.sender:
@@ -217,7 +213,7 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
 async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...]) -> None:
     """Withdraw, tell the rooms of undone matches, and find the ones left behind someone new."""
     for match in matching.withdraw(ctx.session, cafe.id, ctx.sender, kinds):
-        _queue(ctx, match.room_id, ctx.t(f"schedules.{kind}.withdrawn_room", lang=ctx.settings.language,
+        ctx.send_text(match.room_id, ctx.t(f"schedules.{kind}.withdrawn_room", lang=ctx.settings.language,
                                          name=_name(ctx, ctx.sender)))
         left = match.second_user if match.first_user == ctx.sender else match.first_user
         if kind == "buddy":
