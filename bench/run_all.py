@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     rooms, forum, reminders = (1000, 300, 500) if args.full else (200, 60, 100)
     lat = latency.main(["--n", "200"])
     fan = fanout.main(["--n", str(reminders)])
-    sc = scale.main(["--rooms", str(rooms), "--forum", str(forum), "--postgres"])
+    sc = scale.main(["--rooms", str(rooms), "--forum", str(forum), "--postgres", "--synapse-postgres"])
     dis = dispatch.main(["--n", "1500"])
     rows = [
         ("reply latency p50 (ReConnect / echo)", f"{lat['reconnect']['p50_ms']} / {lat['echo']['p50_ms']} ms",

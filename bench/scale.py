@@ -5,9 +5,10 @@
    started as a child process (``bot.cli run``): time from start to that first reply.
 3. Simulated activity ("an hour" compressed): every forum member posts once in the forum and
    the participant sends 60 toolbox commands one at a time; then the bot's resident memory (RSS).
-Run on SQLite and, with --postgres, again with the bot's database on PostgreSQL.
+Run on SQLite and, with --postgres, again with the bot's database on PostgreSQL; with
+--synapse-postgres also with Synapse's database on PostgreSQL.
 
-    .venv/bin/python -m bench.scale [--rooms 1000 --forum 300] [--postgres]
+    .venv/bin/python -m bench.scale [--rooms 1000 --forum 300] [--postgres] [--synapse-postgres]
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.botprocess import BotProcess, bot_config
-from bench.common import (bench_synapse, bot_settings, http_json, pg_schema, postgres_available, print_table,
-                          quiet_logs, rss_mb, verdict, write_result)
+from bench.common import (bench_synapse, bot_settings, http_json, pg_schema, pg_synapse_database,
+                          postgres_available, print_table, quiet_logs, rss_mb, verdict, write_result)
 from bench.population import enrol_with_toolboxes, join_all
 from bot.app import App
 from bot.models import RoomKind
@@ -34,8 +35,9 @@ TARGET_RSS_MB = 250.0
 COMMANDS = ("!goals", "!goal add Leisure: a walk in the park {i}", "!help")
 
 
-async def run_once(rooms: int, forum: int, database_url: str | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name, bench_synapse() as server:
+async def run_once(rooms: int, forum: int, database_url: str | None,
+                   synapse_db: dict[str, Any] | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name, bench_synapse(synapse_db) as server:
         tmp = Path(tmp_name)
         bot = server.register("reconnect")
         people = await asyncio.to_thread(server.register_many, "p", rooms)
@@ -87,16 +89,21 @@ async def run_once(rooms: int, forum: int, database_url: str | None) -> dict[str
         finally:
             proc.stop()
             await user.close()
+    # rooms: the toolbox rooms + space, forum, two cafés and the consultant room
     return {"rooms": rooms + 5, "toolbox_rooms": rooms, "forum_members": forum, "setup_seconds": round(setup_s, 1),
             "start_to_first_reply_seconds": round(first_reply_s, 2), "rss_mb_after_activity": round(memory, 1),
             "activity": f"{forum} forum posts (one per member) + 60 toolbox commands"}
 
 
-async def measure(rooms: int, forum: int, postgres: bool) -> dict[str, Any]:
-    results = {"sqlite": await run_once(rooms, forum, None)}
+async def measure(rooms: int, forum: int, postgres: bool, synapse_postgres: bool) -> dict[str, Any]:
+    """Keys name the bot's database, then Synapse's."""
+    results = {"bot SQLite, Synapse SQLite": await run_once(rooms, forum, None)}
     if postgres and postgres_available():
         with pg_schema("scale") as url:
-            results["postgresql"] = await run_once(rooms, forum, url)
+            results["bot PostgreSQL, Synapse SQLite"] = await run_once(rooms, forum, url)
+    if synapse_postgres and postgres_available():
+        with pg_schema("scale") as url, pg_synapse_database() as synapse_db:
+            results["bot PostgreSQL, Synapse PostgreSQL"] = await run_once(rooms, forum, url, synapse_db)
     return results
 
 
@@ -105,14 +112,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rooms", type=int, default=1000, help="toolbox rooms (people)")
     parser.add_argument("--forum", type=int, default=300, help="forum members (of those people)")
     parser.add_argument("--postgres", action="store_true", help="also run with the bot's database on PostgreSQL")
+    parser.add_argument("--synapse-postgres", action="store_true",
+                        help="also run with both the bot's and Synapse's databases on PostgreSQL (needs psycopg2)")
     args = parser.parse_args(argv)
     quiet_logs()
-    results = asyncio.run(measure(args.rooms, min(args.forum, args.rooms), args.postgres))
+    results = asyncio.run(measure(args.rooms, min(args.forum, args.rooms), args.postgres, args.synapse_postgres))
     rows = [(db, r["rooms"], r["forum_members"], r["start_to_first_reply_seconds"],
              verdict(r["start_to_first_reply_seconds"], TARGET_FIRST_REPLY_S), r["rss_mb_after_activity"],
              verdict(r["rss_mb_after_activity"], TARGET_RSS_MB)) for db, r in results.items()]
     print_table("Scale: start to first reply and memory after simulated activity",
-                ("bot database", "rooms", "forum members", "first reply s", f"≤ {TARGET_FIRST_REPLY_S:.0f} s",
+                ("databases (bot, Synapse)", "rooms", "forum members", "first reply s", f"≤ {TARGET_FIRST_REPLY_S:.0f} s",
                  "RSS MB", f"≤ {TARGET_RSS_MB:.0f} MB"), rows)
     path = write_result("scale", {"results": results})
     print(f"written {path}")
