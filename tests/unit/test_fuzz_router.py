@@ -141,9 +141,10 @@ async def test_known_hostile_lines_answered_without_error(db, services):
     assert silent == []
 
 
-NUL_BUG = ("core: a NUL character typed in a command reaches PostgreSQL, which refuses text with NUL "
-           "bytes (psycopg.DataError), so the person gets the generic error instead of an answer; "
-           "the router should drop NUL characters from the body before parsing")
+NUL_BUG = ("a NUL character typed in a command reaches PostgreSQL, which refuses text with NUL bytes "
+           "(psycopg.DataError): `!reveal Blue\\x00Bird` (rooms/targets.py split_target -> "
+           "bot/people.py participant_by_pseudonym) ends in the generic error; the core should drop NUL "
+           "characters from message bodies before parsing (bot/context.py IncomingEvent.body)")
 
 
 async def test_nul_characters_in_arguments(db, services, request):
