@@ -22,7 +22,7 @@ from nio import (
     RoomSendResponse,
     SyncResponse,
 )
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from bot import metrics
 from bot.config import Settings
@@ -70,6 +70,10 @@ class App:
         self.services: Services | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._outbox_wakeup = asyncio.Event()
+        # One writer at a time on the event loop: a handler keeps its transaction open across
+        # awaits (Matrix calls), and SQLite has a single write lock. Background writers on the
+        # loop (the outbox sender, feature tasks) take this lock instead of blocking the loop.
+        self.db_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
         self._received_at: dict[str, float] = {}  # reply txn -> when its cause arrived
@@ -195,8 +199,9 @@ class App:
             return False
         await self._after_sync_keys()
         await self._handle_sync(resp)
-        with self.db.session() as session:
-            session.merge(BotState(key="sync_token", value=resp.next_batch))
+        async with self.db_lock:
+            with self.db.session() as session:
+                session.merge(BotState(key="sync_token", value=resp.next_batch))
         self.last_sync_at = time.time()
         return True
 
@@ -278,6 +283,10 @@ class App:
 
     async def handle_event(self, event: IncomingEvent) -> None:
         """Observers, then the router; marks the event handled in the same transaction."""
+        async with self.db_lock:
+            await self._handle_event(event)
+
+    async def _handle_event(self, event: IncomingEvent) -> None:
         assert self.db is not None and self.services is not None
         received = time.time()
         with self.db.session() as session:
@@ -373,6 +382,10 @@ class App:
         observers = self._observers_for("m.receipt")
         if not observers:
             return
+        async with self.db_lock:
+            await self._observe_receipts(room_id, eph, observers)
+
+    async def _observe_receipts(self, room_id: str, eph: ReceiptEvent, observers: list[Any]) -> None:
         assert self.db is not None
         for receipt in eph.receipts:
             event = IncomingEvent(event_id=f"receipt:{receipt.event_id}:{receipt.user_id}", room_id=room_id,
@@ -393,16 +406,17 @@ class App:
         metrics.UNDECRYPTABLE.inc()
         log.info("could not decrypt %s in %s (session %s)", event.event_id, room_id, event.session_id)
         self._pending_undecrypted[event.event_id] = (room_id, event, time.time())
-        with self.db.session() as session:
-            if session.get(HandledEvent, event.event_id) is not None:
-                return
-            seen = session.scalar(select(UndecryptableNotice).where(
-                UndecryptableNotice.sender == event.sender, UndecryptableNotice.session_id == event.session_id))
-            if seen is None:
-                session.add(UndecryptableNotice(sender=event.sender, session_id=event.session_id))
-                lang = language_of(session, self.settings, event.sender)
-                enqueue(session, room_id, notice_content(self.t(lang, "router.undecryptable")))
-                self.wake_outbox()
+        async with self.db_lock:
+            with self.db.session() as session:
+                if session.get(HandledEvent, event.event_id) is not None:
+                    return
+                seen = session.scalar(select(UndecryptableNotice).where(
+                    UndecryptableNotice.sender == event.sender, UndecryptableNotice.session_id == event.session_id))
+                if seen is None:
+                    session.add(UndecryptableNotice(sender=event.sender, session_id=event.session_id))
+                    lang = language_of(session, self.settings, event.sender)
+                    enqueue(session, room_id, notice_content(self.t(lang, "router.undecryptable")))
+                    self.wake_outbox()
         try:
             await self.client.request_room_key(event)
         except LocalProtocolError:
@@ -442,18 +456,21 @@ class App:
     async def _send_batch(self) -> bool:
         assert self.db is not None and self.client is not None
         with self.db.session() as session:
-            rows = list(session.scalars(
-                select(OutboxMessage).where(OutboxMessage.attempts < MAX_SEND_ATTEMPTS)
+            heads = list(session.execute(
+                select(OutboxMessage.id, OutboxMessage.room_id).where(OutboxMessage.attempts < MAX_SEND_ATTEMPTS)
                 .order_by(OutboxMessage.id).limit(50)))
             depth = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
         metrics.SEND_QUEUE.set(depth)
-        if not rows:
+        if not heads:
             return False
         blocked_rooms: set[str] = set()
         progressed = False
-        for row in rows:
-            if row.room_id in blocked_rooms:
+        for row_id, room_id in heads:
+            if room_id in blocked_rooms:
                 continue  # keep each room's order
+            row = await self._load_outbox_row(row_id)
+            if row is None:
+                continue
             outcome = await self._send_one(row)
             if outcome == "sent":
                 progressed = True
@@ -464,6 +481,24 @@ class App:
         if not progressed:
             await asyncio.sleep(0.5)
         return progressed
+
+    async def _load_outbox_row(self, row_id: int) -> OutboxMessage | None:
+        """The row with its content, or None if it cannot be read (then it is set aside, so one
+        bad row never holds up the queue)."""
+        assert self.db is not None
+        try:
+            with self.db.session() as session:
+                row = session.get(OutboxMessage, row_id)
+                if row is not None:
+                    json.loads(row.content)
+                return row
+        except Exception as exc:  # noqa: BLE001 - e.g. sealed with another key, or not JSON
+            log.error("outbox row %s cannot be read (%s); set aside", row_id, type(exc).__name__)
+            async with self.db_lock:
+                with self.db.session() as session:
+                    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                                    .values(attempts=MAX_SEND_ATTEMPTS))
+            return None
 
     async def _send_one(self, row: OutboxMessage) -> str:
         assert self.client is not None and self.db is not None
@@ -482,9 +517,10 @@ class App:
             log.warning("sending %s to %s failed (%s); will retry", row.txn_id, row.room_id, type(exc).__name__)
             return "stop"
         if isinstance(resp, RoomSendResponse):
-            with self.db.session() as session:
-                session.execute(delete(OutboxMessage).where(OutboxMessage.id == row.id))
-                session.merge(SentEvent(txn_id=row.txn_id, event_id=resp.event_id, room_id=row.room_id))
+            async with self.db_lock:
+                with self.db.session() as session:
+                    session.execute(delete(OutboxMessage).where(OutboxMessage.id == row.id))
+                    session.merge(SentEvent(txn_id=row.txn_id, event_id=resp.event_id, room_id=row.room_id))
             metrics.MESSAGES_SENT.inc()
             cause = self._received_at.pop(row.txn_id, None)
             if cause is not None:
@@ -496,10 +532,10 @@ class App:
             await asyncio.sleep((retry_after or 1000) / 1000)
             return "stop"
         if errcode in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_BAD_JSON", "M_TOO_LARGE"):
-            with self.db.session() as session:
-                r = session.get(OutboxMessage, row.id)
-                if r is not None:
-                    r.attempts += 1
+            async with self.db_lock:
+                with self.db.session() as session:
+                    session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                    .values(attempts=OutboxMessage.attempts + 1))
             log.warning("homeserver refused %s in %s (%s)", row.txn_id, row.room_id, errcode)
             return "retry"
         log.warning("sending %s failed (%s); will retry", row.txn_id, errcode)

@@ -47,6 +47,12 @@ async def build_rooms(app: "App") -> None:
 
 
 async def housekeeping_once(app: "App") -> None:
+    async with app.db_lock:  # one writer at a time on the event loop (see bot.app.App)
+        await _housekeeping(app)
+    app.wake_outbox()
+
+
+async def _housekeeping(app: "App") -> None:
     now = utcnow()
     with app.db.session() as session:
         ended = moderation.mutes_ended(session, now)
@@ -63,7 +69,6 @@ async def housekeeping_once(app: "App") -> None:
             receiver = session.get(Participant, request.receiver)
             notify.to_person(request.sender, f"rooms.request.expired_{request.kind}",
                              pseudonym=(receiver.pseudonym if receiver else None) or "—")
-    app.wake_outbox()
 
 
 class Housekeeper:

@@ -3,6 +3,8 @@ participants, an app stand-in for the start hook and housekeeping, and running o
 
 from __future__ import annotations
 
+import asyncio
+
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +74,7 @@ class FakeApp:
     services: Services
     wakes: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def t(self, lang: str, key: str, **params: Any) -> str:
         params.setdefault("p", self.settings.bot.command_prefix)

@@ -64,3 +64,25 @@ async def test_unknown_room_waits_for_sync_without_dropping(db):
     with db.session() as s:
         (row,) = s.scalars(select(OutboxMessage)).all()
         assert json.loads(row.content)["body"] == "hello"
+
+
+async def test_unreadable_row_is_set_aside_and_does_not_block_the_queue(db):
+    from bot.db import FieldCipher
+    from bot.models import OutboxMessage as Row
+
+    app = App(test_settings(), features=[])
+    app.db = db
+    client = FlakyClient()
+    client.limited = 0
+    app.client = client  # type: ignore[assignment]
+    with db.session() as s:
+        enqueue(s, "!r:localhost", notice_content("first"), txn_id="bad")
+        enqueue(s, "!r:localhost", notice_content("second"), txn_id="good")
+        s.flush()
+        sealed_elsewhere = FieldCipher(b"z" * 32).encrypt("{}")
+        s.execute(Row.__table__.update().where(Row.txn_id == "bad").values(content=sealed_elsewhere))
+    await app._send_batch()
+    assert [body for _, body, _ in client.sent] == ["second"]
+    with db.session() as s:
+        (left,) = s.scalars(select(Row)).all()
+        assert left.txn_id == "bad" and left.attempts >= 8
