@@ -25,7 +25,7 @@ from bot.port import MatrixPort, PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, integer, rest
 from rooms import activity, moderation
-from rooms.durations import parse_duration
+from bot.durations import parse_duration
 from rooms.feature import feature
 from rooms.membership import invite_to_community, posting_room_ids, remove_from_shared_rooms, shared_room_ids
 from rooms.notify import Notifier

@@ -17,7 +17,7 @@ from bot.router import STAFF, choice, integer, rest
 from schedules import breaks, cafes, matching, rsvp
 from schedules.announcements import announce, tell_privately
 from schedules.digest import digest_text
-from schedules.durations import parse_duration
+from bot.durations import parse_duration
 from schedules.jobs import plan_soon
 from schedules.models import Cafe
 from schedules.plugin import feature

@@ -1,4 +1,4 @@
-"""Durations (``!break 2w``, ``2h``, ``30s``) and reminder offsets (``3d`` before, ``day-of 09:00``)."""
+"""Reminder offsets: a length of time before the event (``3d``) or ``day-of 09:00``."""
 
 from __future__ import annotations
 
@@ -7,39 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.durations import parse_duration
 from bot.errors import Invalid
 from schedules.recurrence import wall_time
 
-UNITS: dict[str, timedelta] = {}
-for _unit, _names in (
-    (timedelta(seconds=1), ("s", "sec", "secs", "second", "seconds", "sek", "sekund", "sekunder")),
-    (timedelta(minutes=1), ("m", "min", "mins", "minute", "minutes", "minutt", "minutter")),
-    (timedelta(hours=1), ("h", "hr", "hrs", "hour", "hours", "t", "time", "timer")),
-    (timedelta(days=1), ("d", "day", "days", "dag", "dager", "døgn")),
-    (timedelta(weeks=1), ("w", "wk", "week", "weeks", "u", "uke", "uker")),
-):
-    for _name in _names:
-        UNITS[_name] = _unit
-
-_PART = re.compile(r"(\d{1,4})\s*([a-zøæå]+)")
 _DAY_OF = re.compile(r"^day-of\s+(\d{1,2})(?::(\d{2}))?$")
-MAX_DURATION = timedelta(days=366)
-
-
-def parse_duration(text: str) -> timedelta:
-    """``30s``, ``45 min``, ``2h``, ``3 days``, ``2 uker``, ``1d 12h``; raises Invalid."""
-    cleaned = text.strip().lower()
-    parts = _PART.findall(cleaned)
-    if not parts or _PART.sub("", cleaned).strip():
-        raise Invalid("schedules.duration.bad")
-    total = timedelta()
-    for amount, unit in parts:
-        if unit not in UNITS:
-            raise Invalid("schedules.duration.bad")
-        total += int(amount) * UNITS[unit]
-    if total <= timedelta() or total > MAX_DURATION:
-        raise Invalid("schedules.duration.bad")
-    return total
 
 
 @dataclass(frozen=True)
@@ -59,7 +31,7 @@ def parse_offset(text: str) -> Offset:
     if m:
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
         if hour > 23 or minute > 59:
-            raise Invalid("schedules.duration.bad")
+            raise Invalid("core.duration.bad")
         return DayOf(hour, minute)
     return parse_duration(text)
 

@@ -146,7 +146,7 @@ async def test_timed_mute_ends_by_itself(community, services, port) -> None:
 async def test_mute_unmute_and_bad_duration(community, services, port) -> None:
     db = community
     (reply,) = await send(db, services, CONSULTANT, CONSULTANTS, "!mute Per soonish")
-    assert "couldn't read that duration" in reply
+    assert "couldn't read that length of time" in reply
     await send(db, services, CONSULTANT, CONSULTANTS, "!mute Per")
     with db.session() as s:
         assert s.get(Mute, PER).until is None

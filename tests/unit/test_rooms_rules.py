@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import Invalid
 from rooms.crisis import PhraseList, normalise
-from rooms.durations import parse_duration
+from bot.durations import parse_duration
 from rooms.hours import parse_hours
 from rooms.pseudonyms import clean_pseudonym
 

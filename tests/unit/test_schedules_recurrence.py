@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import Invalid
-from schedules.durations import DayOf, parse_duration, parse_offset, reminder_time
+from bot.durations import parse_duration
+from schedules.durations import DayOf, parse_offset, reminder_time
 from schedules.recurrence import OneOff, Recurrence, nth_weekday, parse_when
 
 OSLO = ZoneInfo("Europe/Oslo")
