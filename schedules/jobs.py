@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.config import ConfigError
 from bot.db import utcnow
 from bot.errors import Invalid
@@ -147,6 +148,8 @@ class Scheduler:
         with self.app.db.session() as session:
             done = sweep(session, self.app.settings, self.sources, now, online_since=self.online_since,
                          voice=self.voice)
+        for _due, status in done:  # counted once committed
+            metrics.REMINDERS.labels(outcome=status.value).inc()
         return bool(done)
 
 
