@@ -22,6 +22,10 @@ def goal_text(client: int, n: int) -> str:
     return f"crashgoal-{client}-{n:03d} walk to the lake"
 
 
+def answers(person, toolbox: str, bot_id: str) -> list:
+    return [r for r in person.notices(toolbox, bot_id) if "crashgoal-" in r.body]
+
+
 async def start_bot_process(synapse, staff, tmp_path, **overrides) -> BotProcess:
     password = secrets.token_urlsafe(12)
     user_id = synapse.register(unique("bot"), password)
@@ -42,7 +46,7 @@ async def burst_with_crashes(synapse, staff, consultant, make_user, tmp_path, *,
         total = len(people) * per_client
 
         def answered() -> int:
-            return sum(1 for p, t in zip(people, toolboxes) for r in p.notices(t, bot_id) if "crashgoal-" in r.body)
+            return sum(len(answers(p, t, bot_id)) for p, t in zip(people, toolboxes))
 
         async def send_all(i: int) -> None:
             for n in range(per_client):
@@ -63,15 +67,11 @@ async def burst_with_crashes(synapse, staff, consultant, make_user, tmp_path, *,
 
         for i, (person, toolbox) in enumerate(zip(people, toolboxes)):
             expected = {goal_text(i, n) for n in range(per_client)}
-
-            def replies() -> list[str]:
-                return [r.body for r in person.notices(toolbox, bot_id) if "crashgoal-" in r.body]
-
-            await person.until(lambda: all(any(t in b for b in replies()) for t in expected), 120,
-                               f"answers to all {per_client} commands")
+            await person.until(lambda: all(any(t in r.body for r in answers(person, toolbox, bot_id))
+                                           for t in expected), 120, f"answers to all {per_client} commands")
         await asyncio.sleep(3)  # a duplicate would arrive by now
         for i, (person, toolbox) in enumerate(zip(people, toolboxes)):
-            replies = [r for r in person.notices(toolbox, bot_id) if "crashgoal-" in r.body]
+            replies = answers(person, toolbox, bot_id)
             assert all(r.decrypted for r in replies)
             for n in range(per_client):
                 assert sum(goal_text(i, n) in r.body for r in replies) == 1, f"answers to {goal_text(i, n)}"
