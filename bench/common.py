@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -175,6 +177,9 @@ class BenchSynapse:
 
 @contextmanager
 def bench_synapse(database: dict[str, Any] | None = None) -> Iterator[BenchSynapse]:
+    """A started homeserver, stopped at the end, also when the benchmark is terminated (SIGTERM
+    becomes SystemExit, so the clean-up runs instead of leaving Synapse behind)."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="reconnect-bench-") as tmp:
         server = BenchSynapse(Path(tmp), database)
         server.start()
@@ -182,6 +187,7 @@ def bench_synapse(database: dict[str, Any] | None = None) -> Iterator[BenchSynap
             yield server
         finally:
             server.stop()
+            signal.signal(signal.SIGTERM, previous)
 
 
 def bot_settings(server: BenchSynapse, bot: Account, data_dir: Path, *, consultants: Sequence[str] = (),
