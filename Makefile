@@ -30,7 +30,7 @@ test-integration: $(STAMP)
 
 ## Long reliability runs (fuzzing with many cases, repeated crash tests).
 soak: $(STAMP)
-	RECONNECT_SOAK=1 $(PY) -m pytest tests -q -m soak -o addopts=""
+	SOAK=1 $(PY) -m pytest tests -q -m soak -o addopts=""
 
 ## Benchmarks (print a table and write JSON under bench/results/).
 bench: $(STAMP)

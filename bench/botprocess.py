@@ -39,8 +39,8 @@ class ChildProcess:
         since this start)."""
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
-        # RECONNECT_* variables override the bot's config (and unknown ones stop it, e.g. the
-        # RECONNECT_SOAK of `make soak`): the child is configured by its YAML file alone.
+        # RECONNECT_* variables override the bot's config (and unknown ones stop it): the child
+        # is configured by its YAML file alone.
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECONNECT_")}
         self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                         cwd=Path(__file__).resolve().parent.parent, env=env)

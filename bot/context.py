@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -31,6 +32,9 @@ class Services:
     app: "App | None" = None  # the running bot (None in unit tests)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 @dataclass
 class IncomingEvent:
     event_id: str
@@ -44,8 +48,10 @@ class IncomingEvent:
 
     @property
     def body(self) -> str:
+        """The text as typed, without control characters (a NUL, say, is refused by PostgreSQL
+        and means nothing to a person); line breaks and tabs stay."""
         body = self.content.get("body")
-        return body if isinstance(body, str) else ""
+        return _CONTROL.sub("", body) if isinstance(body, str) else ""
 
     @property
     def relates_to(self) -> dict[str, Any]:

@@ -25,4 +25,10 @@ async def admit(session: Session, port: MatrixPort, notify: Notifier, user_id: s
     room_id, made = await ensure_toolbox_room(session, port, user_id, notify.t(lang, "rooms.room.toolbox_name"))
     notify.to_person(user_id, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
                      pseudonym=pseudonym, community=community)
+    # The house rules of the shared rooms come here, privately: a message posted in those rooms
+    # before someone joined is one they cannot decrypt (Megolm keys are not shared backwards).
+    if made:
+        hours = notify.settings.moderation.staffed_hours
+        notify.to_person(user_id, "rooms.room.forum_welcome", hours=hours)
+        notify.to_person(user_id, "rooms.room.cafe_welcome", community=community, hours=hours)
     return room_id

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bot.config import ConfigError, Settings
 from bot.db import utcnow
 from bot.errors import Invalid
-from bot.models import Participant, RoomKind
+from bot.models import Participant
 from rooms import consent, moderation
 from rooms.building import ensure_rooms
 from rooms.commands_moderation import lift_mute
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-WELCOMED = {RoomKind.FORUM: "rooms.room.forum_welcome", RoomKind.CAFE: "rooms.room.cafe_welcome"}
 
 
 def check_settings(settings: Settings) -> None:
@@ -37,13 +36,8 @@ async def build_rooms(app: "App") -> None:
     lang = app.settings.language
     with app.db.session() as session:
         made = await ensure_rooms(session, app.port, app.settings, lambda key, **p: app.t(lang, key, **p))
-        notify = Notifier.from_app(app, session)
         for room in made:
             log.info("built %s room %s", room.kind.value, room.room_id)
-            if room.kind in WELCOMED:
-                notify.to_room(room.room_id, WELCOMED[room.kind], community=room.community or "",
-                               hours=app.settings.moderation.staffed_hours)
-    app.wake_outbox()
 
 
 async def housekeeping_once(app: "App") -> None:

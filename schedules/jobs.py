@@ -106,17 +106,23 @@ class Scheduler:
             # Database work runs in a thread: a handler may hold SQLite's write lock across an
             # await, and waiting for it on the event loop would stall that very handler.
             woke, upcoming = await asyncio.to_thread(self._serially, self._plan)
+        except asyncio.CancelledError:
+            return  # the bot is stopping; the tables still say what is due
         except Exception as exc:  # noqa: BLE001 - the planner must keep running
             _log_failure("schedule planning", exc)
             return
         if woke:
             self.app.wake_outbox()
-        for due in upcoming:
-            self.aps.add_job(self.run_sweep, DateTrigger(due.due_at), id=f"due:{due.key}", replace_existing=True)
+        # One sweep per moment, however many reminders fall due then (a café's 500 yes-people).
+        for due_at in sorted({due.due_at for due in upcoming}):
+            self.aps.add_job(self.run_sweep, DateTrigger(due_at), id=f"due:{due_at.isoformat()}",
+                             replace_existing=True)
 
     async def run_sweep(self) -> None:
         try:
             woke = await asyncio.to_thread(self._serially, self._sweep)
+        except asyncio.CancelledError:
+            return  # the bot is stopping; the ledger still says what was sent
         except Exception as exc:  # noqa: BLE001
             _log_failure("reminder sweep", exc)
             return

@@ -14,7 +14,7 @@ from bench.botprocess import BotProcess, bot_config
 from bench.scenario import enrol, staff_room
 from tests.integration.conftest import unique
 
-SOAK = os.environ.get("RECONNECT_SOAK") == "1"
+SOAK = os.environ.get("SOAK") == "1"
 NAMES = ("Alder", "Birch", "Cedar", "Hazel", "Rowan")
 
 

@@ -20,7 +20,7 @@ from bench.scenario import enrol, staff_room
 from bot.localsynapse import LocalSynapse, free_port
 from tests.integration.matrix_user import MatrixUser
 
-SOAK = os.environ.get("RECONNECT_SOAK") == "1"
+SOAK = os.environ.get("SOAK") == "1"
 REMINDER = "water the plants on the balcony"
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.unit.test_fuzz_router import NASTY
 
-SOAK = os.environ.get("RECONNECT_SOAK") == "1"
+SOAK = os.environ.get("SOAK") == "1"
 NAMES = ("help", "whoami", "lang", "start", "consent", "pseudonym", "community", "goal add", "goals", "cafe",
          "rsvp", "enroll", "approve", "break", "unknowncmd", "HELP", "Goal   ADD")
 

@@ -165,19 +165,20 @@ async def test_digest_and_confidentiality_reminders(community, services):
     assert digest.startswith("📋 **Daily digest**") and "Nobody is awaiting approval" in digest
 
 
-async def test_scheduler_has_one_job_per_reminder(community, services):
+async def test_scheduler_has_one_job_per_moment_however_many_fall_due(community, services):
     feature = Feature(name="fake")
     soon = datetime.now(UTC) + timedelta(minutes=5)
     feature.reminder_sources.append(lambda s, start, end: [
-        DueReminder(key="fake:1", user_id=user("ann"), due_at=soon, message_key="schedules.late",
-                    params={"text": "x"})] if start <= soon < end else [])
+        DueReminder(key=f"fake:{n}", user_id=user("ann"), due_at=soon, message_key="schedules.late",
+                    params={"text": "x"}) for n in range(3)] if start <= soon < end else [])
     scheduler = Scheduler(fake_app(community, services, [feature]))
     scheduler.start()
     try:
         await scheduler.plan()
         await scheduler.plan()
         ids = [job.id for job in scheduler.aps.get_jobs()]
-        assert ids.count("due:fake:1") == 1 and "schedules:plan" in ids
+        assert ids.count(f"due:{soon.isoformat()}") == 1 and "schedules:plan" in ids
+        assert len([i for i in ids if i.startswith("due:")]) == 1
     finally:
         scheduler.stop()
 
