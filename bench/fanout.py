@@ -51,7 +51,9 @@ async def bot_fanout(app: App, rooms: dict[str, str]) -> float:
     due_wall = due.timestamp()
     while True:
         with app.db.session() as s:
-            sent = s.scalar(select(func.count()).select_from(SentEvent).where(SentEvent.txn_id.like("rc-rem-%")))
+            # Only the private reminders: a forum or café reminder may go out in the same sweep.
+            sent = s.scalar(select(func.count()).select_from(SentEvent).where(
+                SentEvent.txn_id.like("rc-rem-%"), SentEvent.room_id.in_(list(rooms.values()))))
         if sent >= len(rooms):
             return time.time() - due_wall
         if time.time() - due_wall > 600:

@@ -178,7 +178,8 @@ def parse_args(command: Command, text: str) -> dict[str, Any]:
                 raw = ""
             if not raw:
                 if not arg.optional:
-                    raise UsageError("router.missing_arg", arg=arg.shown)
+                    # A handler that parses the rest itself declares its parts in ``usage``.
+                    raise UsageError("router.missing_arg", arg=command.usage or arg.shown)
                 values[arg.name] = None
                 continue
             if arg.max_len is not None and len(raw) > arg.max_len:
@@ -300,7 +301,8 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
         ctx.reply("router.not_your_role", command=f"{router.prefix}{cmd.name}")
         return cmd.name
     if not cmd.allows_room(ctx.room_kind):
-        where = ", ".join(sorted(ctx.t(f"room_kind.{k.value}") for k in cmd.rooms))
+        places = sorted(ctx.t(f"room_kind.{k.value}") for k in cmd.rooms)
+        where = places[0] if len(places) == 1 else ", ".join(places[:-1]) + f" {ctx.t('router.or')} " + places[-1]
         ctx.reply("router.wrong_room", command=f"{router.prefix}{cmd.name}", where=where)
         return cmd.name
     try:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter
+from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
@@ -38,8 +38,9 @@ def _png(fig: Figure) -> Png:
     return Png(buf.getvalue(), width, height)
 
 
-def mood_chart(points: Sequence[tuple[datetime, int]], zone: ZoneInfo, title: str, y_label: str) -> Png:
-    """Scores 1-10 over time, shown in the person's zone."""
+def mood_chart(points: Sequence[tuple[datetime, int]], zone: ZoneInfo, title: str, y_label: str,
+               days: int, now: datetime | None = None) -> Png:
+    """Scores 1-10 over the last ``days`` days, shown in the person's zone."""
     fig = Figure(figsize=(8, 4))
     ax = fig.add_subplot()
     times = [at.astimezone(zone).replace(tzinfo=None) for at, _ in points]
@@ -50,6 +51,9 @@ def mood_chart(points: Sequence[tuple[datetime, int]], zone: ZoneInfo, title: st
     ax.set_ylabel(y_label)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
+    end = (now or datetime.now(timezone.utc)).astimezone(zone).replace(tzinfo=None)
+    ax.set_xlim(end - timedelta(days=days), end + timedelta(hours=12))
+    ax.xaxis.set_major_locator(DayLocator(interval=max(1, days // 7)))
     ax.xaxis.set_major_formatter(DateFormatter("%d.%m"))
     fig.autofmt_xdate()
     fig.tight_layout()

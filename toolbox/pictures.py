@@ -24,7 +24,7 @@ async def send_mood_chart(ctx: Context, entries: Sequence[MoodEntry], zone: Zone
     points = [(m.created_at, m.score) for m in entries]
     png = await asyncio.to_thread(charts.mood_chart, points, zone,
                                   ctx.t("toolbox.mood.chart_title", days=diary.CHART_DAYS),
-                                  ctx.t("toolbox.mood.chart_axis"))
+                                  ctx.t("toolbox.mood.chart_axis"), diary.CHART_DAYS)
     scores = [m.score for m in entries]
     alt = ctx.t("toolbox.mood.alt", count=len(scores), days=diary.CHART_DAYS, low=min(scores), high=max(scores),
                 average=f"{mean(scores):.1f}", latest=scores[-1],

@@ -93,14 +93,14 @@ def crisis_plan(t: Translate, plan: dict[str, list[CrisisItem]], meta: CrisisPla
 
 
 def crisis_summary(t: Translate, plan: dict[str, list[CrisisItem]]) -> str:
-    """What helps, a few lines each, for a hard moment."""
-    parts = [t("toolbox.crisis.summary_title")]
+    """What helps, a few lines each, for a hard moment (the caller gives the heading)."""
+    parts = []
     for section in SUMMARY_SECTIONS:
         lines = plan.get(section, [])[:SUMMARY_LINES]
         if lines:
             parts.append(f"**{t(f'toolbox.section.{section}')}:** " + "; ".join(plain(i.text) for i in lines))
-    if len(parts) == 1:  # only sections outside the summary are filled in
-        parts.append(t("toolbox.crisis.summary_see_plan"))
+    if not parts:  # only sections outside the summary are filled in
+        return t("toolbox.crisis.summary_see_plan")
     return "\n\n".join(parts)
 
 

@@ -77,7 +77,7 @@ def test_digest_lists_everything_with_links(services):
 
 def test_an_empty_digest_says_so(services):
     text = render_digest(Digest(pending=[], unanswered=[], flags=[]), tr_en(services), lambda c: OSLO, 12)
-    assert "Nobody is awaiting approval" in text and "answer within 12 hours" in text
+    assert "Nobody is awaiting approval" in text and "waited more than 12 hours without an answer" in text
     assert "privacy 0, crisis 0" in text and "No cafés are planned" in text and "No display-name mismatches" in text
 
 
