@@ -23,12 +23,14 @@ async def admit(session: Session, port: MatrixPort, notify: Notifier, user_id: s
     await invite_to_community(session, port, user_id, community)
     lang = notify.lang_of(user_id)
     room_id, made = await ensure_toolbox_room(session, port, user_id, notify.t(lang, "rooms.room.toolbox_name"))
-    notify.to_person(user_id, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
-                     pseudonym=pseudonym, community=community)
-    # The house rules of the shared rooms come here, privately: a message posted in those rooms
-    # before someone joined is one they cannot decrypt (Megolm keys are not shared backwards).
+    text = notify.t(lang, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
+                    pseudonym=pseudonym, community=community)
     if made:
+        # The house rules of the shared rooms come here, in the same message: a message posted in
+        # those rooms before someone joined is one they cannot decrypt (Megolm keys are not shared
+        # backwards).
         hours = notify.settings.moderation.staffed_hours
-        notify.to_person(user_id, "rooms.room.forum_welcome", hours=hours)
-        notify.to_person(user_id, "rooms.room.cafe_welcome", community=community, hours=hours)
+        text += "\n\n" + notify.t(lang, "rooms.room.forum_welcome", hours=hours)
+        text += "\n\n" + notify.t(lang, "rooms.room.cafe_welcome", community=community, hours=hours)
+    notify.text_to_room(room_id, text)
     return room_id

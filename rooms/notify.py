@@ -50,6 +50,9 @@ class Notifier:
     def t(self, lang: str, key: str, **params: Any) -> str:
         return self._translate(lang, key, **params)
 
+    def text_to_room(self, room_id: str, text: str) -> None:
+        self._send(room_id, text)
+
     def to_room(self, room_id: str, key: str, *, lang: str | None = None, **params: Any) -> None:
         self._send(room_id, self.t(lang or self.settings.language, key, **params))
 
