@@ -26,7 +26,8 @@ async def join_all(homeserver: str, pairs: Sequence[tuple[Account, str]], concur
     await asyncio.gather(*(join(a, r) for a, r in pairs))
 
 
-async def enrol_with_toolboxes(app: App, people: Sequence[Account], community: str = "North") -> dict[str, str]:
+async def enrol_with_toolboxes(app: App, people: Sequence[Account], community: str = "North",
+                               concurrency: int = 8) -> dict[str, str]:
     """Active participants with toolbox rooms; returns user id → toolbox room id."""
     assert app.db is not None and app.port is not None
     rooms: dict[str, str] = {}
@@ -34,8 +35,15 @@ async def enrol_with_toolboxes(app: App, people: Sequence[Account], community: s
         for i, person in enumerate(people):
             s.merge(Participant(user_id=person.user_id, status=EnrolmentStatus.ACTIVE.value,
                                 pseudonym=f"Bench{i:04d}", pseudonym_key=f"bench{i:04d}", community=community))
-    for person in people:  # (no write is pending while the room is made: SQLite has one writer)
-        with app.db.session() as s:
-            rooms[person.user_id], _ = await ensure_toolbox_room(s, app.port, person.user_id, "Toolbox")
+    gate = asyncio.Semaphore(concurrency)
+
+    async def make(person: Account) -> None:
+        # Each room in its own short session: the write happens at the commit, after the Matrix
+        # call, so no write is pending across an await (SQLite has one writer).
+        async with gate:
+            with app.db.session() as s:
+                rooms[person.user_id], _ = await ensure_toolbox_room(s, app.port, person.user_id, "Toolbox")
+
+    await asyncio.gather(*(make(p) for p in people))
     await join_all(app.settings.homeserver.url, [(p, rooms[p.user_id]) for p in people])
     return rooms

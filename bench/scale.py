@@ -49,8 +49,13 @@ async def run_once(rooms: int, forum: int, database_url: str | None,
             toolboxes = await enrol_with_toolboxes(app, people)
             with app.db.session() as s:
                 forum_id = find_room(s, RoomKind.FORUM).room_id
-            for p in people[:forum]:
-                await app.port.invite(forum_id, p.user_id)
+            gate = asyncio.Semaphore(8)
+
+            async def invite(user_id: str) -> None:
+                async with gate:
+                    await app.port.invite(forum_id, user_id)
+
+            await asyncio.gather(*(invite(p.user_id) for p in people[:forum]))
             await join_all(server.url, [(p, forum_id) for p in people[:forum]])
         finally:
             await app.stop()

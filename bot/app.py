@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
 MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
+OUTBOX_WAVE = 100  # queued messages looked at per sending wave
 
 
 class App:
@@ -77,6 +78,7 @@ class App:
         self._stopping = asyncio.Event()
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
         self._received_at: dict[str, float] = {}  # reply txn -> when its cause arrived
+        self._key_lock = asyncio.Lock()  # device-key queries and claims, one at a time
         self.last_sync_at: float | None = None
         self.sync_ok = False
 
@@ -211,10 +213,11 @@ class App:
         await client.send_to_device_messages()
         if client.should_upload_keys:
             await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
+        async with self._key_lock:
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
 
     async def _handle_sync(self, resp: SyncResponse) -> None:
         for room_id, info in resp.rooms.invite.items():
@@ -454,33 +457,66 @@ class App:
                     pass
 
     async def _send_batch(self) -> bool:
+        """One wave: the oldest queued messages, up to ``send_concurrency`` rooms at a time, each
+        room's messages in order; the bookkeeping for every message sent is one transaction."""
         assert self.db is not None and self.client is not None
         with self.db.session() as session:
             heads = list(session.execute(
                 select(OutboxMessage.id, OutboxMessage.room_id).where(OutboxMessage.attempts < MAX_SEND_ATTEMPTS)
-                .order_by(OutboxMessage.id).limit(50)))
+                .order_by(OutboxMessage.id).limit(OUTBOX_WAVE)))
             depth = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
         metrics.SEND_QUEUE.set(depth)
         if not heads:
             return False
-        blocked_rooms: set[str] = set()
-        progressed = False
+        per_room: dict[str, list[int]] = {}
         for row_id, room_id in heads:
-            if room_id in blocked_rooms:
-                continue  # keep each room's order
-            row = await self._load_outbox_row(row_id)
-            if row is None:
-                continue
-            outcome = await self._send_one(row)
-            if outcome == "sent":
-                progressed = True
-            elif outcome == "retry":
-                blocked_rooms.add(row.room_id)
-            elif outcome == "stop":
-                return progressed
-        if not progressed:
+            per_room.setdefault(room_id, []).append(row_id)
+        sent: list[tuple[OutboxMessage, str]] = []
+        halt = asyncio.Event()  # an outage or rate limit: no new sends in this wave
+        gate = asyncio.Semaphore(self.settings.bot.send_concurrency)
+
+        async def room_queue(row_ids: list[int]) -> None:
+            async with gate:
+                for row_id in row_ids:
+                    if halt.is_set():
+                        return
+                    row = await self._load_outbox_row(row_id)
+                    if row is None:
+                        continue
+                    outcome, event_id = await self._send_one(row)
+                    if outcome == "sent":
+                        sent.append((row, event_id))
+                    elif outcome == "stop":
+                        halt.set()
+                        return
+                    else:  # "retry": keep this room's order, the next wave tries again
+                        return
+
+        try:
+            await asyncio.gather(*(room_queue(ids) for ids in per_room.values()))
+        finally:
+            if sent:
+                await self._record_sent(sent)
+        if not sent:
             await asyncio.sleep(0.5)
-        return progressed
+        return bool(sent)
+
+    async def _record_sent(self, sent: list[tuple[OutboxMessage, str]]) -> None:
+        """Sent messages leave the outbox and their event ids are kept, in one transaction. (A
+        crash before this commit resends them with the same transaction ids, which the
+        homeserver recognises.)"""
+        assert self.db is not None
+        async with self.db_lock:
+            with self.db.session() as session:
+                session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_([row.id for row, _ in sent])))
+                for row, event_id in sent:
+                    session.merge(SentEvent(txn_id=row.txn_id, event_id=event_id, room_id=row.room_id))
+        now = time.time()
+        for row, _ in sent:
+            metrics.MESSAGES_SENT.inc()
+            cause = self._received_at.pop(row.txn_id, None)
+            if cause is not None:
+                metrics.REPLY_LATENCY.observe(now - cause)
 
     async def _load_outbox_row(self, row_id: int) -> OutboxMessage | None:
         """The row with its content, or None if it cannot be read (then it is set aside, so one
@@ -500,46 +536,56 @@ class App:
                                     .values(attempts=MAX_SEND_ATTEMPTS))
             return None
 
-    async def _send_one(self, row: OutboxMessage) -> str:
+    async def _prepare_room_keys(self, room_id: str) -> None:
+        """Before encrypting in a room: its members known, their devices queried, an Olm session
+        with each. The device work is serialised (``_key_lock``): rooms sent to side by side
+        often share people, and two claims for one device would waste one-time keys."""
+        client = self.client
+        assert client is not None
+        room = client.rooms[room_id]
+        if room.encrypted and not room.members_synced:
+            await client.joined_members(room_id)
+        async with self._key_lock:
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+            if room.encrypted and client.olm is not None and client.olm.should_share_group_session(room_id):
+                missing = client.get_missing_sessions(room_id)
+                if missing:
+                    await client.keys_claim(missing)
+
+    async def _send_one(self, row: OutboxMessage) -> tuple[str, str]:
+        """("sent", event id), or ("retry", "") to try this room again in the next wave, or
+        ("stop", "") to end the wave (outage, rate limit)."""
         assert self.client is not None and self.db is not None
         client = self.client
         if row.room_id not in client.rooms:
-            return "retry"  # the room reaches us with the next sync
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
+            return "retry", ""  # the room reaches us with the next sync
         content = json.loads(row.content)
         try:
+            await self._prepare_room_keys(row.room_id)
             resp = await client.room_send(row.room_id, row.event_type, content, tx_id=row.txn_id,
                                           ignore_unverified_devices=True)
         except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
             log.warning("sending %s to %s failed (%s); will retry", row.txn_id, row.room_id, type(exc).__name__)
-            return "stop"
+            return "stop", ""
         if isinstance(resp, RoomSendResponse):
-            async with self.db_lock:
-                with self.db.session() as session:
-                    session.execute(delete(OutboxMessage).where(OutboxMessage.id == row.id))
-                    session.merge(SentEvent(txn_id=row.txn_id, event_id=resp.event_id, room_id=row.room_id))
-            metrics.MESSAGES_SENT.inc()
-            cause = self._received_at.pop(row.txn_id, None)
-            if cause is not None:
-                metrics.REPLY_LATENCY.observe(time.time() - cause)
-            return "sent"
+            return "sent", resp.event_id
         errcode = getattr(resp, "status_code", None)
         retry_after = getattr(resp, "retry_after_ms", None)
         if errcode == "M_LIMIT_EXCEEDED":
             await asyncio.sleep((retry_after or 1000) / 1000)
-            return "stop"
+            return "stop", ""
         if errcode in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_BAD_JSON", "M_TOO_LARGE"):
             async with self.db_lock:
                 with self.db.session() as session:
                     session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                                     .values(attempts=OutboxMessage.attempts + 1))
             log.warning("homeserver refused %s in %s (%s)", row.txn_id, row.room_id, errcode)
-            return "retry"
+            return "retry", ""
         log.warning("sending %s failed (%s); will retry", row.txn_id, errcode)
-        return "stop"
+        return "stop", ""
 
     # --- health --------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

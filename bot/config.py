@@ -50,6 +50,8 @@ class BotConfig(BaseModel):
     # Messages older than this when first seen (e.g. after downtime) get no action.
     max_event_age_seconds: int = Field(default=6 * 3600, ge=0)
     display_name: str = "ReConnect"
+    # Rooms the outbox sends to at the same time (each room keeps its order).
+    send_concurrency: int = Field(default=4, ge=1, le=32)
 
     @field_validator("user_id")
     @classmethod

@@ -55,12 +55,16 @@ def free_port() -> int:
 
 class LocalSynapse:
     def __init__(self, data_dir: Path, *, server_name: str = "localhost", port: int | None = None,
-                 database: dict | None = None) -> None:
+                 database: dict | None = None, fast_passwords: bool = False) -> None:
+        """``fast_passwords``: the cheapest bcrypt cost (tests and benchmarks register hundreds of
+        throwaway accounts; Synapse's default cost makes each registration and login take ~0.25 s
+        of CPU). Never for a homeserver that keeps real accounts."""
         self.data_dir = Path(data_dir).resolve()
         self.server_name = server_name
         self.config_path = self.data_dir / "homeserver.yaml"
         self.port = port
         self.database = database
+        self.fast_passwords = fast_passwords
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -100,6 +104,10 @@ class LocalSynapse:
                 **RATE_LIMITS,
             }
         )
+        if self.fast_passwords:
+            config["bcrypt_rounds"] = 4
+        else:
+            config.pop("bcrypt_rounds", None)
         config["database"] = self.database or {"name": "sqlite3", "args": {"database": str(self.data_dir / "homeserver.db")}}
         log_config = self.data_dir / "log.config"
         log_config.write_text(

@@ -33,7 +33,7 @@ def unique(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory) -> LocalSynapse:
-    server = LocalSynapse(tmp_path_factory.mktemp("synapse"))
+    server = LocalSynapse(tmp_path_factory.mktemp("synapse"), fast_passwords=True)
     server.start()
     yield server
     server.stop()

@@ -56,7 +56,7 @@ class Seen:
 
 
 async def outage(tmp_path, seconds: float) -> Seen:
-    server = LocalSynapse(tmp_path / "synapse")
+    server = LocalSynapse(tmp_path / "synapse", fast_passwords=True)
     await asyncio.to_thread(server.start)
     users: list[MatrixUser] = []
     proc: BotProcess | None = None

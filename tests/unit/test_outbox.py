@@ -19,7 +19,8 @@ class FlakyClient:
     """Answers the first send with M_LIMIT_EXCEEDED, then accepts."""
 
     def __init__(self) -> None:
-        self.rooms = {"!r:localhost": object()}
+        self.rooms = {"!r:localhost": SimpleNamespace(encrypted=False, members_synced=True)}
+        self.olm = None
         self.should_query_keys = False
         self.should_claim_keys = False
         self.sent: list[tuple[str, str, float]] = []
@@ -86,3 +87,69 @@ async def test_unreadable_row_is_set_aside_and_does_not_block_the_queue(db):
     with db.session() as s:
         (left,) = s.scalars(select(Row)).all()
         assert left.txn_id == "bad" and left.attempts >= 8
+
+
+class SlowClient:
+    """Accepts every send after a short delay; records how many sends overlapped."""
+
+    def __init__(self, rooms: list[str], refuse_in: str | None = None) -> None:
+        self.rooms = {r: SimpleNamespace(encrypted=False, members_synced=True) for r in rooms}
+        self.olm = None
+        self.should_query_keys = False
+        self.should_claim_keys = False
+        self.refuse_in = refuse_in
+        self.sent: list[tuple[str, str]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def room_send(self, room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
+        import asyncio
+
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.02)
+        finally:
+            self.in_flight -= 1
+        if room_id == self.refuse_in:
+            return RoomSendError("server error", "M_UNKNOWN_ERROR", None, False, room_id)
+        self.sent.append((room_id, content["body"]))
+        return RoomSendResponse(event_id=f"$ev{len(self.sent)}", room_id=room_id)
+
+
+async def test_rooms_are_sent_to_side_by_side_each_in_order(db):
+    settings = test_settings()
+    settings.bot.send_concurrency = 3
+    rooms = [f"!r{i}:localhost" for i in range(6)]
+    app = App(settings, features=[])
+    app.db = db
+    client = SlowClient(rooms)
+    app.client = client  # type: ignore[assignment]
+    with db.session() as s:
+        for n in range(4):
+            for room in rooms:
+                enqueue(s, room, notice_content(f"{room} {n}"), txn_id=f"{room}-{n}")
+    assert await app._send_batch()
+    assert 2 <= client.most_in_flight <= 3
+    for room in rooms:
+        assert [body for r, body in client.sent if r == room] == [f"{room} {n}" for n in range(4)]
+    with db.session() as s:
+        assert s.scalars(select(OutboxMessage)).all() == []
+        assert len(s.scalars(select(SentEvent)).all()) == 24
+
+
+async def test_an_outage_in_one_room_ends_the_wave_and_keeps_what_was_sent(db):
+    settings = test_settings()
+    settings.bot.send_concurrency = 1
+    app = App(settings, features=[])
+    app.db = db
+    client = SlowClient(["!a:localhost", "!b:localhost"], refuse_in="!b:localhost")
+    app.client = client  # type: ignore[assignment]
+    with db.session() as s:
+        enqueue(s, "!a:localhost", notice_content("a"), txn_id="a")
+        enqueue(s, "!b:localhost", notice_content("b"), txn_id="b")
+        enqueue(s, "!a:localhost", notice_content("a2"), txn_id="a2")
+    await app._send_batch()
+    with db.session() as s:
+        assert {e.txn_id for e in s.scalars(select(SentEvent))} == {"a", "a2"}
+        assert [r.txn_id for r in s.scalars(select(OutboxMessage))] == ["b"]
