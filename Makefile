@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test test-unit test-integration soak bench install clean
 
@@ -11,6 +12,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[local,test]'
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[local,test,bench]'
+	touch $(BENCH_STAMP)
 
 install: $(STAMP)
 
@@ -33,7 +38,7 @@ soak: $(STAMP)
 	SOAK=1 $(PY) -m pytest tests -q -m soak -o addopts=""
 
 ## Benchmarks (print a table and write JSON under bench/results/).
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(PY) -m bench.run_all
 
 clean:

@@ -14,11 +14,16 @@ import aiohttp
 from nio import (
     AsyncClient,
     ForwardedRoomKeyEvent,
+    Event,
     InviteMemberEvent,
     LocalProtocolError,
+    MatrixRoom,
     MegolmEvent,
     ReceiptEvent,
+    RoomCreateEvent,
+    RoomGetStateResponse,
     RoomKeyEvent,
+    RoomMemberEvent,
     RoomSendResponse,
     SyncResponse,
 )
@@ -79,6 +84,7 @@ class App:
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
         self._received_at: dict[str, float] = {}  # reply txn -> when its cause arrived
         self._key_lock = asyncio.Lock()  # device-key queries and claims, one at a time
+        self._complete_rooms: set[str] = set()  # rooms whose full state nio holds (see ensure_room)
         self.last_sync_at: float | None = None
         self.sync_ok = False
 
@@ -194,11 +200,18 @@ class App:
         with self.db.session() as session:
             row = session.get(BotState, "sync_token")
             since = row.value if row else None
+        # Incremental from the saved token, also at start: a full-state sync of every room costs
+        # seconds per thousand rooms. Rooms quiet since the last run come back on demand
+        # (ensure_room); nio keeps which rooms are encrypted in its store.
         resp = await self.client.sync(timeout=0 if first else SYNC_TIMEOUT_MS, since=since,
-                                      sync_filter=SYNC_FILTER, full_state=first or None)
+                                      sync_filter=SYNC_FILTER)
         if not isinstance(resp, SyncResponse):
             log.warning("sync refused by the homeserver (%s)", getattr(resp, "status_code", "?"))
             return False
+        for room_id, info in resp.rooms.join.items():
+            # An initial sync, or a room joined since the token, comes with its whole state.
+            if since is None or any(isinstance(e, RoomCreateEvent) for e in (*info.state, *info.timeline.events)):
+                self._complete_rooms.add(room_id)
         await self._after_sync_keys()
         await self._handle_sync(resp)
         async with self.db_lock:
@@ -226,11 +239,48 @@ class App:
         if got_keys and self._pending_undecrypted:
             await self._retry_undecrypted()
         for room_id, info in resp.rooms.join.items():
+            if any(getattr(e, "sender", None) != self.client.user_id for e in info.timeline.events):
+                await self.ensure_room(room_id)  # kind, encryption and members before handling
             for event in info.timeline.events:
                 await self._handle_timeline_event(room_id, event)
             for eph in info.ephemeral:
                 if isinstance(eph, ReceiptEvent):
                     await self._handle_receipts(room_id, eph)
+
+    async def ensure_room(self, room_id: str) -> bool:
+        """Make sure nio holds the room's full state (members, encryption), fetching it once if
+        the room has not been in a sync with its state since start. False if the bot cannot
+        read the room (not a member)."""
+        return await self._room_state_refusal(room_id) is None
+
+    async def _room_state_refusal(self, room_id: str) -> str | None:
+        """``ensure_room``'s work: None when the state is held, else the homeserver's error code
+        (\"?\" when it gave none)."""
+        client = self.client
+        assert client is not None
+        if room_id in self._complete_rooms and room_id in client.rooms:
+            return None
+        resp = await client.room_get_state(room_id)
+        if not isinstance(resp, RoomGetStateResponse):
+            return getattr(resp, "status_code", None) or "?"
+        room = client.rooms.get(room_id)
+        if room is None:
+            room = client.rooms[room_id] = MatrixRoom(room_id, client.user_id, room_id in client.encrypted_rooms)
+        for raw in resp.events:
+            event = Event.parse_event(raw)
+            if isinstance(event, RoomMemberEvent):
+                room.handle_membership(event)
+            elif isinstance(event, Event):
+                room.handle_event(event)
+        room.members_synced = True
+        if room.encrypted:
+            client.encrypted_rooms.add(room_id)
+            if client.store is not None:
+                client.store.save_encrypted_rooms({room_id})
+            if client.olm is not None:
+                client.olm.update_tracked_users(room)
+        self._complete_rooms.add(room_id)
+        return None
 
     # --- invites -------------------------------------------------------------------------------
     def may_invite(self, user_id: str) -> bool:
@@ -560,20 +610,20 @@ class App:
         ("stop", "") to end the wave (outage, rate limit)."""
         assert self.client is not None and self.db is not None
         client = self.client
-        if row.room_id not in client.rooms:
-            return "retry", ""  # the room reaches us with the next sync
         content = json.loads(row.content)
         try:
-            await self._prepare_room_keys(row.room_id)
-            resp = await client.room_send(row.room_id, row.event_type, content, tx_id=row.txn_id,
-                                          ignore_unverified_devices=True)
+            refusal = await self._room_state_refusal(row.room_id)
+            if refusal is None:
+                await self._prepare_room_keys(row.room_id)
+                resp = await client.room_send(row.room_id, row.event_type, content, tx_id=row.txn_id,
+                                              ignore_unverified_devices=True)
         except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
             log.warning("sending %s to %s failed (%s); will retry", row.txn_id, row.room_id, type(exc).__name__)
             return "stop", ""
-        if isinstance(resp, RoomSendResponse):
+        if refusal is None and isinstance(resp, RoomSendResponse):
             return "sent", resp.event_id
-        errcode = getattr(resp, "status_code", None)
-        retry_after = getattr(resp, "retry_after_ms", None)
+        errcode = refusal or getattr(resp, "status_code", None)
+        retry_after = None if refusal else getattr(resp, "retry_after_ms", None)
         if errcode == "M_LIMIT_EXCEEDED":
             await asyncio.sleep((retry_after or 1000) / 1000)
             return "stop", ""

@@ -6,13 +6,20 @@ import json
 import time
 from types import SimpleNamespace
 
-from nio import RoomSendError, RoomSendResponse
+from nio import RoomGetStateError, RoomGetStateResponse, RoomSendError, RoomSendResponse
 from sqlalchemy import select
 
 from bot.app import App
 from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content
 from bot.testing import test_settings
+
+
+async def _state_of(self, room_id):
+    """A fake ``room_get_state``: an empty state for a room the client is in, else M_FORBIDDEN."""
+    if room_id in self.rooms:
+        return RoomGetStateResponse(events=[], room_id=room_id)
+    return RoomGetStateError("not in room", "M_FORBIDDEN", None, False, room_id)
 
 
 class FlakyClient:
@@ -25,6 +32,8 @@ class FlakyClient:
         self.should_claim_keys = False
         self.sent: list[tuple[str, str, float]] = []
         self.limited = 1
+
+    room_get_state = _state_of
 
     async def room_send(self, room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
         if self.limited:
@@ -55,16 +64,20 @@ async def test_rate_limited_send_waits_and_keeps_order(db):
         assert {e.txn_id for e in s.scalars(select(SentEvent))} == {"t0", "t1", "t2"}
 
 
-async def test_unknown_room_waits_for_sync_without_dropping(db):
+async def test_a_room_the_bot_cannot_read_keeps_its_message_and_holds_up_no_other(db):
     app = App(test_settings(), features=[])
     app.db = db
-    app.client = SimpleNamespace(rooms={}, should_query_keys=False, should_claim_keys=False)  # type: ignore[assignment]
+    client = FlakyClient()
+    client.limited = 0
+    app.client = client  # type: ignore[assignment]
     with db.session() as s:
         enqueue(s, "!later:localhost", notice_content("hello"))
+        enqueue(s, "!r:localhost", notice_content("elsewhere"))
     await app._send_batch()
+    assert [body for _, body, _ in client.sent] == ["elsewhere"]
     with db.session() as s:
         (row,) = s.scalars(select(OutboxMessage)).all()
-        assert json.loads(row.content)["body"] == "hello"
+        assert json.loads(row.content)["body"] == "hello" and row.attempts == 1
 
 
 async def test_unreadable_row_is_set_aside_and_does_not_block_the_queue(db):
@@ -101,6 +114,8 @@ class SlowClient:
         self.sent: list[tuple[str, str]] = []
         self.in_flight = 0
         self.most_in_flight = 0
+
+    room_get_state = _state_of
 
     async def room_send(self, room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
         import asyncio
