@@ -168,3 +168,39 @@ async def test_an_outage_in_one_room_ends_the_wave_and_keeps_what_was_sent(db):
     with db.session() as s:
         assert {e.txn_id for e in s.scalars(select(SentEvent))} == {"a", "a2"}
         assert [r.txn_id for r in s.scalars(select(OutboxMessage))] == ["b"]
+
+
+async def test_a_room_quiet_since_the_last_run_gets_its_state_once_before_sending():
+    """The first sync after start is incremental, so a quiet room is unknown to nio until the
+    bot needs it: its state is fetched once, and it is known as encrypted, with its members."""
+    room_id, bot_id = "!quiet:localhost", "@bot:localhost"
+
+    def state(event_type: str, state_key: str, content: dict, n: int) -> dict:
+        return {"type": event_type, "state_key": state_key, "content": content, "sender": bot_id,
+                "event_id": f"$s{n}", "origin_server_ts": 1, "room_id": room_id}
+
+    class StateClient:
+        def __init__(self) -> None:
+            self.rooms: dict = {}
+            self.encrypted_rooms: set[str] = set()
+            self.user_id, self.store, self.olm = bot_id, None, None
+            self.fetched = 0
+
+        async def room_get_state(self, rid):
+            self.fetched += 1
+            return RoomGetStateResponse(events=[
+                state("m.room.create", "", {"creator": bot_id, "room_version": "10"}, 1),
+                state("m.room.member", bot_id, {"membership": "join"}, 2),
+                state("m.room.member", "@alice:localhost", {"membership": "join"}, 3),
+                state("m.room.encryption", "", {"algorithm": "m.megolm.v1.aes-sha2"}, 4),
+            ], room_id=rid)
+
+    app = App(test_settings(), features=[])
+    client = StateClient()
+    app.client = client  # type: ignore[assignment]
+    assert await app.ensure_room(room_id)
+    assert await app.ensure_room(room_id)
+    room = client.rooms[room_id]
+    assert client.fetched == 1
+    assert room.encrypted and room_id in client.encrypted_rooms and room.members_synced
+    assert set(room.users) == {bot_id, "@alice:localhost"}
