@@ -7,8 +7,9 @@ import json
 import logging
 import time
 import traceback
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, AsyncIterator
 
 import aiohttp
 from nio import (
@@ -52,6 +53,47 @@ MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
 OUTBOX_WAVE = 100  # queued messages looked at per sending wave
 
 
+class KeyGate:
+    """Device-key work (queries, claims) is exclusive; sends are shared. A key query that
+    finishes while a room's group session is being shared would invalidate nothing (the session
+    is not marked shared yet) and the new device would never get the key, so no query runs while
+    a send is in flight. Waiting queries go before new sends."""
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+        self._senders = 0
+        self._exclusive = False
+        self._waiting = 0
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
+            self._senders += 1
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._senders -= 1
+                self._cond.notify_all()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        async with self._cond:
+            self._waiting += 1
+            try:
+                await self._cond.wait_for(lambda: not self._exclusive and self._senders == 0)
+            finally:
+                self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
 class App:
     """One ReConnect bot. ``await app.start()`` returns once the first sync is handled.
 
@@ -83,7 +125,7 @@ class App:
         self._stopping = asyncio.Event()
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
         self._received_at: dict[str, float] = {}  # reply txn -> when its cause arrived
-        self._key_lock = asyncio.Lock()  # device-key queries and claims, one at a time
+        self._keys = KeyGate()  # device-key queries and claims vs. sends
         self._complete_rooms: set[str] = set()  # rooms whose full state nio holds (see ensure_room)
         self.last_sync_at: float | None = None
         self.sync_ok = False
@@ -226,7 +268,7 @@ class App:
         await client.send_to_device_messages()
         if client.should_upload_keys:
             await client.keys_upload()
-        async with self._key_lock:
+        async with self._keys.exclusive():
             if client.should_query_keys:
                 await client.keys_query()
             if client.should_claim_keys:
@@ -240,7 +282,11 @@ class App:
             await self._retry_undecrypted()
         for room_id, info in resp.rooms.join.items():
             if any(getattr(e, "sender", None) != self.client.user_id for e in info.timeline.events):
-                await self.ensure_room(room_id)  # kind, encryption and members before handling
+                try:  # kind, encryption and members before handling
+                    await self.ensure_room(room_id)
+                except Exception as exc:  # noqa: BLE001 - handled with what nio knows (a room it
+                    # cannot place counts as "other", where nothing private is answered)
+                    log.warning("could not read the state of %s (%s)", room_id, type(exc).__name__)
             for event in info.timeline.events:
                 await self._handle_timeline_event(room_id, event)
             for eph in info.ephemeral:
@@ -260,9 +306,15 @@ class App:
         assert client is not None
         if room_id in self._complete_rooms and room_id in client.rooms:
             return None
-        resp = await client.room_get_state(room_id)
-        if not isinstance(resp, RoomGetStateResponse):
-            return getattr(resp, "status_code", None) or "?"
+        for _ in range(3):
+            # A sync handled while the state was on its way may be newer than the snapshot (a
+            # member who left would come back): then read it again.
+            position = client.next_batch
+            resp = await client.room_get_state(room_id)
+            if not isinstance(resp, RoomGetStateResponse):
+                return getattr(resp, "status_code", None) or "?"
+            if client.next_batch == position:
+                break
         room = client.rooms.get(room_id)
         if room is None:
             room = client.rooms[room_id] = MatrixRoom(room_id, client.user_id, room_id in client.encrypted_rooms)
@@ -306,7 +358,8 @@ class App:
         if room is not None:
             return RoomKind(room.kind)
         nio_room = self.client.rooms.get(room_id) if self.client else None
-        if nio_room is not None and nio_room.member_count <= 2:
+        # Only with the room's whole state: a partly known room may show fewer members than it has.
+        if nio_room is not None and room_id in self._complete_rooms and nio_room.member_count <= 2:
             return RoomKind.DIRECT
         return RoomKind.OTHER
 
@@ -521,35 +574,58 @@ class App:
         per_room: dict[str, list[int]] = {}
         for row_id, room_id in heads:
             per_room.setdefault(room_id, []).append(row_id)
-        sent: list[tuple[OutboxMessage, str]] = []
+        unrecorded: list[tuple[OutboxMessage, str]] = []
+        sent_any = False
+        last_record = time.monotonic()
         halt = asyncio.Event()  # an outage or rate limit: no new sends in this wave
         gate = asyncio.Semaphore(self.settings.bot.send_concurrency)
 
-        async def room_queue(row_ids: list[int]) -> None:
+        async def record(force: bool = False) -> None:
+            # In batches (one transaction for many sends), but at least every second.
+            nonlocal last_record
+            if unrecorded and (force or len(unrecorded) >= 25 or time.monotonic() - last_record > 1.0):
+                batch = unrecorded[:]
+                unrecorded.clear()
+                last_record = time.monotonic()
+                await self._record_sent(batch)
+
+        async def room_queue(room_id: str, row_ids: list[int]) -> None:
+            nonlocal sent_any
             async with gate:
-                for row_id in row_ids:
-                    if halt.is_set():
-                        return
-                    row = await self._load_outbox_row(row_id)
-                    if row is None:
-                        continue
-                    outcome, event_id = await self._send_one(row)
-                    if outcome == "sent":
-                        sent.append((row, event_id))
-                    elif outcome == "stop":
-                        halt.set()
-                        return
-                    else:  # "retry": keep this room's order, the next wave tries again
-                        return
+                try:
+                    for row_id in row_ids:
+                        if halt.is_set():
+                            return
+                        row = await self._load_outbox_row(row_id)
+                        if row is None:
+                            continue
+                        outcome, event_id = await self._send_one(row)
+                        if outcome == "sent":
+                            unrecorded.append((row, event_id))
+                            sent_any = True
+                        elif outcome == "stop":
+                            halt.set()
+                            return
+                        else:  # "retry": keep this room's order, the next wave tries again
+                            return
+                except Exception as exc:  # noqa: BLE001 - end the wave; the room's rest stays queued
+                    log.warning("sending to %s hit %s; will retry", room_id, type(exc).__name__)
+                    halt.set()
+                finally:
+                    await record()
 
         try:
-            await asyncio.gather(*(room_queue(ids) for ids in per_room.values()))
+            # Every room's task ends before the wave does (none keeps sending unrecorded).
+            outcomes = await asyncio.gather(*(room_queue(r, ids) for r, ids in per_room.items()),
+                                            return_exceptions=True)
         finally:
-            if sent:
-                await self._record_sent(sent)
-        if not sent:
+            await record(force=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if not sent_any:
             await asyncio.sleep(0.5)
-        return bool(sent)
+        return sent_any
 
     async def _record_sent(self, sent: list[tuple[OutboxMessage, str]]) -> None:
         """Sent messages leave the outbox and their event ids are kept, in one transaction. (A
@@ -588,14 +664,14 @@ class App:
 
     async def _prepare_room_keys(self, room_id: str) -> None:
         """Before encrypting in a room: its members known, their devices queried, an Olm session
-        with each. The device work is serialised (``_key_lock``): rooms sent to side by side
-        often share people, and two claims for one device would waste one-time keys."""
+        with each. Key work is exclusive (``KeyGate``): rooms sent to side by side often share
+        people, and two claims for one device would waste one-time keys."""
         client = self.client
         assert client is not None
         room = client.rooms[room_id]
         if room.encrypted and not room.members_synced:
             await client.joined_members(room_id)
-        async with self._key_lock:
+        async with self._keys.exclusive():
             if client.should_query_keys:
                 await client.keys_query()
             if client.should_claim_keys:
@@ -615,8 +691,9 @@ class App:
             refusal = await self._room_state_refusal(row.room_id)
             if refusal is None:
                 await self._prepare_room_keys(row.room_id)
-                resp = await client.room_send(row.room_id, row.event_type, content, tx_id=row.txn_id,
-                                              ignore_unverified_devices=True)
+                async with self._keys.shared():  # shares the room's group session first if needed
+                    resp = await client.room_send(row.room_id, row.event_type, content, tx_id=row.txn_id,
+                                                  ignore_unverified_devices=True)
         except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
             log.warning("sending %s to %s failed (%s); will retry", row.txn_id, row.room_id, type(exc).__name__)
             return "stop", ""

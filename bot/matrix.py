@@ -109,6 +109,11 @@ async def connect(settings: Settings, session: Session) -> AsyncClient:
         raise StartupError(f"login as {user_id} failed: {getattr(resp, 'message', resp)}")
     session.merge(BotState(key="device_id", value=resp.device_id))
     session.merge(BotSecret(name="access_token", value=resp.access_token))
+    # A new device has an empty crypto store, which does not know which rooms are encrypted: its
+    # first sync is a full one, not incremental from the old device's position.
+    stale = session.get(BotState, "sync_token")
+    if stale is not None:
+        session.delete(stale)
     session.commit()
     log.info("logged in as new device %s", resp.device_id)
     return client

@@ -28,6 +28,7 @@ class FlakyClient:
     def __init__(self) -> None:
         self.rooms = {"!r:localhost": SimpleNamespace(encrypted=False, members_synced=True)}
         self.olm = None
+        self.next_batch = "s1"
         self.should_query_keys = False
         self.should_claim_keys = False
         self.sent: list[tuple[str, str, float]] = []
@@ -108,6 +109,7 @@ class SlowClient:
     def __init__(self, rooms: list[str], refuse_in: str | None = None) -> None:
         self.rooms = {r: SimpleNamespace(encrypted=False, members_synced=True) for r in rooms}
         self.olm = None
+        self.next_batch = "s1"
         self.should_query_keys = False
         self.should_claim_keys = False
         self.refuse_in = refuse_in
@@ -183,7 +185,7 @@ async def test_a_room_quiet_since_the_last_run_gets_its_state_once_before_sendin
         def __init__(self) -> None:
             self.rooms: dict = {}
             self.encrypted_rooms: set[str] = set()
-            self.user_id, self.store, self.olm = bot_id, None, None
+            self.user_id, self.store, self.olm, self.next_batch = bot_id, None, None, "s1"
             self.fetched = 0
 
         async def room_get_state(self, rid):
@@ -204,3 +206,90 @@ async def test_a_room_quiet_since_the_last_run_gets_its_state_once_before_sendin
     assert client.fetched == 1
     assert room.encrypted and room_id in client.encrypted_rooms and room.members_synced
     assert set(room.users) == {bot_id, "@alice:localhost"}
+
+
+async def test_a_key_query_waits_for_sends_in_flight_and_goes_before_new_ones():
+    import asyncio
+
+    from bot.app import KeyGate
+
+    gate, order = KeyGate(), []
+
+    async def send(name: str, hold: float) -> None:
+        async with gate.shared():
+            order.append(f"{name} start")
+            await asyncio.sleep(hold)
+            order.append(f"{name} end")
+
+    async def query() -> None:
+        async with gate.exclusive():
+            order.append("query")
+
+    first = asyncio.create_task(send("a", 0.05))
+    await asyncio.sleep(0.01)
+    waiting = asyncio.create_task(query())
+    await asyncio.sleep(0.01)
+    later = asyncio.create_task(send("b", 0))
+    await asyncio.gather(first, waiting, later)
+    assert order == ["a start", "a end", "query", "b start", "b end"]
+
+
+async def test_an_unexpected_error_in_one_room_ends_the_wave_with_nothing_left_running(db):
+    import asyncio
+
+    settings = test_settings()
+    settings.bot.send_concurrency = 4
+    rooms = [f"!r{i}:localhost" for i in range(4)]
+    app = App(settings, features=[])
+    app.db = db
+    client = SlowClient(rooms)
+    original = client.room_send
+
+    async def room_send(room_id, *args, **kwargs):
+        if room_id == "!r0:localhost":
+            await asyncio.sleep(0.01)  # the other rooms' first sends are in flight by now
+            raise KeyError("a bug")
+        return await original(room_id, *args, **kwargs)
+
+    client.room_send = room_send  # type: ignore[method-assign]
+    app.client = client  # type: ignore[assignment]
+    with db.session() as s:
+        for n in range(3):
+            for room in rooms:
+                enqueue(s, room, notice_content(f"{room} {n}"), txn_id=f"{room}-{n}")
+    try:
+        await app._send_batch()
+    except KeyError:
+        pass
+    assert client.in_flight == 0
+    with db.session() as s:
+        recorded = {e.txn_id for e in s.scalars(select(SentEvent))}
+        queued = {r.txn_id for r in s.scalars(select(OutboxMessage))}
+    assert recorded  # the sends already in flight in other rooms finished and were recorded
+    assert recorded | queued == {f"{room}-{n}" for room in rooms for n in range(3)} and not recorded & queued
+    assert {t for t in queued if t.startswith("!r0")} == {"!r0:localhost-0", "!r0:localhost-1", "!r0:localhost-2"}
+    sent_bodies = [body for _, body in client.sent]
+    assert len(sent_bodies) == len(recorded)
+
+
+async def test_a_state_snapshot_older_than_a_sync_is_read_again():
+    room_id = "!moving:localhost"
+
+    class MovingClient:
+        def __init__(self) -> None:
+            self.rooms: dict = {}
+            self.encrypted_rooms: set[str] = set()
+            self.user_id, self.store, self.olm, self.next_batch = "@bot:localhost", None, None, "s1"
+            self.fetched = 0
+
+        async def room_get_state(self, rid):
+            self.fetched += 1
+            if self.fetched == 1:
+                self.next_batch = "s2"  # a sync was handled while this request was on its way
+            return RoomGetStateResponse(events=[], room_id=rid)
+
+    app = App(test_settings(), features=[])
+    client = MovingClient()
+    app.client = client  # type: ignore[assignment]
+    assert await app.ensure_room(room_id)
+    assert client.fetched == 2
