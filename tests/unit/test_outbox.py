@@ -134,18 +134,24 @@ class SlowClient:
         return RoomSendResponse(event_id=f"$ev{len(self.sent)}", room_id=room_id)
 
 
-async def test_rooms_are_sent_to_side_by_side_each_in_order(db):
+def queued_in_rooms(db, client: SlowClient, concurrency: int, per_room: int) -> App:
+    """An app whose outbox holds ``per_room`` messages for each of the client's rooms."""
     settings = test_settings()
-    settings.bot.send_concurrency = 3
-    rooms = [f"!r{i}:localhost" for i in range(6)]
+    settings.bot.send_concurrency = concurrency
     app = App(settings, features=[])
     app.db = db
-    client = SlowClient(rooms)
     app.client = client  # type: ignore[assignment]
     with db.session() as s:
-        for n in range(4):
-            for room in rooms:
+        for n in range(per_room):
+            for room in client.rooms:
                 enqueue(s, room, notice_content(f"{room} {n}"), txn_id=f"{room}-{n}")
+    return app
+
+
+async def test_rooms_are_sent_to_side_by_side_each_in_order(db):
+    rooms = [f"!r{i}:localhost" for i in range(6)]
+    client = SlowClient(rooms)
+    app = queued_in_rooms(db, client, concurrency=3, per_room=4)
     assert await app._send_batch()
     assert 2 <= client.most_in_flight <= 3
     for room in rooms:
@@ -237,11 +243,7 @@ async def test_a_key_query_waits_for_sends_in_flight_and_goes_before_new_ones():
 async def test_an_unexpected_error_in_one_room_ends_the_wave_with_nothing_left_running(db):
     import asyncio
 
-    settings = test_settings()
-    settings.bot.send_concurrency = 4
     rooms = [f"!r{i}:localhost" for i in range(4)]
-    app = App(settings, features=[])
-    app.db = db
     client = SlowClient(rooms)
     original = client.room_send
 
@@ -252,11 +254,7 @@ async def test_an_unexpected_error_in_one_room_ends_the_wave_with_nothing_left_r
         return await original(room_id, *args, **kwargs)
 
     client.room_send = room_send  # type: ignore[method-assign]
-    app.client = client  # type: ignore[assignment]
-    with db.session() as s:
-        for n in range(3):
-            for room in rooms:
-                enqueue(s, room, notice_content(f"{room} {n}"), txn_id=f"{room}-{n}")
+    app = queued_in_rooms(db, client, concurrency=4, per_room=3)
     try:
         await app._send_batch()
     except KeyError:
