@@ -51,6 +51,7 @@ SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
 MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
 OUTBOX_WAVE = 100  # queued messages looked at per sending wave
+HINT_INTERVAL_S = 30 * 60  # a plain message gets the "commands start with !" hint this often per room
 
 
 class KeyGate:
@@ -125,6 +126,7 @@ class App:
         self._stopping = asyncio.Event()
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
         self._received_at: dict[str, float] = {}  # reply txn -> when its cause arrived
+        self._hinted_at: dict[str, float] = {}  # room -> when a plain message there last got the hint
         self._keys = KeyGate()  # device-key queries and claims vs. sends
         self._complete_rooms: set[str] = set()  # rooms whose full state nio holds (see ensure_room)
         self.last_sync_at: float | None = None
@@ -408,7 +410,11 @@ class App:
             return  # other bots' notices: never answer them (no loops)
         observers = self._observers_for(event.type)
         is_command = is_message and self.router.is_command(event.body.strip())
-        if not observers and not is_command:
+        # Someone writing to the bot without the prefix ("hi, can you help me?") gets a hint, at
+        # most every half hour per room, unless something else already answered.
+        may_hint = (is_message and not is_command and event.content.get("msgtype") == "m.text"
+                    and time.time() - self._hinted_at.get(event.room_id, 0) > HINT_INTERVAL_S)
+        if not observers and not is_command and not may_hint:
             return
         if not self._encrypted(event.room_id):
             # Nothing personal may travel unencrypted: say so, and do nothing else.
@@ -427,6 +433,9 @@ class App:
                     await observer(ctx)
                 if is_command:
                     command_name = await dispatch_command(self.router, ctx)
+                elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
+                    ctx.reply("router.plain_text_hint")
+                    self._hinted_at[event.room_id] = time.time()
                 session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
                 sent = list(ctx.sent)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the bot

@@ -248,10 +248,17 @@ class Router:
         return sorted(self.by_name.values(), key=lambda c: c.name)
 
     def is_command(self, body: str) -> bool:
-        return body.startswith(self.prefix) and len(body) > len(self.prefix) and not body[len(self.prefix)].isspace()
+        """``!help``; also ``! help`` (a space after the prefix, as phones sometimes insert) when
+        the word after it is a command's, so that "! wow" stays an ordinary message."""
+        if not body.startswith(self.prefix) or len(body) <= len(self.prefix):
+            return False
+        if not body[len(self.prefix)].isspace():
+            return True
+        words = body[len(self.prefix):].split(None, 1)
+        return bool(words) and any(name.split()[0] == words[0].lower() for name in self.by_name)
 
     def match(self, body: str) -> Match:
-        text = body[len(self.prefix):]
+        text = body[len(self.prefix):].lstrip()
         tokens = tokenize(text)
         words = [t[0].lower() for t in tokens[:3]]
         for n in range(min(3, len(words)), 0, -1):

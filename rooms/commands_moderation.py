@@ -170,7 +170,7 @@ async def mute(ctx: Context, rest: str) -> None:
     when = _until_text(ctx, until)
     Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
                                      until=when)
-    record(ctx, "mute", p, duration_text or None, detail=when)
+    record(ctx, "mute", p, duration_text or None, detail=ctx.t("rooms.mod.until", until=when) if until else "")
 
 
 def _until_text(ctx: Context, until: datetime | None) -> str:

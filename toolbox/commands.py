@@ -184,7 +184,7 @@ async def crisis_show(ctx: Context) -> None:
 
 @command("crisis add", word("section"), rest("text", max_len=TEXT_MAX), help="toolbox.help.crisis_add", **PRIVATE)
 async def crisis_add(ctx: Context, section: str, text: str) -> None:
-    section_id = crisis_plan.section_of(section)
+    section_id, text = crisis_plan.split_section(section, text)
     crisis_plan.add(ctx.session, ctx.sender, section_id, text)
     ctx.reply("toolbox.crisis.added", section=ctx.t(f"toolbox.section.{section_id}"))
 

@@ -34,6 +34,19 @@ def section_of(word: str) -> str:
     return section
 
 
+def split_section(first_word: str, text: str) -> tuple[str, str]:
+    """The section and the item's text, where the section's name may be typed as several words:
+    "warning signs I stop answering the phone" is the warning signs section with "I stop answering
+    the phone" (the longest name that fits wins, and some text must be left)."""
+    words = text.split(None, 2)
+    for take in (2, 1):
+        if len(words) > take:
+            name = "-".join([first_word, *words[:take]]).casefold()
+            if name in SECTION_WORDS:
+                return SECTION_WORDS[name], text.split(None, take)[take]
+    return section_of(first_word), text
+
+
 def items(session: Session, user_id: str) -> dict[str, list[CrisisItem]]:
     """Every section (in plan order) with its lines in the order added."""
     plan: dict[str, list[CrisisItem]] = {s: [] for s in SECTIONS}

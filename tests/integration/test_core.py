@@ -29,13 +29,25 @@ async def test_help_in_encrypted_dm(bot, make_user):
     assert anna.undecryptable == []
 
 
+async def test_a_plain_message_gets_one_hint_and_a_spaced_prefix_still_works(bot, make_user):
+    cleo = await make_user("cleo-plain")
+    room = await cleo.dm(bot.user_id)
+    hint = await cleo.ask(room, "hi, can you help me?", bot.user_id)
+    assert hint.decrypted and "commands that start with `!`" in hint.body and "`!help`" in hint.body
+    reply = await cleo.ask(room, "! help", bot.user_id)  # the second plain message gets no new hint
+    assert "!whoami" in reply.body
+    await cleo.send(room, "thanks")
+    await asyncio.sleep(3)
+    assert len([r for r in cleo.notices(room, bot.user_id) if "commands that start with" in r.body]) == 1
+
+
 async def test_unknown_command_and_bad_arguments(bot, make_user):
     ben = await make_user("ben")
     room = await ben.dm(bot.user_id)
     reply = await ben.ask(room, "!hlep", bot.user_id)
     assert "Did you mean `!help`" in reply.body
     reply = await ben.ask(room, "!lang klingon", bot.user_id)
-    assert "should be one of: en, nb" in reply.body
+    assert "choose one of: en, nb" in reply.body and "|" not in reply.body
     usage = await ben.wait_for(lambda r: r.room_id == room and "Usage: `!lang en|nb`" in r.body)
     assert usage.sender == bot.user_id
     reply = await ben.ask(room, "!lang nb", bot.user_id)

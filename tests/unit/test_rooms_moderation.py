@@ -129,6 +129,7 @@ async def test_timed_mute_ends_by_itself(community, services, port) -> None:
     muted = {(room, level) for room, user, level in port.called("set_power_level") if user == PER}
     assert muted == {(FORUM, -1), (CAFE_NORTH, -1), (CAFE_SOUTH, -1)}
     assert "can't post in the community rooms until" in outbox(db, toolbox_of(PER))[0]
+    assert any("**mute**" in m and "2h (until " in m for m in outbox(db, CONSULTANTS))
     app = FakeApp(db=db, port=port, settings=services.settings, services=services)
     await housekeeping_once(app)  # not due yet
     assert all(level == -1 for _, user, level in port.called("set_power_level") if user == PER)

@@ -115,3 +115,12 @@ async def test_wrong_room_refusal_does_not_echo(db, services):
         await dispatch_command(services.router, ctx)
         (_, content), = queued(s)
         assert "private words" not in content["body"] and "only works in" in content["body"]
+
+
+def test_a_space_after_the_prefix_still_reaches_a_known_command():
+    router = Router("!")
+    router.add([_cmd(integer("n"))])
+    assert router.is_command("!thing do 3") and router.is_command("! thing do 3")
+    assert router.match("! thing do 3").command is router.by_name["thing do"]
+    assert router.match("! thing do 3").rest == "3"
+    assert not router.is_command("! wow, thanks") and not router.is_command("!") and not router.is_command("! ")

@@ -148,6 +148,18 @@ async def test_crisis_plan_commands(db, services):
         assert "Removed" in await reply(s, services, "!crisis remove coping 1")
 
 
+async def test_a_crisis_section_name_typed_as_words_is_not_kept_in_the_text(db, services):
+    with db.session() as s:
+        enrol(s)
+        await reply(s, services, "!crisis add warning signs I stop answering the phone")
+        await reply(s, services, "!crisis add safe environment keep the pills at my sister's")
+        await reply(s, services, "!crisis add warning signs")  # only the name: "signs" is the text
+        text = await reply(s, services, "!crisis")
+        assert "1. I stop answering the phone" in text and "signs I stop" not in text
+        assert "1. keep the pills at my sister's" in text and "environment keep" not in text
+        assert "2. signs" in text
+
+
 async def test_meds_commands(db, services):
     with db.session() as s:
         enrol(s)
