@@ -270,11 +270,12 @@ class App:
         await client.send_to_device_messages()
         if client.should_upload_keys:
             await client.keys_upload()
-        async with self._keys.exclusive():
-            if client.should_query_keys:
-                await client.keys_query()
-            if client.should_claim_keys:
-                await client.keys_claim(client.get_users_for_key_claiming())
+        if client.should_query_keys or client.should_claim_keys:  # (the gate only when there is work)
+            async with self._keys.exclusive():
+                if client.should_query_keys:
+                    await client.keys_query()
+                if client.should_claim_keys:
+                    await client.keys_claim(client.get_users_for_key_claiming())
 
     async def _handle_sync(self, resp: SyncResponse) -> None:
         for room_id, info in resp.rooms.invite.items():
@@ -680,15 +681,22 @@ class App:
         room = client.rooms[room_id]
         if room.encrypted and not room.members_synced:
             await client.joined_members(room_id)
+
+        def missing_sessions() -> dict:
+            if room.encrypted and client.olm is not None and client.olm.should_share_group_session(room_id):
+                return client.get_missing_sessions(room_id)
+            return {}
+
+        if not (client.should_query_keys or client.should_claim_keys or missing_sessions()):
+            return  # nothing to do: no need to wait for the sends in flight
         async with self._keys.exclusive():
             if client.should_query_keys:
                 await client.keys_query()
             if client.should_claim_keys:
                 await client.keys_claim(client.get_users_for_key_claiming())
-            if room.encrypted and client.olm is not None and client.olm.should_share_group_session(room_id):
-                missing = client.get_missing_sessions(room_id)
-                if missing:
-                    await client.keys_claim(missing)
+            missing = missing_sessions()
+            if missing:
+                await client.keys_claim(missing)
 
     async def _send_one(self, row: OutboxMessage) -> tuple[str, str]:
         """("sent", event id), or ("retry", "") to try this room again in the next wave, or
