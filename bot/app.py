@@ -51,6 +51,7 @@ SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
 MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
 OUTBOX_WAVE = 100  # queued messages looked at per sending wave
+RECORD_BATCH, RECORD_EVERY_S = 25, 1.0  # sent messages are recorded this many at once, or this often
 HINT_INTERVAL_S = 30 * 60  # a plain message gets the "commands start with !" hint this often per room
 
 
@@ -591,9 +592,10 @@ class App:
         gate = asyncio.Semaphore(self.settings.bot.send_concurrency)
 
         async def record(force: bool = False) -> None:
-            # In batches (one transaction for many sends), but at least every second.
+            # In batches (one transaction for many sends), but at least every RECORD_EVERY_S.
             nonlocal last_record
-            if unrecorded and (force or len(unrecorded) >= 25 or time.monotonic() - last_record > 1.0):
+            if unrecorded and (force or len(unrecorded) >= RECORD_BATCH
+                               or time.monotonic() - last_record > RECORD_EVERY_S):
                 batch = unrecorded[:]
                 unrecorded.clear()
                 last_record = time.monotonic()
@@ -714,10 +716,12 @@ class App:
         except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
             log.warning("sending %s to %s failed (%s); will retry", row.txn_id, row.room_id, type(exc).__name__)
             return "stop", ""
-        if refusal is None and isinstance(resp, RoomSendResponse):
+        if refusal is not None:  # the room's state could not be read: a refusal like any other
+            errcode, retry_after = refusal, None
+        elif isinstance(resp, RoomSendResponse):
             return "sent", resp.event_id
-        errcode = refusal or getattr(resp, "status_code", None)
-        retry_after = None if refusal else getattr(resp, "retry_after_ms", None)
+        else:
+            errcode, retry_after = getattr(resp, "status_code", None), getattr(resp, "retry_after_ms", None)
         if errcode == "M_LIMIT_EXCEEDED":
             await asyncio.sleep((retry_after or 1000) / 1000)
             return "stop", ""

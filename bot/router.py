@@ -236,12 +236,14 @@ class Router:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.by_name: dict[str, Command] = {}
+        self._first_words: set[str] = set()  # "goal" for "goal add": recognises "! goal add"
 
     def add(self, commands: Iterable[Command]) -> None:
         for c in commands:
             if c.name in self.by_name:
                 raise ValueError(f"command {c.name!r} declared twice")
             self.by_name[c.name] = c
+            self._first_words.add(c.name.split()[0])
 
     @property
     def commands(self) -> list[Command]:
@@ -255,7 +257,7 @@ class Router:
         if not body[len(self.prefix)].isspace():
             return True
         words = body[len(self.prefix):].split(None, 1)
-        return bool(words) and any(name.split()[0] == words[0].lower() for name in self.by_name)
+        return bool(words) and words[0].lower() in self._first_words
 
     def match(self, body: str) -> Match:
         text = body[len(self.prefix):].lstrip()
