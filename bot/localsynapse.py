@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import signal
 import socket
@@ -179,11 +178,3 @@ def registration_mac(secret: str, nonce: str, localpart: str, password: str, adm
     """HMAC-SHA1 over the fields joined by NUL bytes, as Synapse's admin register API expects."""
     message = b"\x00".join(p.encode() for p in (nonce, localpart, password, "admin" if admin else "notadmin"))
     return hmac.new(secret.encode(), message, hashlib.sha1).hexdigest()
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

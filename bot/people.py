@@ -62,10 +62,3 @@ def participant_by_pseudonym(session: Session, pseudonym: str) -> Participant | 
 def pseudonym_key(pseudonym: str) -> str:
     """Case- and spacing-insensitive form used for uniqueness."""
     return " ".join(pseudonym.split()).casefold()
-
-
-def active_participants(session: Session, community: str | None = None) -> list[Participant]:
-    q = select(Participant).where(Participant.status == EnrolmentStatus.ACTIVE.value)
-    if community is not None:
-        q = q.where(Participant.community == community)
-    return list(session.scalars(q.order_by(Participant.pseudonym_key)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ManagedRoom, RoomKind
+from bot.models import RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, find_rooms, register_room, toolbox_room_of
 from rooms.models import Circle, CircleMember
@@ -70,8 +70,3 @@ async def remove_from_shared_rooms(session: Session, port: MatrixPort, user_id: 
                                                              CircleMember.status == "accepted")):
         member.status = "left"
     session.flush()
-
-
-def room_kind_of(session: Session, room_id: str) -> RoomKind | None:
-    room = session.get(ManagedRoom, room_id)
-    return RoomKind(room.kind) if room is not None else None
