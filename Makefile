@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test test-unit test-integration soak bench install clean
+.PHONY: demo test lint test-unit test-integration soak bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(STAMP)
 ## The whole test suite: unit tests, then integration tests on a real Synapse.
 test: $(STAMP)
 	$(PY) -m pytest tests -q -p no:cacheprovider
+
+## Lint and types: ruff (with import order) over the tree, mypy --strict over bot/.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
