@@ -23,7 +23,7 @@ from schedules.models import Cafe
 from schedules.plugin import feature
 from schedules.recurrence import Recurrence, parse_when
 from schedules.stats import stats_text
-from schedules.texts import cafe_line, when_text
+from schedules.wording import cafe_line, when_text
 
 commands = feature.commands
 MEMBERS = frozenset({Role.PARTICIPANT, Role.CONSULTANT, Role.ADMIN})
@@ -52,7 +52,7 @@ def _zone(ctx: Context, cafe: Cafe) -> ZoneInfo:
 
 
 def _when(ctx: Context, cafe: Cafe, lang: str | None = None) -> str:
-    return when_text(lambda k, **p: ctx.t(k, lang=lang, **p), cafe.starts_at, _zone(ctx, cafe))
+    return when_text(ctx.speaker.say(lang or ctx.lang), cafe.starts_at, _zone(ctx, cafe))
 
 
 def _name(ctx: Context, user_id: str) -> str:
