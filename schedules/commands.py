@@ -10,7 +10,7 @@ from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Role, RoomKind, UserPref
 
-from bot.people import language_of, participant
+from bot.people import participant
 from bot.port import RoomSpec
 from bot.roomdir import register_room
 from bot.router import STAFF, choice, integer, rest
@@ -40,7 +40,7 @@ def _sent(ctx: Context, room_id: str, txn_id: str) -> None:
 
 def _tell(ctx: Context, user_id: str, key: str, cafe: Cafe, **params: object) -> None:
     """A private note in the person's toolbox room, in their language."""
-    lang = language_of(ctx.session, ctx.settings, user_id)
+    lang = ctx.speaker.lang_of(ctx.session, user_id)
     text = ctx.t(key, lang=lang, when=_when(ctx, cafe, lang), place=cafe.place, **params)
     row = tell_privately(ctx.session, user_id, text)
     if row is not None:
@@ -104,7 +104,7 @@ async def cafe_schedule(ctx: Context, details: str) -> None:
         raise Invalid("schedules.cafe.no_room", community=community)
     cafe = cafes.schedule(ctx.session, community=community, rule=rule, tz=tz, place=place, topic=topic,
                           by=ctx.sender, now=now)
-    room_id = announce(ctx.session, ctx.settings, cafe, lambda k, **p: ctx.t(k, lang=ctx.settings.language, **p))
+    room_id = announce(ctx.session, ctx.settings, cafe, ctx.speaker.say())
     assert room_id is not None and cafe.announce_txn is not None
     _sent(ctx, room_id, cafe.announce_txn)
     key = "schedules.cafe.scheduled_series" if isinstance(rule, Recurrence) else "schedules.cafe.scheduled"
