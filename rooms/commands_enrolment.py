@@ -35,7 +35,7 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
         ctx.reply("rooms.enrol.waiting", pseudonym=p.pseudonym, community=p.community)
     if became_pending:
         Notices.from_context(ctx).to_consultants("rooms.enrol.new_pending", pseudonym=p.pseudonym,
-                                              community=p.community)
+                                                 community=p.community)
 
 
 @commands.command("start", rooms=NEWCOMER_ROOMS, roles=NEWCOMERS, help="rooms.help.start")

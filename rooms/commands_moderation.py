@@ -169,7 +169,7 @@ async def mute(ctx: Context, rest: str) -> None:
     moderation.mute(ctx.session, p.user_id, until, ctx.sender)
     when = _until_text(ctx, until)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
-                                     until=when)
+                                        until=when)
     record(ctx, "mute", p, duration_text or None, detail=ctx.t("rooms.mod.until", until=when) if until else "")
 
 

@@ -89,13 +89,13 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
 def _render(session: Session, due: Due, status: Status, speaker: Speaker) -> str | None:
     """The reminder's text, or None if it cannot be built (logged without content, so one bad
     item never blocks the others)."""
-    tr = speaker.say_to(session, due.user_id)
+    say = speaker.say_to(session, due.user_id)
     try:
-        text = due.render(session, tr)
+        text = due.render(session, say)
     except Exception as exc:  # noqa: BLE001 - a feature's broken reminder must not stop the sweep
         log.error("reminder %s could not be rendered (%s)", due.key, type(exc).__name__)
         return None
-    return tr("schedules.late", text=text) if status is Status.LATE else text
+    return say("schedules.late", text=text) if status is Status.LATE else text
 
 
 def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> datetime:
