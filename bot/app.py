@@ -44,6 +44,7 @@ from bot.models import BotState, HandledEvent, ManagedRoom, OutboxMessage, RoomK
 from bot.outbox import enqueue, notice_content
 from bot.people import language_of, resolve_role
 from bot.router import Router, dispatch_command
+from bot.speaker import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class App:
             if f.locales is not None:
                 self.catalogue.load_dir(f.locales)
             self.router.add(f.commands.commands)
+        self.speaker = Speaker(self.catalogue, settings)
         self.db: Database | None = None
         self.client: AsyncClient | None = None
         self.port: NioPort | None = None

@@ -13,6 +13,7 @@ from bot.i18n import Catalogue
 from bot.models import ManagedRoom, Role, RoomKind
 from bot.outbox import enqueue, file_content, notice_content
 from bot.port import MatrixPort, UploadedFile
+from bot.speaker import Speaker
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -30,6 +31,12 @@ class Services:
     router: "Router | None" = None
     features: list["Feature"] = field(default_factory=list)
     app: "App | None" = None  # the running bot (None in unit tests)
+
+    @property
+    def speaker(self) -> Speaker:
+        """The one text layer, over this catalogue and these settings (built on use, so it follows
+        the settings it is given)."""
+        return Speaker(self.catalogue, self.settings)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -106,12 +113,16 @@ class Context:
         return self.services.port
 
     @property
+    def speaker(self) -> Speaker:
+        return self.services.speaker
+
+    @property
     def prefix(self) -> str:
-        return self.services.settings.bot.command_prefix
+        return self.speaker.prefix
 
     def t(self, key: str, lang: str | None = None, **params: Any) -> str:
-        params.setdefault("p", self.prefix)
-        return self.services.catalogue.t(lang or self.lang, key, **params)
+        """Catalogue text in the sender's language (or ``lang``)."""
+        return self.speaker.t(lang or self.lang, key, **params)
 
     # --- replies (queued in this transaction, sent after commit) ---------------------------------
     def reply_text(self, text: str, *, mentions: Iterable[str] = ()) -> None:

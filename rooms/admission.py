@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.notices import Notices
 from bot.port import MatrixPort
 from rooms.membership import ensure_toolbox_room, invite_to_community
-from rooms.notify import Notifier
 
 
 def help_lines(settings: Settings) -> str:
@@ -16,7 +16,7 @@ def help_lines(settings: Settings) -> str:
     return "\n".join(f"- {n.label}: **{n.number}**" for n in settings.crisis.numbers)
 
 
-async def admit(session: Session, port: MatrixPort, notify: Notifier, user_id: str, pseudonym: str,
+async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: str, pseudonym: str,
                 community: str) -> str:
     """Invite to the space, forum and café room and make the toolbox room; returns its id.
     Call it before changing anything in the transaction: it writes only after its last await."""
@@ -29,7 +29,7 @@ async def admit(session: Session, port: MatrixPort, notify: Notifier, user_id: s
         # The house rules of the shared rooms come here, in the same message: a message posted in
         # those rooms before someone joined is one they cannot decrypt (Megolm keys are not shared
         # backwards).
-        hours = notify.settings.moderation.staffed_hours
+        hours = notify.speaker.settings.moderation.staffed_hours
         text += "\n\n" + notify.t(lang, "rooms.room.forum_welcome", hours=hours)
         text += "\n\n" + notify.t(lang, "rooms.room.cafe_welcome", community=community, hours=hours)
     notify.text_to_room(room_id, text)

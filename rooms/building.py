@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.models import RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, register_room
+from bot.speaker import Say
 
 STAFF_LEVEL = 50
 
@@ -47,7 +48,7 @@ async def _ensure(session: Session, port: MatrixPort, settings: Settings, kind: 
 
 
 async def ensure_rooms(session: Session, port: MatrixPort, settings: Settings,
-                       t: Callable[..., str]) -> list[BuiltRoom]:
+                       t: Say) -> list[BuiltRoom]:
     """Build what is missing; ``t(key, **params)`` gives room names and topics."""
     staff = tuple(staff_of(settings))
     power = {u: STAFF_LEVEL for u in staff}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.errors import Invalid
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
+from bot.notices import Notices
 from bot.port import RoomSpec
 from bot.roomdir import find_room, register_room
 from bot.router import MATRIX_ID, rest, user
@@ -13,7 +14,6 @@ from rooms import enrolment
 from rooms.admission import admit, help_lines
 from rooms.feature import feature
 from rooms.membership import remove_from_shared_rooms
-from rooms.notify import Notifier
 
 commands = feature.commands
 NEWCOMER_ROOMS = {RoomKind.DIRECT, RoomKind.TOOLBOX}
@@ -34,8 +34,8 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
     else:
         ctx.reply("rooms.enrol.waiting", pseudonym=p.pseudonym, community=p.community)
     if became_pending:
-        Notifier.from_ctx(ctx).to_consultants("rooms.enrol.new_pending", pseudonym=p.pseudonym,
-                                              community=p.community)
+        Notices.from_context(ctx).to_consultants("rooms.enrol.new_pending", pseudonym=p.pseudonym,
+                                                 community=p.community)
 
 
 @commands.command("start", rooms=NEWCOMER_ROOMS, roles=NEWCOMERS, help="rooms.help.start")
@@ -87,7 +87,7 @@ async def pending(ctx: Context) -> None:
                   help="rooms.help.approve")
 async def approve(ctx: Context, pseudonym: str) -> None:
     p = enrolment.approvable(ctx.session, pseudonym)
-    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), p.user_id, p.pseudonym or "", p.community or "")
+    await admit(ctx.session, ctx.port, Notices.from_context(ctx), p.user_id, p.pseudonym or "", p.community or "")
     enrolment.activate(p, ctx.sender)
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
@@ -108,7 +108,7 @@ def split_pseudonym_community(ctx: Context, text: str) -> tuple[str, str]:
 async def enroll(ctx: Context, user: str, rest: str) -> None:
     raw_name, raw_community = split_pseudonym_community(ctx, rest)
     name, community_name = enrolment.enrollable(ctx.session, ctx.settings, user, raw_name, raw_community)
-    await admit(ctx.session, ctx.port, Notifier.from_ctx(ctx), user, name, community_name)
+    await admit(ctx.session, ctx.port, Notices.from_context(ctx), user, name, community_name)
     p = enrolment.enroll(ctx.session, user, name, community_name, ctx.sender)
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
@@ -119,7 +119,7 @@ async def leave(ctx: Context) -> None:
     await remove_from_shared_rooms(ctx.session, ctx.port, ctx.sender)
     p.status = EnrolmentStatus.LEFT.value
     ctx.reply("rooms.enrol.left")
-    Notifier.from_ctx(ctx).to_consultants("rooms.enrol.left_note", pseudonym=p.pseudonym)
+    Notices.from_context(ctx).to_consultants("rooms.enrol.left_note", pseudonym=p.pseudonym)
 
 
 @commands.command("providers add", user("user"), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
@@ -139,7 +139,7 @@ async def provider_link(ctx: Context, rest: str) -> None:
     enrolment.provider(ctx.session, provider_id)
     if find_room(ctx.session, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id) is not None:
         raise Invalid("rooms.provider.already_linked", pseudonym=p.pseudonym, user=provider_id)
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     lang = notify.lang_of(p.user_id)
     spec = RoomSpec(name=notify.t(lang, "rooms.room.provider_name"), topic=notify.t(lang, "rooms.room.provider_topic"),
                     invite=(p.user_id, provider_id))

@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Participant, Role, RoomKind
+from bot.notices import Notices
 from bot.port import MatrixPort, PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, integer, rest
@@ -28,7 +29,6 @@ from rooms import activity, moderation
 from bot.durations import parse_duration
 from rooms.feature import feature
 from rooms.membership import invite_to_community, posting_room_ids, remove_from_shared_rooms, shared_room_ids
-from rooms.notify import Notifier
 from rooms.targets import event_link, pseudonym_of, split_target
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ MUTED_LEVEL = -1  # below events_default (0): can read, cannot post
 def record(ctx: Context, action: str, target: Participant | None, reason: str | None = None,
            detail: str = "") -> None:
     moderation.log(ctx.session, ctx.sender, action, target, reason)
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     lang = ctx.settings.language
     notify.to_consultants(
         "rooms.mod.echo", actor=ctx.sender, action=notify.t(lang, f"rooms.mod.action.{action}"),
@@ -102,7 +102,7 @@ async def pin(ctx: Context) -> None:
 async def report(ctx: Context, reason: str | None) -> None:
     # The report goes first, and every answer is private, so nobody in the room sees who reported.
     await ctx.port.redact(ctx.room_id, ctx.event.event_id)
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     target = ctx.event.reply_to
     if target is None:
         notify.to_person(ctx.sender, "rooms.report.reply_needed")
@@ -131,7 +131,7 @@ async def _hide(ctx: Context, target: str) -> tuple[str | None, str | None]:
     return author, text
 
 
-def _record_hidden(ctx: Context, notify: Notifier, target: str, author: str | None, text: str | None) -> None:
+def _record_hidden(ctx: Context, notify: Notices, target: str, author: str | None, text: str | None) -> None:
     moderation.hide(ctx.session, ctx.room_id, target, author, text)
     activity.forget_event(ctx.session, target)
     p = _participant(ctx, author)
@@ -154,7 +154,7 @@ async def warn(ctx: Context, text: str) -> None:
     if toolbox_room_of(ctx.session, p.user_id) is None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
     await _tidy(ctx)
-    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.warned", text=message)
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.warned", text=message)
     record(ctx, "warn", p, message)
 
 
@@ -168,8 +168,8 @@ async def mute(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     moderation.mute(ctx.session, p.user_id, until, ctx.sender)
     when = _until_text(ctx, until)
-    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
-                                     until=when)
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
+                                        until=when)
     record(ctx, "mute", p, duration_text or None, detail=ctx.t("rooms.mod.until", until=when) if until else "")
 
 
@@ -192,7 +192,7 @@ async def unmute(ctx: Context, pseudonym: str) -> None:
     await lift_mute(ctx.port, ctx.session, p.user_id)
     await _tidy(ctx)
     moderation.unmute(ctx.session, p.user_id)
-    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.unmuted_you")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unmuted_you")
     record(ctx, "unmute", p)
 
 
@@ -202,7 +202,7 @@ async def kick(ctx: Context, rest: str) -> None:
     p, reason = split_target(ctx.session, rest)
     await _tidy(ctx)
     await remove_from_shared_rooms(ctx.session, ctx.port, p.user_id)
-    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.kicked_you", reason=reason or "—")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.kicked_you", reason=reason or "—")
     record(ctx, "kick", p, reason or None)
 
 
@@ -213,7 +213,7 @@ async def ban(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     for room_id in shared_room_ids(ctx.session, p.user_id):
         await ctx.port.ban(room_id, p.user_id, reason or None)  # also keeps them out of rooms not yet joined
-    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.banned_you", reason=reason or "—")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.banned_you", reason=reason or "—")
     record(ctx, "ban", p, reason or None)
 
 
@@ -228,7 +228,7 @@ async def unban(ctx: Context, pseudonym: str) -> None:
             log.info("%s was not banned in %s", p.user_id, room_id)  # e.g. a room made after the ban
     await invite_to_community(ctx.session, ctx.port, p.user_id, p.community)
     await _tidy(ctx)
-    Notifier.from_ctx(ctx).to_person(p.user_id, "rooms.mod.unbanned_you")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you")
     record(ctx, "unban", p)
 
 

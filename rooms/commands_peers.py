@@ -8,13 +8,13 @@ import re
 from bot.context import Context
 from bot.errors import Invalid
 from bot.models import Participant, Role, RoomKind
+from bot.notices import Notices
 from bot.port import RoomSpec
 from bot.roomdir import register_room
 from bot.router import integer, rest
 from rooms import activity, consent
 from rooms.feature import feature
 from rooms.models import Circle, Reveal
-from rooms.notify import Notifier
 from rooms.targets import pseudonym_of, split_target
 
 commands = feature.commands
@@ -39,7 +39,7 @@ async def reveal(ctx: Context, text: str) -> None:
         raise Invalid("rooms.reveal.no_message")
     me = _me(ctx)
     _, receiver = consent.ask_reveal(ctx.session, me, target.pseudonym or "", message)
-    if not Notifier.from_ctx(ctx).to_person(receiver.user_id, "rooms.reveal.asked", pseudonym=me.pseudonym):
+    if not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", pseudonym=me.pseudonym):
         raise Invalid("rooms.mod.no_private_room", pseudonym=receiver.pseudonym)
     ctx.reply("rooms.reveal.sent", pseudonym=receiver.pseudonym,
               hours=ctx.settings.moderation.reveal_expiry_hours)
@@ -70,7 +70,7 @@ async def circle_create(ctx: Context, text: str) -> None:
     pseudonyms = [" ".join(x.split()) for x in re.split(r",|\s+(?:and|og)\s+", m.group("people")) if x.strip()]
     me = _me(ctx)
     circle, invitees = consent.create_circle(ctx.session, me, name, pseudonyms)
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     everyone = ", ".join(p.pseudonym or "" for p in invitees)
     for p in invitees:
         notify.to_person(p.user_id, "rooms.circle.invited", pseudonym=me.pseudonym, name=circle.name,
@@ -88,7 +88,7 @@ async def circle_leave(ctx: Context) -> None:
     ctx.reply("rooms.circle.left_room", pseudonym=pseudonym_of(ctx.session, ctx.sender))
 
 
-async def _join_circle(ctx: Context, circle: Circle, notify: Notifier) -> None:
+async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
     """Make the room when the first invitee says yes; later ones are invited into it. (Before the
     answer is written: Matrix calls come first in a transaction.)"""
     if circle.room_id is None:
@@ -120,7 +120,7 @@ async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
         ctx.reply("rooms.request.which", lines=lines)
         return
     request = consent.pick(ctx.session, ctx.sender, n)
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     me = pseudonym_of(ctx.session, ctx.sender)
     circle = ctx.session.get(Circle, request.id) if request.kind == "circle" else None
     if circle is not None and accepted:

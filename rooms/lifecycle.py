@@ -12,11 +12,11 @@ from bot.config import ConfigError, Settings
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Participant
+from bot.notices import Notices
 from rooms import consent, moderation
 from rooms.building import ensure_rooms
 from rooms.commands_moderation import lift_mute
 from rooms.hours import parse_hours
-from rooms.notify import Notifier
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -33,9 +33,8 @@ def check_settings(settings: Settings) -> None:
 
 
 async def build_rooms(app: "App") -> None:
-    lang = app.settings.language
     with app.db.session() as session:
-        made = await ensure_rooms(session, app.port, app.settings, lambda key, **p: app.t(lang, key, **p))
+        made = await ensure_rooms(session, app.port, app.settings, app.speaker.say())
         for room in made:
             log.info("built %s room %s", room.kind.value, room.room_id)
 
@@ -52,7 +51,7 @@ async def _housekeeping(app: "App") -> None:
         ended = moderation.mutes_ended(session, now)
         for mute in ended:  # Matrix calls first, then the writes (one writer at a time in SQLite)
             await lift_mute(app.port, session, mute.user_id)
-        notify = Notifier.from_app(app, session)
+        notify = Notices.from_runtime(app, session)
         for mute in ended:
             p = session.get(Participant, mute.user_id)
             session.delete(mute)

@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
+from bot.notices import Notices
 from bot.people import on_break, pseudonym_key
 from bot.roomdir import toolbox_room_of
 from bot.router import SHARED_ROOMS
+from bot.speaker import Say
 from rooms import activity, consent
 from rooms.admission import help_lines
 from rooms.crisis import PhraseList
 from rooms.feature import feature
-from rooms.notify import Notifier
 from rooms.privacy import detect_kinds
 from rooms.targets import event_link
 
@@ -50,7 +51,7 @@ async def privacy_guard(ctx: Context) -> None:
     # For an edit, flag the original: removing it removes the edits with it.
     target = _edited(ctx) or ctx.event.event_id
     activity.flag(ctx.session, "privacy", ctx.room_id, target, ctx.sender, kinds)
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
     names = ", ".join(notify.t(lang, f"rooms.privacy.kind.{k}") for k in kinds)
     where = notify.t(lang, f"room_kind.{ctx.room_kind.value}")
@@ -65,7 +66,7 @@ def phrases(directory: Path | None) -> PhraseList:
     return PhraseList.load(directory)
 
 
-def crisis_plan_summary(session: Session, user_id: str, lang: str) -> str | None:
+def crisis_plan_summary(session: Session, user_id: str, say: Say) -> str | None:
     """The person's own crisis plan in short, from the toolbox when it offers one."""
     try:
         module = importlib.import_module("toolbox.crisis_plan")
@@ -75,7 +76,7 @@ def crisis_plan_summary(session: Session, user_id: str, lang: str) -> str | None
     if not callable(summary):
         return None
     try:
-        return summary(session, user_id, lang)
+        return summary(session, user_id, say)
     except Exception:  # noqa: BLE001 - the help-line numbers must go out whatever happens here
         log.exception("the crisis plan summary failed; replying with the numbers alone")
         return None
@@ -100,9 +101,9 @@ async def crisis_watch(ctx: Context) -> None:
     log.info("crisis match on %s in %s (alert: %s)", ctx.event.event_id, ctx.room_id, due)
     if not due:
         return
-    notify = Notifier.from_ctx(ctx)
+    notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
-    plan = crisis_plan_summary(ctx.session, ctx.sender, lang)
+    plan = crisis_plan_summary(ctx.session, ctx.sender, ctx.speaker.say(lang))
     text = notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings))
     if plan:
         text += "\n\n" + notify.t(lang, "rooms.crisis.your_plan", plan=plan)
@@ -183,6 +184,6 @@ async def member_changes(ctx: Context) -> None:
     shown = ctx.event.content.get("displayname")
     fits = isinstance(shown, str) and pseudonym_key(shown) == p.pseudonym_key
     if activity.note_name(ctx.session, user_id, ctx.room_id, fits) and not on_break(ctx.session, user_id):
-        notify = Notifier.from_ctx(ctx)
+        notify = Notices.from_context(ctx)
         where = notify.t(notify.lang_of(user_id), f"room_kind.{ctx.room_kind.value}")
         notify.to_person(user_id, "rooms.name.mismatch", pseudonym=p.pseudonym, where=where)

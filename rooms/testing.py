@@ -15,8 +15,9 @@ from bot.config import Settings
 from bot.context import Context, Services
 from bot.db import Database, utcnow
 from bot.models import EnrolmentStatus, Participant, RoomKind
-from bot.people import language_of, pseudonym_key
+from bot.people import pseudonym_key
 from bot.roomdir import register_room
+from bot.speaker import Speaker
 from bot.testing import FakePort
 from rooms.feature import feature
 
@@ -66,7 +67,7 @@ async def observe(ctx: Context) -> None:
 
 @dataclass
 class FakeApp:
-    """What the start hook and the housekeeping task use of :class:`bot.app.App`."""
+    """What the start hook and the housekeeping task use of the running bot (its runtime)."""
 
     db: Database
     port: FakePort
@@ -76,12 +77,9 @@ class FakeApp:
     extra: dict[str, Any] = field(default_factory=dict)
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def t(self, lang: str, key: str, **params: Any) -> str:
-        params.setdefault("p", self.settings.bot.command_prefix)
-        return self.services.catalogue.t(lang, key, **params)
-
-    def lang_of(self, session: Session, user_id: str) -> str:
-        return language_of(session, self.settings, user_id)
+    @property
+    def speaker(self) -> Speaker:
+        return self.services.speaker
 
     def wake_outbox(self) -> None:
         self.wakes += 1

@@ -13,16 +13,17 @@ from bot.config import Settings
 from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
+from bot.speaker import Say
 from schedules.cafes import cafe_room_of, zone_of
 from schedules.delivery import Status, already_handled, txn_for
 from schedules.models import Cafe, ReminderLedger
 from schedules.rsvp import REACTIONS
-from schedules.texts import Tr, announcement
+from schedules.wording import announcement
 
 log = logging.getLogger(__name__)
 
 
-def announce(session: Session, settings: Settings, cafe: Cafe, tr: Tr) -> str | None:
+def announce(session: Session, settings: Settings, cafe: Cafe, tr: Say) -> str | None:
     """Queue the announcement in the community's café room; returns the room id (None if the
     community has no café room yet)."""
     room = cafe_room_of(session, cafe.community)

@@ -10,7 +10,7 @@ from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Role, RoomKind, UserPref
 
-from bot.people import language_of, participant
+from bot.people import participant
 from bot.port import RoomSpec
 from bot.roomdir import register_room
 from bot.router import STAFF, choice, integer, rest
@@ -23,7 +23,7 @@ from schedules.models import Cafe
 from schedules.plugin import feature
 from schedules.recurrence import Recurrence, parse_when
 from schedules.stats import stats_text
-from schedules.texts import cafe_line, when_text
+from schedules.wording import cafe_line, when_text
 
 commands = feature.commands
 MEMBERS = frozenset({Role.PARTICIPANT, Role.CONSULTANT, Role.ADMIN})
@@ -40,7 +40,7 @@ def _sent(ctx: Context, room_id: str, txn_id: str) -> None:
 
 def _tell(ctx: Context, user_id: str, key: str, cafe: Cafe, **params: object) -> None:
     """A private note in the person's toolbox room, in their language."""
-    lang = language_of(ctx.session, ctx.settings, user_id)
+    lang = ctx.speaker.lang_of(ctx.session, user_id)
     text = ctx.t(key, lang=lang, when=_when(ctx, cafe, lang), place=cafe.place, **params)
     row = tell_privately(ctx.session, user_id, text)
     if row is not None:
@@ -52,7 +52,7 @@ def _zone(ctx: Context, cafe: Cafe) -> ZoneInfo:
 
 
 def _when(ctx: Context, cafe: Cafe, lang: str | None = None) -> str:
-    return when_text(lambda k, **p: ctx.t(k, lang=lang, **p), cafe.starts_at, _zone(ctx, cafe))
+    return when_text(ctx.speaker.say(lang or ctx.lang), cafe.starts_at, _zone(ctx, cafe))
 
 
 def _name(ctx: Context, user_id: str) -> str:
@@ -104,7 +104,7 @@ async def cafe_schedule(ctx: Context, details: str) -> None:
         raise Invalid("schedules.cafe.no_room", community=community)
     cafe = cafes.schedule(ctx.session, community=community, rule=rule, tz=tz, place=place, topic=topic,
                           by=ctx.sender, now=now)
-    room_id = announce(ctx.session, ctx.settings, cafe, lambda k, **p: ctx.t(k, lang=ctx.settings.language, **p))
+    room_id = announce(ctx.session, ctx.settings, cafe, ctx.speaker.say())
     assert room_id is not None and cafe.announce_txn is not None
     _sent(ctx, room_id, cafe.announce_txn)
     key = "schedules.cafe.scheduled_series" if isinstance(rule, Recurrence) else "schedules.cafe.scheduled"

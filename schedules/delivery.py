@@ -21,9 +21,9 @@ from bot.config import Settings
 from bot.feature import ReminderSource
 from bot.outbox import enqueue, notice_content
 from bot.people import on_break
+from bot.speaker import Speaker
 from schedules.models import ReminderLedger, SchedulerMark
 from schedules.reminders import Due, collect
-from schedules.texts import Voice
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def already_handled(session: Session, key: str) -> bool:
 
 
 def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: timedelta,
-            online_since: datetime, voice: Voice) -> list[tuple[Due, Status]]:
+            online_since: datetime, speaker: Speaker) -> list[tuple[Due, Status]]:
     """Handle every item due by ``now`` that the ledger has not seen; returns what was done.
     The caller commits (and then wakes the outbox)."""
     done: list[tuple[Due, Status]] = []
@@ -72,7 +72,7 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
         paused = due.user_id is not None and on_break(session, due.user_id, now)
         status = decide(due, now, grace=grace, online_since=online_since, paused=paused)
         if status in (Status.SENT, Status.LATE):
-            text = _render(session, due, status, voice)
+            text = _render(session, due, status, speaker)
             if text is None:
                 status = Status.SKIPPED
             else:
@@ -86,16 +86,16 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
     return done
 
 
-def _render(session: Session, due: Due, status: Status, voice: Voice) -> str | None:
+def _render(session: Session, due: Due, status: Status, speaker: Speaker) -> str | None:
     """The reminder's text, or None if it cannot be built (logged without content, so one bad
     item never blocks the others)."""
-    tr = voice.tr(session, due.user_id)
+    say = speaker.say_to(session, due.user_id)
     try:
-        text = due.render(session, tr)
+        text = due.render(session, say)
     except Exception as exc:  # noqa: BLE001 - a feature's broken reminder must not stop the sweep
         log.error("reminder %s could not be rendered (%s)", due.key, type(exc).__name__)
         return None
-    return tr("schedules.late", text=text) if status is Status.LATE else text
+    return say("schedules.late", text=text) if status is Status.LATE else text
 
 
 def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> datetime:
@@ -108,12 +108,12 @@ def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> dat
 
 
 def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
-          online_since: datetime, voice: Voice) -> list[tuple[Due, Status]]:
+          online_since: datetime, speaker: Speaker) -> list[tuple[Due, Status]]:
     """Deliver everything due up to ``now`` and remember when this ran."""
     grace = timedelta(hours=settings.schedules.grace_period_hours)
     start = sweep_window_start(session, now, grace)
     items = collect(session, settings, sources, start, now + timedelta(microseconds=1))
-    done = deliver(session, items, now, grace=grace, online_since=online_since, voice=voice)
+    done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker)
     mark = session.get(SchedulerMark, SWEEP_MARK)
     if mark is None:
         session.add(SchedulerMark(name=SWEEP_MARK, at=now))

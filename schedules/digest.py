@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.models import EnrolmentStatus, Participant
+from bot.speaker import Say
 from schedules import cafes, rsvp
 from schedules.models import Cafe
-from schedules.texts import Tr, cafe_line
+from schedules.wording import cafe_line
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Digest:
     mismatches: Sequence[Any] = field(default_factory=list)  # rooms.api.Mismatch: pseudonym, room_id
 
 
-def render_digest(d: Digest, tr: Tr, zone_for: Callable[[str], ZoneInfo], hours: int) -> str:
+def render_digest(d: Digest, tr: Say, zone_for: Callable[[str], ZoneInfo], hours: int) -> str:
     parts = [tr("schedules.digest.title")]
     if d.pending:
         parts.append(tr("schedules.digest.pending", count=len(d.pending))
@@ -105,6 +106,6 @@ def gather(session: Session, settings: Settings, now: datetime) -> Digest:
                   cafes=[(c, counts[c.id]) for c in upcoming], mismatches=mismatches)
 
 
-def digest_text(session: Session, settings: Settings, now: datetime, tr: Tr) -> str:
+def digest_text(session: Session, settings: Settings, now: datetime, tr: Say) -> str:
     return render_digest(gather(session, settings, now), tr, lambda c: cafes.zone_of(settings, c),
                          settings.schedules.unanswered_hours)

@@ -30,7 +30,6 @@ from schedules.cafes import materialise_series
 from schedules.delivery import sweep
 from schedules.durations import parse_offset
 from schedules.reminders import Due, collect, parse_clock
-from schedules.texts import Voice
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -77,7 +76,6 @@ class Scheduler:
         # Planning and sweeps run in worker threads; one at a time keeps them from racing for the
         # same ledger keys (the unique key would still stop a second send, at the cost of a retry).
         self._one_at_a_time = threading.Lock()
-        self.voice = Voice(t=app.t, lang_of=app.lang_of, default_lang=app.settings.language)
         self.aps = AsyncIOScheduler(timezone=timezone.utc,
                                     job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
 
@@ -141,7 +139,7 @@ class Scheduler:
         with self.app.db.session() as session:
             created = materialise_series(session, self.app.settings, now)
             for cafe in created:
-                announce(session, self.app.settings, cafe, self.voice.tr(session))
+                announce(session, self.app.settings, cafe, self.app.speaker.say())
             seeded = seed_reactions(session, now)
         sent = self._sweep(now)
         with self.app.db.session() as session:
@@ -153,7 +151,7 @@ class Scheduler:
         assert self.app.db is not None
         with self.app.db.session() as session:
             done = sweep(session, self.app.settings, self.sources, now, online_since=self.online_since,
-                         voice=self.voice)
+                         speaker=self.app.speaker)
         for _due, status in done:  # counted once committed
             metrics.REMINDERS.labels(outcome=status.value).inc()
         return bool(done)

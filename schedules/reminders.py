@@ -20,12 +20,13 @@ from bot.config import Settings
 from bot.feature import ReminderSource
 from bot.models import RoomKind
 from bot.roomdir import find_rooms, toolbox_room_of
+from bot.speaker import Say
 from schedules.cafes import cafe_room_of, zone_of
 from schedules.digest import digest_text
 from schedules.durations import Offset, parse_offset, reminder_time
 from schedules.models import Cafe, CafePrompt, Rsvp
 from schedules.recurrence import wall_time
-from schedules.texts import Tr, topic_part, when_text
+from schedules.wording import topic_part, when_text
 
 MAX_CONFIDENTIALITY_PER_WINDOW = 20
 
@@ -35,7 +36,7 @@ class Due:
     key: str
     due_at: datetime
     room_id: str | None  # None: nowhere to send it (recorded as skipped)
-    render: Callable[[Session, Tr], str]
+    render: Callable[[Session, Say], str]
     user_id: str | None = None  # a personal reminder: in that person's language, paused on a break
 
 
@@ -55,7 +56,7 @@ def _live_cafes(session: Session, start: datetime, end: datetime, reach: timedel
     return list(session.scalars(q))
 
 
-def _cafe_render(key: str, cafe: Cafe, tz: ZoneInfo) -> Callable[[Session, Tr], str]:
+def _cafe_render(key: str, cafe: Cafe, tz: ZoneInfo) -> Callable[[Session, Say], str]:
     return lambda s, tr: tr(key, when=when_text(tr, cafe.starts_at, tz), place=cafe.place,
                             topic=topic_part(tr, cafe), community=cafe.community)
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.speaker import Say
 from schedules.cafes import zone_of
 from schedules.digest import rooms_api
 from schedules.models import Cafe, Rsvp
-from schedules.texts import Tr
 
 SUPPRESS_BELOW = 3
 
@@ -76,7 +76,7 @@ def merge(forum: Sequence[Any], cafe: Sequence[CafeFigure]) -> list[StatsRow]:
             for (m, c), v in sorted(rows.items())]
 
 
-def render_stats(rows: Sequence[StatsRow], tr: Tr, months: int) -> str:
+def render_stats(rows: Sequence[StatsRow], tr: Say, months: int) -> str:
     if not rows:
         return tr("schedules.stats.empty", months=months)
     lines = [tr("schedules.stats.title", months=months)]
@@ -89,7 +89,7 @@ def render_stats(rows: Sequence[StatsRow], tr: Tr, months: int) -> str:
     return "\n".join(lines)
 
 
-def stats_text(session: Session, settings: Settings, now: datetime, months: int, tr: Tr) -> str:
+def stats_text(session: Session, settings: Settings, now: datetime, months: int, tr: Say) -> str:
     since = months_back(now, months)
     api = rooms_api()
     forum = list(api.forum_figures(session, since)) if api is not None else []

@@ -1,4 +1,4 @@
-"""Helpers for this package's unit tests: a small community with rooms and people, and a voice."""
+"""Helpers for this package's unit tests: a small community with rooms and people, and running a command."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from sqlalchemy.orm import Session
 from bot.context import Services
 from bot.db import Database
 from bot.models import EnrolmentStatus, Participant, RoomKind
-from bot.people import language_of
 from bot.roomdir import register_room
 from bot.router import dispatch_command
 from bot.testing import make_context, queued
-from schedules.texts import Voice
 
 CAFE_NORTH = "!cafe-north:localhost"
 CAFE_SOUTH = "!cafe-south:localhost"
@@ -44,15 +42,6 @@ def build_community(session: Session, north: tuple[str, ...] = ("ann", "bob", "c
                                     pseudonym=name.title(), pseudonym_key=name, community=community))
             register_room(session, toolbox_of(name), RoomKind.TOOLBOX, owner=user(name))
     session.flush()
-
-
-def voice_for(services: Services) -> Voice:
-    def t(lang: str, key: str, **params: Any) -> str:
-        params.setdefault("p", services.settings.bot.command_prefix)
-        return services.catalogue.t(lang, key, **params)
-
-    return Voice(t=t, lang_of=lambda s, u: language_of(s, services.settings, u),
-                 default_lang=services.settings.language)
 
 
 async def run(db: Database, services: Services, sender: str, room_id: str, body: str,

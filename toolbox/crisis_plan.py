@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.errors import Invalid
+from bot.speaker import Say
 from toolbox.limits import MAX_CRISIS_ITEMS_PER_SECTION, TEXT_MAX
 from toolbox.models import CrisisItem, CrisisPlanMeta
 from toolbox.numbering import check_length, ensure_room, pick
@@ -97,16 +98,15 @@ def is_empty(session: Session, user_id: str) -> bool:
     return not any(items(session, user_id).values())
 
 
-def summary(session: Session, user_id: str, lang: str) -> str | None:
+def summary(session: Session, user_id: str, say: Say) -> str | None:
     """A short Markdown summary of the person's plan for the crisis response, or None if empty.
 
     Shows what helps first (coping, distractions, support, professionals, reasons), a few lines
     each, so it reads quickly in a hard moment.
     """
     from toolbox.render import crisis_summary
-    from toolbox.texts import translator
 
     plan = items(session, user_id)
     if not any(plan.values()):
         return None
-    return crisis_summary(translator(lang), plan)
+    return crisis_summary(say, plan)

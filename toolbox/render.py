@@ -1,5 +1,5 @@
 """Markdown for the person's lists, shared by their own commands, provider views and the
-crisis summary. ``t`` is a translator (key, **params) -> text in the reader's language."""
+crisis summary. ``t`` is a :data:`bot.speaker.Say` bound to the reader's language."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.speaker import Say
 from toolbox import goals as goals_domain
 from toolbox.models import Activity, CrisisItem, CrisisPlanMeta, Goal, Medication, MoodEntry, NetworkContact
 from toolbox.network import CIRCLES
-from toolbox.texts import Translate
 
 SUMMARY_SECTIONS = ("coping", "distractions", "support", "professionals", "reasons")
 SUMMARY_LINES = 3
@@ -25,18 +25,18 @@ def plain(text: str) -> str:
     return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
 
 
-def local_time(t: Translate, at: datetime, zone: ZoneInfo) -> str:
+def local_time(t: Say, at: datetime, zone: ZoneInfo) -> str:
     local = at.astimezone(zone)
     return t("toolbox.time.format", weekday=t(f"toolbox.weekday.{local.weekday()}"), day=local.day,
              month=t(f"toolbox.month.{local.month}"), time=local.strftime("%H:%M"))
 
 
-def local_date(t: Translate, day: date) -> str:
+def local_date(t: Say, day: date) -> str:
     return t("toolbox.time.date", weekday=t(f"toolbox.weekday.{day.weekday()}"), day=day.day,
              month=t(f"toolbox.month.{day.month}"), year=day.year)
 
 
-def goals(t: Translate, session: Session, rows: Sequence[Goal]) -> str:
+def goals(t: Say, session: Session, rows: Sequence[Goal]) -> str:
     lines = []
     for n, goal in enumerate(rows, 1):
         mark = "✅ " if goal.done_at else ""
@@ -46,7 +46,7 @@ def goals(t: Translate, session: Session, rows: Sequence[Goal]) -> str:
     return "\n".join(lines)
 
 
-def activities(t: Translate, rows: Sequence[Activity], zone: ZoneInfo) -> str:
+def activities(t: Say, rows: Sequence[Activity], zone: ZoneInfo) -> str:
     lines = []
     for n, a in enumerate(rows, 1):
         line = f"{n}. {local_time(t, a.due_at, zone)} — {plain(a.text)}"
@@ -59,14 +59,14 @@ def activities(t: Translate, rows: Sequence[Activity], zone: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
-def moods(t: Translate, rows: Sequence[MoodEntry], zone: ZoneInfo) -> str:
+def moods(t: Say, rows: Sequence[MoodEntry], zone: ZoneInfo) -> str:
     return "\n".join(
         f"- {local_time(t, m.created_at, zone)}: **{m.score}/10**" + (f" — {plain(m.note)}" if m.note else "")
         for m in rows
     )
 
 
-def network(t: Translate, rows: Sequence[NetworkContact]) -> str:
+def network(t: Say, rows: Sequence[NetworkContact]) -> str:
     parts: list[str] = []
     n = 0
     for circle in CIRCLES:
@@ -80,7 +80,7 @@ def network(t: Translate, rows: Sequence[NetworkContact]) -> str:
     return "\n\n".join(parts)
 
 
-def crisis_plan(t: Translate, plan: dict[str, list[CrisisItem]], meta: CrisisPlanMeta | None,
+def crisis_plan(t: Say, plan: dict[str, list[CrisisItem]], meta: CrisisPlanMeta | None,
                 today: date) -> str:
     parts = []
     for section, lines in plan.items():
@@ -92,7 +92,7 @@ def crisis_plan(t: Translate, plan: dict[str, list[CrisisItem]], meta: CrisisPla
     return "\n\n".join(parts)
 
 
-def crisis_summary(t: Translate, plan: dict[str, list[CrisisItem]]) -> str:
+def crisis_summary(t: Say, plan: dict[str, list[CrisisItem]]) -> str:
     """What helps, a few lines each, for a hard moment (the caller gives the heading)."""
     parts = []
     for section in SUMMARY_SECTIONS:
@@ -104,7 +104,7 @@ def crisis_summary(t: Translate, plan: dict[str, list[CrisisItem]]) -> str:
     return "\n\n".join(parts)
 
 
-def meds(t: Translate, rows: Sequence[Medication]) -> str:
+def meds(t: Say, rows: Sequence[Medication]) -> str:
     lines = []
     for n, med in enumerate(rows, 1):
         times = med.times.replace(",", ", ")

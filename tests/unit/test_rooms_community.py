@@ -100,15 +100,16 @@ async def test_one_alert_per_period_but_every_match_is_counted(community, servic
 
 async def test_crisis_reply_carries_the_persons_own_plan(community, services, port, monkeypatch) -> None:
     fake = types.ModuleType("toolbox.crisis_plan")
-    fake.summary = lambda session, user_id, lang: f"Call my sister ({lang})" if user_id == PER else None
+    # The summary gets a Say bound to the person's language: here English.
+    fake.summary = lambda session, user_id, say: f"Call my sister ({say('language.en')})" if user_id == PER else None
     monkeypatch.setitem(sys.modules, "toolbox.crisis_plan", fake)
     await send(community, services, PER, FORUM, "I can't go on")
     (private,) = outbox(community, toolbox_of(PER))
-    assert "Your crisis plan" in private and "Call my sister (en)" in private and "113" in private
+    assert "Your crisis plan" in private and "Call my sister (English)" in private and "113" in private
 
 
 async def test_crisis_reply_goes_out_even_if_the_plan_fails(community, services, port, monkeypatch) -> None:
-    def broken(session, user_id, lang):
+    def broken(session, user_id, say):
         raise RuntimeError("toolbox trouble")
 
     fake = types.ModuleType("toolbox.crisis_plan")

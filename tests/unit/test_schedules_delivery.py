@@ -19,7 +19,7 @@ from schedules.delivery import Status, sweep, txn_for
 from schedules.jobs import Scheduler, check_settings
 from schedules.models import Cafe, ReminderLedger
 from schedules.recurrence import OneOff
-from schedules.testing import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user, voice_for
+from schedules.testing import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
 
 UTC = timezone.utc
 OSLO = ZoneInfo("Europe/Oslo")
@@ -43,7 +43,7 @@ def run_sweep(db, services, now, *, online_since=None, sources=()):
     """One sweep in its own transaction; returns (room, body) of what it queued."""
     with db.session() as s:
         before = len(queued(s))
-        sweep(s, services.settings, list(sources), now, online_since=online_since or T0, voice=voice_for(services))
+        sweep(s, services.settings, list(sources), now, online_since=online_since or T0, speaker=services.speaker)
         return [(room, content["body"]) for room, content in queued(s)[before:]]
 
 
@@ -87,7 +87,7 @@ async def test_due_while_down_is_sent_once_marked_late_within_grace(community, s
 async def test_beyond_grace_is_skipped_and_never_sent(community, services):
     due = STARTS - timedelta(hours=2)
     with community.session() as s:  # the bot last looked well before the reminder was due
-        sweep(s, services.settings, [], due - timedelta(hours=1), online_since=T0, voice=voice_for(services))
+        sweep(s, services.settings, [], due - timedelta(hours=1), online_since=T0, speaker=services.speaker)
     back = due + timedelta(hours=7)  # grace is 6 hours
     sent = run_sweep(community, services, back, online_since=back)
     assert only(sent, toolbox_of("ann")) == []
@@ -100,7 +100,7 @@ async def test_a_crash_before_commit_leaves_it_due_and_a_sent_one_reuses_its_tra
     due = STARTS - timedelta(days=3)
     with pytest.raises(RuntimeError):
         with community.session() as s:
-            sweep(s, services.settings, [], due, online_since=T0, voice=voice_for(services))
+            sweep(s, services.settings, [], due, online_since=T0, speaker=services.speaker)
             raise RuntimeError("crash before the commit")
     with community.session() as s:
         assert s.scalars(select(ReminderLedger)).all() == []
@@ -220,10 +220,9 @@ async def test_a_series_gets_its_next_meeting_announced_once_the_last_has_begun(
 
 
 def fake_app(db, services, features=()):
-    voice = voice_for(services)
     woken: list[int] = []
-    return SimpleNamespace(db=db, settings=services.settings, features=list(features), t=voice.t,
-                           lang_of=voice.lang_of, wake_outbox=lambda: woken.append(1), woken=woken)
+    return SimpleNamespace(db=db, settings=services.settings, features=list(features), speaker=services.speaker,
+                           wake_outbox=lambda: woken.append(1), woken=woken)
 
 
 async def test_the_planner_announces_a_series_next_meeting_in_the_cafe_room(db, services):

@@ -16,7 +16,7 @@ from schedules.models import Cafe
 from schedules.personal_data import erase_person, export_person
 from schedules.recurrence import OneOff
 from schedules.stats import CafeFigure, cafe_figures, merge, months_back, render_stats, shown
-from schedules.testing import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user, voice_for
+from schedules.testing import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user
 
 UTC = timezone.utc
 OSLO = ZoneInfo("Europe/Oslo")
@@ -53,7 +53,7 @@ class MonthFigure:
 
 
 def tr_en(services):
-    return lambda key, **p: voice_for(services).t("en", key, **p)
+    return services.speaker.say("en")
 
 
 def test_digest_lists_everything_with_links(services):

@@ -99,9 +99,10 @@ def test_network(db):
         assert err.value.params == {"n": 5, "count": 2}
 
 
-def test_crisis_plan_sections_review_and_summary(db):
+def test_crisis_plan_sections_review_and_summary(db, services):
+    en, nb = services.speaker.say("en"), services.speaker.say("nb")
     with db.session() as s:
-        assert crisis_plan.summary(s, ANN, "en") is None
+        assert crisis_plan.summary(s, ANN, en) is None
         crisis_plan.add(s, ANN, crisis_plan.section_of("mestring"), "cold shower")
         crisis_plan.add(s, ANN, "coping", "call my sister")
         crisis_plan.add(s, ANN, "reasons", "my cat")
@@ -116,9 +117,9 @@ def test_crisis_plan_sections_review_and_summary(db):
             crisis_plan.section_of("banana")
         crisis_plan.set_review(s, ANN, date(2027, 3, 1))
         assert crisis_plan.meta(s, ANN).review_on == date(2027, 3, 1)
-        summary = crisis_plan.summary(s, ANN, "en")
+        summary = crisis_plan.summary(s, ANN, en)
         assert "call my sister" in summary and "my cat" in summary and "not sleeping" not in summary
-        assert "Mine grunner til å leve" in crisis_plan.summary(s, ANN, "nb")
+        assert "Mine grunner til å leve" in crisis_plan.summary(s, ANN, nb)
 
 
 def test_meds_parse_add_and_reminders(db):
