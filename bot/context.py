@@ -15,9 +15,9 @@ from bot.outbox import enqueue, file_content, notice_content
 from bot.port import MatrixPort, UploadedFile
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.feature import Feature
     from bot.router import Router
+    from bot.runtime import Runtime
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Services:
     port: MatrixPort
     router: "Router | None" = None
     features: list["Feature"] = field(default_factory=list)
-    app: "App | None" = None  # the running bot (None in unit tests)
+    runtime: "Runtime | None" = None  # the running bot's runtime (None in unit tests)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

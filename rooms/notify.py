@@ -17,8 +17,8 @@ from bot.people import language_of
 from bot.roomdir import find_room, toolbox_room_of
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.context import Context
+    from bot.runtime import Runtime
 
 Translate = Callable[..., str]  # (lang, key, **params) -> text
 Send = Callable[[str, str], None]  # (room_id, markdown)
@@ -38,10 +38,8 @@ class Notifier:
                    lambda room_id, text: ctx.send_text(room_id, text))
 
     @classmethod
-    def from_app(cls, app: "App", session: Session) -> "Notifier":
-        prefix = app.settings.bot.command_prefix
-        return cls(session, app.settings,
-                   lambda lang, key, **p: app.t(lang, key, **{"p": prefix, **p}),
+    def from_app(cls, app: "Runtime", session: Session) -> "Notifier":
+        return cls(session, app.settings, app.speaker.t,
                    lambda room_id, text: enqueue(session, room_id, notice_content(text)) and None)
 
     def lang_of(self, user_id: str) -> str:

@@ -25,6 +25,7 @@ from bot.config import ConfigError
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.feature import ReminderSource
+from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
@@ -33,7 +34,8 @@ from schedules.reminders import Due, collect, parse_clock
 from schedules.texts import Voice
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import Stop
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,9 @@ SOON = timedelta(seconds=1)
 T = TypeVar("T")
 
 
-def check_settings(app: "App") -> None:
+def check_settings(runtime: "Runtime") -> None:
     """Refuse to start on reminder settings that cannot be read, naming the key."""
-    s = app.settings.schedules
+    s = runtime.settings.schedules
     for key, values in (("schedules.cafe_room_reminders", s.cafe_room_reminders),
                         ("schedules.cafe_private_reminder", [s.cafe_private_reminder])):
         for value in values:
@@ -71,22 +73,22 @@ def _log_failure(what: str, exc: BaseException) -> None:
 
 
 class Scheduler:
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
         self.online_since = utcnow()
         # Planning and sweeps run in worker threads; one at a time keeps them from racing for the
         # same ledger keys (the unique key would still stop a second send, at the cost of a retry).
         self._one_at_a_time = threading.Lock()
-        self.voice = Voice(t=app.t, lang_of=app.lang_of, default_lang=app.settings.language)
+        self.voice = Voice(t=runtime.speaker.t, lang_of=runtime.speaker.lang_of, default_lang=runtime.settings.language)
         self.aps = AsyncIOScheduler(timezone=timezone.utc,
                                     job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1})
 
     @property
     def sources(self) -> list[ReminderSource]:
-        return [src for f in self.app.features for src in f.reminder_sources]
+        return [src for f in self.runtime.features for src in f.reminder_sources]
 
     def start(self) -> None:
-        check_settings(self.app)
+        check_settings(self.runtime)
         self.aps.start()
         self.aps.add_job(self.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="schedules:plan",
                          replace_existing=True, next_run_time=utcnow())
@@ -112,7 +114,7 @@ class Scheduler:
             _log_failure("schedule planning", exc)
             return
         if woke:
-            self.app.wake_outbox()
+            self.runtime.wake_outbox()
         # One sweep per moment, however many reminders fall due then (a café's 500 yes-people).
         for due_at in sorted({due.due_at for due in upcoming}):
             self.aps.add_job(self.run_sweep, DateTrigger(due_at), id=f"due:{due_at.isoformat()}",
@@ -127,7 +129,7 @@ class Scheduler:
             _log_failure("reminder sweep", exc)
             return
         if woke:
-            self.app.wake_outbox()
+            self.runtime.wake_outbox()
 
     def _serially(self, work: Callable[[datetime], T]) -> T:
         with self._one_at_a_time:
@@ -137,45 +139,43 @@ class Scheduler:
         """Materialise and announce series meetings, seed the RSVP reactions under announcements,
         deliver what is due, and list what falls due within the horizon; returns (something was
         queued, upcoming)."""
-        assert self.app.db is not None
-        with self.app.db.session() as session:
-            created = materialise_series(session, self.app.settings, now)
+        with self.runtime.session() as session:
+            created = materialise_series(session, self.runtime.settings, now)
             for cafe in created:
-                announce(session, self.app.settings, cafe, self.voice.tr(session))
+                announce(session, self.runtime.settings, cafe, self.voice.tr(session))
             seeded = seed_reactions(session, now)
         sent = self._sweep(now)
-        with self.app.db.session() as session:
-            upcoming = collect(session, self.app.settings, self.sources, now + timedelta(microseconds=1),
+        with self.runtime.session() as session:
+            upcoming = collect(session, self.runtime.settings, self.sources, now + timedelta(microseconds=1),
                                now + HORIZON)
         return bool(created) or seeded or sent, upcoming
 
     def _sweep(self, now: datetime) -> bool:
-        assert self.app.db is not None
-        with self.app.db.session() as session:
-            done = sweep(session, self.app.settings, self.sources, now, online_since=self.online_since,
+        with self.runtime.session() as session:
+            done = sweep(session, self.runtime.settings, self.sources, now, online_since=self.online_since,
                          voice=self.voice)
         for _due, status in done:  # counted once committed
             metrics.REMINDERS.labels(outcome=status.value).inc()
         return bool(done)
 
 
-# The scheduler of each running bot, so a command can ask it to look again after a change.
-_running: dict[int, Scheduler] = {}
+# Where each running bot keeps its scheduler, so a command can ask it to look again after a change.
+SCHEDULER: Slot[Scheduler] = Slot("schedules.scheduler")
 
 
-async def start_for(app: "App") -> None:
-    scheduler = Scheduler(app)
-    _running[id(app)] = scheduler
+async def start_for(runtime: "Runtime") -> "Stop":
+    scheduler = Scheduler(runtime)
     scheduler.start()
+    runtime.slots.put(SCHEDULER, scheduler)
 
-
-async def stop_for(app: "App") -> None:
-    scheduler = _running.pop(id(app), None)
-    if scheduler is not None:
+    async def stop() -> None:
+        runtime.slots.clear(SCHEDULER)
         scheduler.stop()
 
+    return stop
 
-def plan_soon(app: "App | None") -> None:
-    scheduler = _running.get(id(app)) if app is not None else None
+
+def plan_soon(runtime: "Runtime | None") -> None:
+    scheduler = runtime.slots.get(SCHEDULER) if runtime is not None else None
     if scheduler is not None:
         scheduler.plan_soon()
