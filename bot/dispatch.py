@@ -160,7 +160,7 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the bot
             log_failure(event, exc)
             session.rollback()  # the same session, from a clean transaction
-            outcome = _Outcome()
+            outcome = _Outcome(command=outcome.command)  # a command that ran counts, as before
             if session.get(HandledEvent, event.event_id) is None:
                 ctx = self.context(session, event)
                 if is_command:

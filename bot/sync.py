@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from nio import AsyncClient, ForwardedRoomKeyEvent, ReceiptEvent, RoomKeyEvent, SyncResponse
 
@@ -22,7 +23,7 @@ from bot.roomstate import RoomState
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
-SYNC_FILTER = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
+SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
 
 
 class Syncer:

@@ -10,7 +10,7 @@ import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from nio import EncryptionError, MegolmEvent, RoomMessageText
 from sqlalchemy.orm import Session
@@ -90,7 +90,7 @@ class Rig:
             return s.get(HandledEvent, event_id) is not None
 
 
-def rig(db: Database, services: Services, extra: list[Feature] = ()) -> Rig:  # type: ignore[assignment]
+def rig(db: Database, services: Services, extra: Sequence[Feature] = ()) -> Rig:
     if extra:
         services = Services(settings=services.settings, catalogue=services.catalogue, port=services.port,
                             router=services.router, features=[*services.features, *extra])
@@ -225,3 +225,19 @@ async def test_undecryptable_messages_get_one_notice_a_key_request_and_a_retry_w
     assert f"You are {ALICE}." in r.replies()[-1]
     assert r.dispatcher.awaiting_keys  # $e2 still waits for its key
 
+
+
+async def test_each_read_receipt_goes_to_the_receipt_observers_in_its_own_session(db, services) -> None:
+    from nio import Receipt, ReceiptEvent
+
+    watcher, seen = Feature(name="watcher"), []
+
+    @watcher.observe("m.receipt")
+    async def note(ctx: Context) -> None:
+        seen.append((ctx.event.event_id, ctx.sender, ctx.event.content["event_id"]))
+
+    r = rig(db, services, [watcher])
+    await r.dispatcher.receipts(ROOM, ReceiptEvent(receipts=[Receipt("$a", "m.read", ALICE, 1),
+                                                             Receipt("$b", "m.read", BOT, 2)]))
+    assert seen == [(f"receipt:$a:{ALICE}", ALICE, "$a"), (f"receipt:$b:{BOT}", BOT, "$b")]
+    assert r.db.opened == 2

@@ -330,3 +330,20 @@ async def test_a_row_whose_content_is_not_an_object_is_set_aside(db, caplog):
         (left,) = s.scalars(select(OutboxMessage)).all()
         assert left.txn_id == "list" and left.attempts >= 8
 
+
+
+async def test_a_rate_limit_ends_the_wave_for_every_room_and_costs_no_attempt(db):
+    class LimitedClient(SlowClient):
+        async def room_send(self, room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
+            if room_id == "!a:localhost":
+                return RoomSendError("slow down", "M_LIMIT_EXCEEDED", 10, False, room_id)
+            return await super().room_send(room_id, message_type, content, tx_id, ignore_unverified_devices)
+
+    client = LimitedClient(["!a:localhost", "!b:localhost"])
+    sender = queued_in_rooms(db, client, concurrency=1, per_room=2)
+    assert not await sender.send_wave()
+    assert client.sent == []  # the other room waited for the next wave
+    with db.session() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [r.txn_id for r in rows] == ["!a:localhost-0", "!b:localhost-0", "!a:localhost-1", "!b:localhost-1"]
+    assert all(r.attempts == 0 for r in rows)
