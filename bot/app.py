@@ -92,7 +92,7 @@ class App:
         with db.session() as session:
             client = self.client = await connect(s, session)
         port = self.port = NioPort(client)
-        self._build(db, client, port)
+        syncer, sender, runtime = self._build(db, client, port)
         if client.should_upload_keys:
             await client.keys_upload()
         with db.session() as session:
@@ -100,37 +100,37 @@ class App:
 
         await self._set_profile(client)
         self.prune_handled()
-        assert self.syncer is not None and self.sender is not None and self.runtime is not None
-        await self.syncer.sync_once(first=True)
+        await syncer.sync_once(first=True)
         try:
             for f in self.features:
                 for hook in f.on_start:
-                    stop = await hook(self.runtime)
+                    stop = await hook(runtime)
                     if stop is not None:
                         self._stops.append((f.name, stop))
         except BaseException:
             await self._run_stops()  # what had started stops again
             raise
         self._tasks = [
-            asyncio.create_task(self.syncer.run(self._stopping), name="sync"),
-            asyncio.create_task(self.sender.run(self._stopping), name="outbox"),
+            asyncio.create_task(syncer.run(self._stopping), name="sync"),
+            asyncio.create_task(sender.run(self._stopping), name="outbox"),
         ]
         self.wake_outbox()
         log.info("ReConnect is running as %s (device %s)", s.bot.user_id, client.device_id)
 
-    def _build(self, db: Database, client: AsyncClient, port: NioPort) -> None:
+    def _build(self, db: Database, client: AsyncClient, port: NioPort) -> tuple[Syncer, Sender, BotRuntime]:
         """The parts, each given only what it uses."""
         s = self.settings
         rooms = self.rooms = RoomState(client, s)
         keys = self.keys = KeyWork(client)
         sender = self.sender = Sender(db, client, s, rooms, keys, self.db_lock)
-        self.runtime = BotRuntime(settings=s, port=port, speaker=self.speaker, features=self.features,
-                                  db_lock=self.db_lock, database=db, wake=sender.wake)
+        runtime = self.runtime = BotRuntime(settings=s, port=port, speaker=self.speaker, features=self.features,
+                                            db_lock=self.db_lock, database=db, wake=sender.wake)
         self.services = Services(settings=s, catalogue=self.catalogue, port=port, router=self.router,
-                                 features=self.features, runtime=self.runtime)
+                                 features=self.features, runtime=runtime)
         self.dispatcher = Dispatcher(db, client, self.services, self.router, rooms, self.speaker, sender,
                                      self.db_lock)
-        self.syncer = Syncer(db, client, s, rooms, keys, self.dispatcher, self.db_lock)
+        syncer = self.syncer = Syncer(db, client, s, rooms, keys, self.dispatcher, self.db_lock)
+        return syncer, sender, runtime
 
     async def _set_profile(self, client: AsyncClient) -> None:
         wanted = self.settings.bot.display_name

@@ -20,7 +20,8 @@ def test_the_bot_runtime_and_the_fake_are_both_runtimes(sqlite_db, services) -> 
         assert isinstance(runtime, Runtime)
         with runtime.session() as s:
             assert s.bind is not None
-        assert runtime.speaker.t("en", "core.lang_set", language="English") == "I'll talk to you in English from now on."
+        said = runtime.speaker.t("en", "core.lang_set", language="English")
+        assert said == "I'll talk to you in English from now on."
     real.wake_outbox()
     assert wakes == [1]
     assert not isinstance(object(), Runtime)

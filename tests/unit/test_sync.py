@@ -8,7 +8,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from nio import MegolmEvent, ReceiptEvent, SyncError, SyncResponse
+from nio import ReceiptEvent, SyncError, SyncResponse
 
 from bot.keys import KeyWork
 from bot.models import BotState
@@ -73,9 +73,6 @@ class RecordingDispatcher:
             self.seen.append((room_id, event.event_id, token.value if token else None))
 
     async def receipts(self, room_id: str, eph: ReceiptEvent) -> None:
-        pass
-
-    async def undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         pass
 
 
