@@ -16,9 +16,9 @@ from bot.port import MatrixPort, UploadedFile
 from bot.speaker import Speaker
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.feature import Feature
     from bot.router import Router
+    from bot.runtime import Runtime
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Services:
     port: MatrixPort
     router: "Router | None" = None
     features: list["Feature"] = field(default_factory=list)
-    app: "App | None" = None  # the running bot (None in unit tests)
+    runtime: "Runtime | None" = None  # the running bot's runtime (None in unit tests)
 
     @property
     def speaker(self) -> Speaker:

@@ -13,13 +13,25 @@ from sqlalchemy.orm import Session
 from bot.router import CommandSet
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.context import Context
+    from bot.runtime import Runtime
 
 # An observer sees every message (decrypted) in rooms the bot serves, before the router.
 # It may queue replies through the context; it must never log bodies.
 Observer = Callable[["Context"], Awaitable[None]]
-Hook = Callable[["App"], Awaitable[None]]
+# Start and stop hooks get the bot's narrow ``Runtime``, never the application object.
+#
+# The contract: start hooks run once the first sync is handled, feature by feature in load order
+# (a hook that raises stops start-up, and what had started is stopped again). A start hook that
+# leaves something running (a task, a scheduler) returns a ``Stop``, an async callable that ends
+# it; the bot keeps each one and awaits them at stop, in reverse order of start, before its own
+# tasks end. Per-runtime objects that commands need later (say, to ask a scheduler to look
+# again) go in the runtime's ``slots``, never in a module-level registry: several bots can run in
+# one process. ``on_stop`` hooks run after the ``Stop``s, features in reverse order; their
+# failures are logged and stopping goes on.
+Stop = Callable[[], Awaitable[None]]
+Hook = Callable[["Runtime"], Awaitable["Stop | None"]]
+StopHook = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class Feature:
     # "m.room.redaction", "m.receipt" (ephemeral; content is the receipt map).
     event_observers: dict[str, list[Observer]] = field(default_factory=dict)
     on_start: list[Hook] = field(default_factory=list)
-    on_stop: list[Hook] = field(default_factory=list)
+    on_stop: list[StopHook] = field(default_factory=list)
     reminder_sources: list[ReminderSource] = field(default_factory=list)
     exporters: list[Exporter] = field(default_factory=list)
     erasers: list[Eraser] = field(default_factory=list)
@@ -76,6 +88,6 @@ class Feature:
         self.on_start.append(fn)
         return fn
 
-    def stopping(self, fn: Hook) -> Hook:
+    def stopping(self, fn: StopHook) -> StopHook:
         self.on_stop.append(fn)
         return fn

@@ -1,25 +1,33 @@
-"""Test helpers for unit tests of features: an in-memory port and a context factory.
+"""Test helpers for unit tests of features: an in-memory port, a runtime and a context factory.
 
 Integration tests never use these: they run against a real Synapse.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.context import Context, IncomingEvent, Services
+from bot.db import Database
 from bot.i18n import Catalogue
 from bot.models import ManagedRoom, OutboxMessage, Role, RoomKind
 from bot.people import language_of, resolve_role
 from bot.port import RoomSpec, UploadedFile
 from bot.router import Router
+from bot.runtime import Slots
+from bot.speaker import Speaker
+
+if TYPE_CHECKING:
+    from bot.feature import Feature
 
 
 @dataclass
@@ -93,6 +101,34 @@ class FakePort:
 
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.calls if n == name]
+
+
+@dataclass
+class FakeRuntime:
+    """A :class:`bot.runtime.Runtime` for start hooks, jobs and background tasks: a real database,
+    a :class:`FakePort`, and a count of outbox wake-ups."""
+
+    db: Database
+    port: FakePort
+    settings: Settings
+    services: Services
+    wakes: int = 0
+    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    slots: Slots = field(default_factory=Slots)
+
+    @property
+    def speaker(self) -> Speaker:
+        return Speaker(self.services.catalogue, self.settings)
+
+    @property
+    def features(self) -> Sequence["Feature"]:
+        return self.services.features
+
+    def session(self) -> AbstractContextManager[Session]:
+        return self.db.session()
+
+    def wake_outbox(self) -> None:
+        self.wakes += 1
 
 
 def test_settings(**overrides: Any) -> Settings:

@@ -19,7 +19,8 @@ from rooms.commands_moderation import lift_mute
 from rooms.hours import parse_hours
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import Stop
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -32,62 +33,62 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("config key 'moderation.staffed_hours': write it like 'mon-fri 09:00-15:00'") from None
 
 
-async def build_rooms(app: "App") -> None:
-    with app.db.session() as session:
-        made = await ensure_rooms(session, app.port, app.settings, app.speaker.say())
+async def build_rooms(runtime: "Runtime") -> None:
+    say = runtime.speaker.say(runtime.settings.language)
+    with runtime.session() as session:
+        made = await ensure_rooms(session, runtime.port, runtime.settings, say)
         for room in made:
             log.info("built %s room %s", room.kind.value, room.room_id)
 
 
-async def housekeeping_once(app: "App") -> None:
-    async with app.db_lock:  # one writer at a time on the event loop (see bot.app.App)
-        await _housekeeping(app)
-    app.wake_outbox()
+async def housekeeping_once(runtime: "Runtime") -> None:
+    async with runtime.db_lock:  # one writer at a time on the event loop (see Runtime.db_lock)
+        await _housekeeping(runtime)
+    runtime.wake_outbox()
 
 
-async def _housekeeping(app: "App") -> None:
+async def _housekeeping(runtime: "Runtime") -> None:
     now = utcnow()
-    with app.db.session() as session:
+    with runtime.session() as session:
         ended = moderation.mutes_ended(session, now)
         for mute in ended:  # Matrix calls first, then the writes (one writer at a time in SQLite)
-            await lift_mute(app.port, session, mute.user_id)
-        notify = Notices.from_runtime(app, session)
+            await lift_mute(runtime.port, session, mute.user_id)
+        notify = Notices.from_runtime(runtime, session)
         for mute in ended:
             p = session.get(Participant, mute.user_id)
             session.delete(mute)
-            moderation.log(session, app.port.bot_user_id, "unmute", p, None)
+            moderation.log(session, runtime.port.bot_user_id, "unmute", p, None)
             notify.to_person(mute.user_id, "rooms.mod.unmuted_you")
             notify.to_consultants("rooms.mod.mute_ended", pseudonym=(p.pseudonym if p else None) or "—")
-        for request in consent.expire(session, app.settings.moderation.reveal_expiry_hours, now):
+        for request in consent.expire(session, runtime.settings.moderation.reveal_expiry_hours, now):
             receiver = session.get(Participant, request.receiver)
             notify.to_person(request.sender, f"rooms.request.expired_{request.kind}",
                              pseudonym=(receiver.pseudonym if receiver else None) or "—")
 
 
 class Housekeeper:
-    """Runs :func:`housekeeping_once` every ``interval`` seconds while a bot runs (one task per
-    running app: tests run several bots in one process)."""
+    """Runs :func:`housekeeping_once` every ``interval`` seconds while a bot runs. Its start hook
+    returns the stop of that bot's task (tests run several bots in one process)."""
 
     def __init__(self, interval: float = 30.0) -> None:
         self.interval = interval
-        self._tasks: dict[int, asyncio.Task[None]] = {}
 
-    async def start(self, app: "App") -> None:
-        check_settings(app.settings)
-        await build_rooms(app)
-        self._tasks[id(app)] = asyncio.create_task(self._loop(app), name="rooms-housekeeping")
+    async def start(self, runtime: "Runtime") -> "Stop":
+        check_settings(runtime.settings)
+        await build_rooms(runtime)
+        task = asyncio.create_task(self._loop(runtime), name="rooms-housekeeping")
 
-    async def stop(self, app: "App") -> None:
-        task = self._tasks.pop(id(app), None)
-        if task is not None:
+        async def stop() -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _loop(self, app: "App") -> None:
+        return stop
+
+    async def _loop(self, runtime: "Runtime") -> None:
         while True:
             try:
-                await housekeeping_once(app)
+                await housekeeping_once(runtime)
             except Exception:
                 log.exception("rooms housekeeping failed; will try again")
             await asyncio.sleep(self.interval)

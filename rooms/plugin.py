@@ -17,7 +17,6 @@ from rooms.lifecycle import Housekeeper
 
 housekeeper = Housekeeper()
 feature.started(housekeeper.start)
-feature.stopping(housekeeper.stop)
 feature.exporters.append(privacy_data.export)
 feature.erasers.append(privacy_data.erase)
 

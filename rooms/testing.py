@@ -1,17 +1,13 @@
 """Helpers for the community's unit tests: a built community in the database, enrolled
-participants, an app stand-in for the start hook and housekeeping, and running observers."""
+participants, and running observers (a stand-in runtime is ``bot.testing.FakeRuntime``)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import itertools
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from bot.context import Context, Services
 from bot.db import Database, utcnow
 from bot.models import EnrolmentStatus, Participant, RoomKind
@@ -63,26 +59,6 @@ async def observe(ctx: Context) -> None:
         observers = feature.event_observers.get(ctx.event.type, [])
     for observer in observers:
         await observer(ctx)
-
-
-@dataclass
-class FakeApp:
-    """What the start hook and the housekeeping task use of the running bot (its runtime)."""
-
-    db: Database
-    port: FakePort
-    settings: Settings
-    services: Services
-    wakes: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def speaker(self) -> Speaker:
-        return self.services.speaker
-
-    def wake_outbox(self) -> None:
-        self.wakes += 1
 
 
 _event_numbers = itertools.count(1)

@@ -109,7 +109,7 @@ async def cafe_schedule(ctx: Context, details: str) -> None:
     _sent(ctx, room_id, cafe.announce_txn)
     key = "schedules.cafe.scheduled_series" if isinstance(rule, Recurrence) else "schedules.cafe.scheduled"
     ctx.reply(key, community=community, when=_when(ctx, cafe), place=place)
-    plan_soon(ctx.services.app)
+    plan_soon(ctx.services.runtime)
 
 
 @commands.command("cafe cancel", integer("n", min=1), choice("scope", ("series",), optional=True),
@@ -129,7 +129,7 @@ async def cafe_cancel(ctx: Context, n: int, scope: str | None) -> None:
         _tell(ctx, user_id, "schedules.cafe.cancelled_private", cafe)
     ctx.reply("schedules.cafe.cancelled_series" if whole else "schedules.cafe.cancelled",
               when=_when(ctx, cafe), told=len(told))
-    plan_soon(ctx.services.app)
+    plan_soon(ctx.services.runtime)
 
 
 @commands.command("cafe prompt", rest("text", max_len=1000), roles=STAFF, help="schedules.help.cafe_prompt")
@@ -140,7 +140,7 @@ async def cafe_prompt(ctx: Context, text: str) -> None:
     at = max(cafe.starts_at - timedelta(days=ctx.settings.schedules.prompt_days_before), prompt.created_at)
     ctx.reply("schedules.cafe.prompt_set", cafe_when=_when(ctx, cafe), community=cafe.community,
               when=when_text(ctx.t, at, _zone(ctx, cafe)))
-    plan_soon(ctx.services.app)
+    plan_soon(ctx.services.runtime)
 
 
 @commands.command("cafe attended", integer("n", min=1), integer("count", min=0, max=10000), roles=STAFF,
@@ -165,7 +165,7 @@ async def rsvp_command(ctx: Context, answer: str, n: int | None) -> None:
     cafe = _mine(ctx, n)
     rsvp.set_answer(ctx.session, cafe, ctx.sender, answer, utcnow())
     ctx.reply(f"schedules.rsvp.{answer}", when=_when(ctx, cafe), place=cafe.place)
-    plan_soon(ctx.services.app)
+    plan_soon(ctx.services.runtime)
 
 
 @feature.observe("m.reaction")
@@ -182,13 +182,13 @@ async def rsvp_by_reaction(ctx: Context) -> None:
     if cafe is None or cafe.cancelled_at is not None or cafe.starts_at <= now:
         return
     rsvp.react(ctx.session, cafe, ctx.sender, ctx.event.event_id, answer, now)
-    plan_soon(ctx.services.app)
+    plan_soon(ctx.services.runtime)
 
 
 @feature.observe("m.room.redaction")
 async def rsvp_reaction_removed(ctx: Context) -> None:
     if ctx.event.redacts and rsvp.unreact(ctx.session, ctx.event.redacts, utcnow()) is not None:
-        plan_soon(ctx.services.app)
+        plan_soon(ctx.services.runtime)
 
 
 # --- buddies and rides -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from bot.config import ConfigError
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.feature import ReminderSource
+from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
@@ -32,7 +33,8 @@ from schedules.durations import parse_offset
 from schedules.reminders import Due, collect, parse_clock
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.feature import Stop
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,9 @@ SOON = timedelta(seconds=1)
 T = TypeVar("T")
 
 
-def check_settings(app: "App") -> None:
+def check_settings(runtime: "Runtime") -> None:
     """Refuse to start on reminder settings that cannot be read, naming the key."""
-    s = app.settings.schedules
+    s = runtime.settings.schedules
     for key, values in (("schedules.cafe_room_reminders", s.cafe_room_reminders),
                         ("schedules.cafe_private_reminder", [s.cafe_private_reminder])):
         for value in values:
@@ -70,8 +72,8 @@ def _log_failure(what: str, exc: BaseException) -> None:
 
 
 class Scheduler:
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
         self.online_since = utcnow()
         # Planning and sweeps run in worker threads; one at a time keeps them from racing for the
         # same ledger keys (the unique key would still stop a second send, at the cost of a retry).
@@ -81,10 +83,10 @@ class Scheduler:
 
     @property
     def sources(self) -> list[ReminderSource]:
-        return [src for f in self.app.features for src in f.reminder_sources]
+        return [src for f in self.runtime.features for src in f.reminder_sources]
 
     def start(self) -> None:
-        check_settings(self.app)
+        check_settings(self.runtime)
         self.aps.start()
         self.aps.add_job(self.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="schedules:plan",
                          replace_existing=True, next_run_time=utcnow())
@@ -110,7 +112,7 @@ class Scheduler:
             _log_failure("schedule planning", exc)
             return
         if woke:
-            self.app.wake_outbox()
+            self.runtime.wake_outbox()
         # One sweep per moment, however many reminders fall due then (a café's 500 yes-people).
         for due_at in sorted({due.due_at for due in upcoming}):
             self.aps.add_job(self.run_sweep, DateTrigger(due_at), id=f"due:{due_at.isoformat()}",
@@ -125,7 +127,7 @@ class Scheduler:
             _log_failure("reminder sweep", exc)
             return
         if woke:
-            self.app.wake_outbox()
+            self.runtime.wake_outbox()
 
     def _serially(self, work: Callable[[datetime], T]) -> T:
         with self._one_at_a_time:
@@ -135,45 +137,43 @@ class Scheduler:
         """Materialise and announce series meetings, seed the RSVP reactions under announcements,
         deliver what is due, and list what falls due within the horizon; returns (something was
         queued, upcoming)."""
-        assert self.app.db is not None
-        with self.app.db.session() as session:
-            created = materialise_series(session, self.app.settings, now)
+        with self.runtime.session() as session:
+            created = materialise_series(session, self.runtime.settings, now)
             for cafe in created:
-                announce(session, self.app.settings, cafe, self.app.speaker.say())
+                announce(session, self.runtime.settings, cafe, self.runtime.speaker.say())
             seeded = seed_reactions(session, now)
         sent = self._sweep(now)
-        with self.app.db.session() as session:
-            upcoming = collect(session, self.app.settings, self.sources, now + timedelta(microseconds=1),
+        with self.runtime.session() as session:
+            upcoming = collect(session, self.runtime.settings, self.sources, now + timedelta(microseconds=1),
                                now + HORIZON)
         return bool(created) or seeded or sent, upcoming
 
     def _sweep(self, now: datetime) -> bool:
-        assert self.app.db is not None
-        with self.app.db.session() as session:
-            done = sweep(session, self.app.settings, self.sources, now, online_since=self.online_since,
-                         speaker=self.app.speaker)
+        with self.runtime.session() as session:
+            done = sweep(session, self.runtime.settings, self.sources, now, online_since=self.online_since,
+                         speaker=self.runtime.speaker)
         for _due, status in done:  # counted once committed
             metrics.REMINDERS.labels(outcome=status.value).inc()
         return bool(done)
 
 
-# The scheduler of each running bot, so a command can ask it to look again after a change.
-_running: dict[int, Scheduler] = {}
+# Where each running bot keeps its scheduler, so a command can ask it to look again after a change.
+SCHEDULER: Slot[Scheduler] = Slot("schedules.scheduler")
 
 
-async def start_for(app: "App") -> None:
-    scheduler = Scheduler(app)
-    _running[id(app)] = scheduler
+async def start_for(runtime: "Runtime") -> "Stop":
+    scheduler = Scheduler(runtime)
     scheduler.start()
+    runtime.slots.put(SCHEDULER, scheduler)
 
-
-async def stop_for(app: "App") -> None:
-    scheduler = _running.pop(id(app), None)
-    if scheduler is not None:
+    async def stop() -> None:
+        runtime.slots.clear(SCHEDULER)
         scheduler.stop()
 
+    return stop
 
-def plan_soon(app: "App | None") -> None:
-    scheduler = _running.get(id(app)) if app is not None else None
+
+def plan_soon(runtime: "Runtime | None") -> None:
+    scheduler = runtime.slots.get(SCHEDULER) if runtime is not None else None
     if scheduler is not None:
         scheduler.plan_soon()

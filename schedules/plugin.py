@@ -17,6 +17,5 @@ from schedules import jobs, models as _models  # noqa: E402,F401  (tables on the
 from schedules.personal_data import erase_person, export_person  # noqa: E402
 
 feature.started(jobs.start_for)
-feature.stopping(jobs.stop_for)
 feature.exporters.append(export_person)
 feature.erasers.append(erase_person)

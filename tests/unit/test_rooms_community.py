@@ -213,7 +213,7 @@ async def test_reveal_is_delivered_only_after_accept(community, services, port) 
 
 async def test_declined_reveal_is_deleted_and_expired_ones_lapse(community, services, port) -> None:
     from rooms.lifecycle import housekeeping_once
-    from rooms.testing import FakeApp
+    from bot.testing import FakeRuntime
 
     db = community
     await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola I'm Anna")
@@ -226,7 +226,7 @@ async def test_declined_reveal_is_deleted_and_expired_ones_lapse(community, serv
     with db.session() as s:
         r = s.query(Reveal).filter_by(receiver=PER).one()
         r.created_at = utcnow() - timedelta(hours=services.settings.moderation.reveal_expiry_hours + 1)
-    await housekeeping_once(FakeApp(db=db, port=port, settings=services.settings, services=services))
+    await housekeeping_once(FakeRuntime(db=db, port=port, settings=services.settings, services=services))
     assert "lapsed" in outbox(db, toolbox_of(KARI))[-1]
     (nothing,) = await send(db, services, PER, toolbox_of(PER), "!accept")
     assert "nothing waiting" in nothing
@@ -299,9 +299,9 @@ async def test_out_of_hours_auto_reply_at_most_hourly(community, services, port)
 
 async def test_rooms_are_built_once_and_new_communities_added(db, services, port) -> None:
     from rooms.lifecycle import build_rooms
-    from rooms.testing import FakeApp
+    from bot.testing import FakeRuntime
 
-    app = FakeApp(db=db, port=port, settings=services.settings, services=services)
+    app = FakeRuntime(db=db, port=port, settings=services.settings, services=services)
     await build_rooms(app)
     specs = [spec for _, spec in port.called("create_room")]
     assert [s.name for s in specs] == ["ReConnect", "Forum", "Café", "Café", "Consultants"]
@@ -311,7 +311,7 @@ async def test_rooms_are_built_once_and_new_communities_added(db, services, port
     assert "mon-fri 09:00-15:00" in specs[1].topic and "North" not in specs[2].topic
     await build_rooms(app)
     assert len(port.called("create_room")) == 5
-    bigger = FakeApp(db=db, port=port, services=services,
+    bigger = FakeRuntime(db=db, port=port, services=services,
                      settings=test_settings(communities=[{"name": "North"}, {"name": "South"}, {"name": "West"}],
                                             people={"consultants": [CONSULTANT, "@new:localhost"]}))
     await build_rooms(bigger)

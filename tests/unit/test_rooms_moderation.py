@@ -9,10 +9,10 @@ import pytest
 
 from bot.context import Services
 from bot.db import utcnow
-from bot.testing import test_settings
+from bot.testing import FakeRuntime, test_settings
 from rooms.lifecycle import housekeeping_once
 from rooms.models import HiddenMessage, Mute
-from rooms.testing import (CAFE_NORTH, CAFE_SOUTH, CONSULTANTS, FORUM, SPACE, FakeApp, build_community, enrol,
+from rooms.testing import (CAFE_NORTH, CAFE_SOUTH, CONSULTANTS, FORUM, SPACE, build_community, enrol,
                            outbox, send, toolbox_of)
 
 CONSULTANT = "@consultant:localhost"
@@ -130,7 +130,7 @@ async def test_timed_mute_ends_by_itself(community, services, port) -> None:
     assert muted == {(FORUM, -1), (CAFE_NORTH, -1), (CAFE_SOUTH, -1)}
     assert "can't post in the community rooms until" in outbox(db, toolbox_of(PER))[0]
     assert any("**mute**" in m and "2h (until " in m for m in outbox(db, CONSULTANTS))
-    app = FakeApp(db=db, port=port, settings=services.settings, services=services)
+    app = FakeRuntime(db=db, port=port, settings=services.settings, services=services)
     await housekeeping_once(app)  # not due yet
     assert all(level == -1 for _, user, level in port.called("set_power_level") if user == PER)
     with db.session() as s:
@@ -186,15 +186,15 @@ async def test_housekeeping_runs_per_app_and_stops_with_it(community, services, 
     from rooms.lifecycle import Housekeeper
 
     keeper = Housekeeper(interval=0.01)
-    first = FakeApp(db=community, port=port, settings=services.settings, services=services)
-    second = FakeApp(db=community, port=port, settings=services.settings, services=services)
-    await keeper.start(first)
-    await keeper.start(second)
-    await keeper.stop(first)
+    first = FakeRuntime(db=community, port=port, settings=services.settings, services=services)
+    second = FakeRuntime(db=community, port=port, settings=services.settings, services=services)
+    stop_first = await keeper.start(first)
+    stop_second = await keeper.start(second)
+    await stop_first()
     wakes = second.wakes
     await asyncio.sleep(0.1)
     assert second.wakes > wakes  # the second bot's task still runs
     stopped_at = first.wakes
     await asyncio.sleep(0.05)
     assert first.wakes == stopped_at
-    await keeper.stop(second)
+    await stop_second()

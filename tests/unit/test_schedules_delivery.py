@@ -3,6 +3,8 @@ grace period, paused on a break; and the scheduler's one job per reminder."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from bot.config import ConfigError
 from bot.feature import DueReminder, Feature
 from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
-from bot.testing import queued, test_settings
+from bot.testing import FakePort, FakeRuntime, queued, test_settings
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
 from schedules.jobs import Scheduler, check_settings
@@ -220,9 +222,8 @@ async def test_a_series_gets_its_next_meeting_announced_once_the_last_has_begun(
 
 
 def fake_app(db, services, features=()):
-    woken: list[int] = []
-    return SimpleNamespace(db=db, settings=services.settings, features=list(features), speaker=services.speaker,
-                           wake_outbox=lambda: woken.append(1), woken=woken)
+    return FakeRuntime(db=db, port=FakePort(), settings=services.settings,
+                       services=dataclasses.replace(services, features=list(features)))
 
 
 async def test_the_planner_announces_a_series_next_meeting_in_the_cafe_room(db, services):
@@ -268,3 +269,24 @@ async def test_a_reflection_prompt_is_posted_in_the_forum_days_before(community,
     (prompt,) = only(sent, FORUM)
     assert "before the café for North on Thursday 10 December at 18:00" in prompt
     assert "What helped you this month?" in prompt
+
+
+async def test_each_runtime_has_its_own_scheduler_that_a_command_can_ask_to_look_again(db, services):
+    from schedules.jobs import SCHEDULER, plan_soon, start_for
+
+    first, second = fake_app(db, services), fake_app(db, services)
+    stop_first = await start_for(first)
+    stop_second = await start_for(second)
+    try:
+        mine = first.slots.get(SCHEDULER)
+        assert mine is not None and mine is not second.slots.get(SCHEDULER)
+        plan_soon(first)
+        assert mine.aps.get_job("schedules:plan-soon") is not None
+        assert second.slots.get(SCHEDULER).aps.get_job("schedules:plan-soon") is None
+    finally:
+        await stop_first()
+        await stop_second()
+    await asyncio.sleep(0.01)  # APScheduler shuts down on the event loop's next turn
+    assert first.slots.get(SCHEDULER) is None and not mine.aps.running
+    plan_soon(first)  # a command after stop: nothing to ask, no error
+    plan_soon(None)

@@ -1,18 +1,30 @@
-"""The outbox sender: honours retry_after_ms, keeps order per room, never drops a reply."""
+"""The outbox sender: honours retry_after_ms, keeps order per room, never drops a reply. Each
+test builds a ``Sender`` over a real database and a fake of the few nio client methods it uses."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from types import SimpleNamespace
+from typing import Any
 
 from nio import RoomGetStateError, RoomGetStateResponse, RoomSendError, RoomSendResponse
 from sqlalchemy import select
 
-from bot.app import App
+from bot.config import Settings
+from bot.db import Database
+from bot.keys import KeyGate, KeyWork
 from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content
+from bot.roomstate import RoomState
+from bot.sender import Sender
 from bot.testing import test_settings
+
+
+def sender_for(db: Database, client: Any, settings: Settings | None = None) -> Sender:
+    settings = settings or test_settings()
+    return Sender(db, client, settings, RoomState(client, settings), KeyWork(client), asyncio.Lock())
 
 
 async def _state_of(self, room_id):
@@ -45,9 +57,8 @@ class FlakyClient:
 
 
 async def test_rate_limited_send_waits_and_keeps_order(db):
-    app = App(test_settings(), features=[])
-    app.db = db
-    app.client = FlakyClient()  # type: ignore[assignment]
+    client = FlakyClient()
+    sender = sender_for(db, client)
     with db.session() as s:
         for n in range(3):
             enqueue(s, "!r:localhost", notice_content(f"reply {n}"), txn_id=f"t{n}")
@@ -56,9 +67,8 @@ async def test_rate_limited_send_waits_and_keeps_order(db):
         with db.session() as s:
             if not s.scalars(select(OutboxMessage)).all():
                 break
-        await app._send_batch()
+        await sender.send_wave()
         assert time.monotonic() - started < 10
-    client = app.client
     assert [body for _, body, _ in client.sent] == ["reply 0", "reply 1", "reply 2"]
     assert client.sent[0][2] - started >= 0.3  # waited retry_after_ms
     with db.session() as s:
@@ -66,15 +76,13 @@ async def test_rate_limited_send_waits_and_keeps_order(db):
 
 
 async def test_a_room_the_bot_cannot_read_keeps_its_message_and_holds_up_no_other(db):
-    app = App(test_settings(), features=[])
-    app.db = db
     client = FlakyClient()
     client.limited = 0
-    app.client = client  # type: ignore[assignment]
+    sender = sender_for(db, client)
     with db.session() as s:
         enqueue(s, "!later:localhost", notice_content("hello"))
         enqueue(s, "!r:localhost", notice_content("elsewhere"))
-    await app._send_batch()
+    await sender.send_wave()
     assert [body for _, body, _ in client.sent] == ["elsewhere"]
     with db.session() as s:
         (row,) = s.scalars(select(OutboxMessage)).all()
@@ -85,18 +93,16 @@ async def test_unreadable_row_is_set_aside_and_does_not_block_the_queue(db):
     from bot.db import FieldCipher
     from bot.models import OutboxMessage as Row
 
-    app = App(test_settings(), features=[])
-    app.db = db
     client = FlakyClient()
     client.limited = 0
-    app.client = client  # type: ignore[assignment]
+    sender = sender_for(db, client)
     with db.session() as s:
         enqueue(s, "!r:localhost", notice_content("first"), txn_id="bad")
         enqueue(s, "!r:localhost", notice_content("second"), txn_id="good")
         s.flush()
         sealed_elsewhere = FieldCipher(b"z" * 32).encrypt("{}")
         s.execute(Row.__table__.update().where(Row.txn_id == "bad").values(content=sealed_elsewhere))
-    await app._send_batch()
+    await sender.send_wave()
     assert [body for _, body, _ in client.sent] == ["second"]
     with db.session() as s:
         (left,) = s.scalars(select(Row)).all()
@@ -120,8 +126,6 @@ class SlowClient:
     room_get_state = _state_of
 
     async def room_send(self, room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
-        import asyncio
-
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -134,25 +138,23 @@ class SlowClient:
         return RoomSendResponse(event_id=f"$ev{len(self.sent)}", room_id=room_id)
 
 
-def queued_in_rooms(db, client: SlowClient, concurrency: int, per_room: int) -> App:
-    """An app whose outbox holds ``per_room`` messages for each of the client's rooms."""
+def queued_in_rooms(db, client: SlowClient, concurrency: int, per_room: int) -> Sender:
+    """A sender whose outbox holds ``per_room`` messages for each of the client's rooms."""
     settings = test_settings()
     settings.bot.send_concurrency = concurrency
-    app = App(settings, features=[])
-    app.db = db
-    app.client = client  # type: ignore[assignment]
+    sender = sender_for(db, client, settings)
     with db.session() as s:
         for n in range(per_room):
             for room in client.rooms:
                 enqueue(s, room, notice_content(f"{room} {n}"), txn_id=f"{room}-{n}")
-    return app
+    return sender
 
 
 async def test_rooms_are_sent_to_side_by_side_each_in_order(db):
     rooms = [f"!r{i}:localhost" for i in range(6)]
     client = SlowClient(rooms)
-    app = queued_in_rooms(db, client, concurrency=3, per_room=4)
-    assert await app._send_batch()
+    sender = queued_in_rooms(db, client, concurrency=3, per_room=4)
+    assert await sender.send_wave()
     assert 2 <= client.most_in_flight <= 3
     for room in rooms:
         assert [body for r, body in client.sent if r == room] == [f"{room} {n}" for n in range(4)]
@@ -164,15 +166,13 @@ async def test_rooms_are_sent_to_side_by_side_each_in_order(db):
 async def test_an_outage_in_one_room_ends_the_wave_and_keeps_what_was_sent(db):
     settings = test_settings()
     settings.bot.send_concurrency = 1
-    app = App(settings, features=[])
-    app.db = db
     client = SlowClient(["!a:localhost", "!b:localhost"], refuse_in="!b:localhost")
-    app.client = client  # type: ignore[assignment]
+    sender = sender_for(db, client, settings)
     with db.session() as s:
         enqueue(s, "!a:localhost", notice_content("a"), txn_id="a")
         enqueue(s, "!b:localhost", notice_content("b"), txn_id="b")
         enqueue(s, "!a:localhost", notice_content("a2"), txn_id="a2")
-    await app._send_batch()
+    await sender.send_wave()
     with db.session() as s:
         assert {e.txn_id for e in s.scalars(select(SentEvent))} == {"a", "a2"}
         assert [r.txn_id for r in s.scalars(select(OutboxMessage))] == ["b"]
@@ -203,11 +203,10 @@ async def test_a_room_quiet_since_the_last_run_gets_its_state_once_before_sendin
                 state("m.room.encryption", "", {"algorithm": "m.megolm.v1.aes-sha2"}, 4),
             ], room_id=rid)
 
-    app = App(test_settings(), features=[])
     client = StateClient()
-    app.client = client  # type: ignore[assignment]
-    assert await app.ensure_room(room_id)
-    assert await app.ensure_room(room_id)
+    rooms = RoomState(client, test_settings())  # type: ignore[arg-type]
+    assert await rooms.ensure_room(room_id)
+    assert await rooms.ensure_room(room_id)
     room = client.rooms[room_id]
     assert client.fetched == 1
     assert room.encrypted and room_id in client.encrypted_rooms and room.members_synced
@@ -215,10 +214,6 @@ async def test_a_room_quiet_since_the_last_run_gets_its_state_once_before_sendin
 
 
 async def test_a_key_query_waits_for_sends_in_flight_and_goes_before_new_ones():
-    import asyncio
-
-    from bot.app import KeyGate
-
     gate, order = KeyGate(), []
 
     async def send(name: str, hold: float) -> None:
@@ -241,8 +236,6 @@ async def test_a_key_query_waits_for_sends_in_flight_and_goes_before_new_ones():
 
 
 async def test_an_unexpected_error_in_one_room_ends_the_wave_with_nothing_left_running(db):
-    import asyncio
-
     rooms = [f"!r{i}:localhost" for i in range(4)]
     client = SlowClient(rooms)
     original = client.room_send
@@ -254,9 +247,9 @@ async def test_an_unexpected_error_in_one_room_ends_the_wave_with_nothing_left_r
         return await original(room_id, *args, **kwargs)
 
     client.room_send = room_send  # type: ignore[method-assign]
-    app = queued_in_rooms(db, client, concurrency=4, per_room=3)
+    sender = queued_in_rooms(db, client, concurrency=4, per_room=3)
     try:
-        await app._send_batch()
+        await sender.send_wave()
     except KeyError:
         pass
     assert client.in_flight == 0
@@ -286,8 +279,71 @@ async def test_a_state_snapshot_older_than_a_sync_is_read_again():
                 self.next_batch = "s2"  # a sync was handled while this request was on its way
             return RoomGetStateResponse(events=[], room_id=rid)
 
-    app = App(test_settings(), features=[])
     client = MovingClient()
-    app.client = client  # type: ignore[assignment]
-    assert await app.ensure_room(room_id)
+    rooms = RoomState(client, test_settings())  # type: ignore[arg-type]
+    assert await rooms.ensure_room(room_id)
     assert client.fetched == 2
+
+
+async def test_each_row_is_unsealed_and_decoded_once_on_its_way_out(db, content_cipher, monkeypatch):
+    import bot.sender
+
+    unsealed: list[str] = []
+    decoded: list[str] = []
+    real_decrypt = content_cipher.decrypt
+
+    def decrypt(token: str) -> str:
+        unsealed.append(token)
+        return real_decrypt(token)
+
+    def loads(text: str) -> Any:
+        decoded.append(text)
+        return json.loads(text)
+
+    client = FlakyClient()
+    client.limited = 0
+    sender = sender_for(db, client)
+    with db.session() as s:
+        for n in range(3):
+            enqueue(s, "!r:localhost", notice_content(f"reply {n}"), txn_id=f"t{n}")
+    monkeypatch.setattr(content_cipher, "decrypt", decrypt)
+    monkeypatch.setattr(bot.sender, "json", SimpleNamespace(loads=loads))
+    assert await sender.send_wave()
+    assert [body for _, body, _ in client.sent] == ["reply 0", "reply 1", "reply 2"]
+    assert len(unsealed) == 3 and len(decoded) == 3
+
+
+async def test_a_row_whose_content_is_not_an_object_is_set_aside(db, caplog):
+    client = FlakyClient()
+    client.limited = 0
+    sender = sender_for(db, client)
+    with db.session() as s:
+        enqueue(s, "!r:localhost", notice_content("first"), txn_id="list")
+        enqueue(s, "!r:localhost", notice_content("second"), txn_id="fine")
+        s.flush()
+        s.execute(OutboxMessage.__table__.update().where(OutboxMessage.txn_id == "list")
+                  .values(content="[1, 2]"))  # sealed by the column type: JSON, but not an object
+    await sender.send_wave()
+    assert "cannot be read (TypeError)" in caplog.text
+    assert [body for _, body, _ in client.sent] == ["second"]
+    with db.session() as s:
+        (left,) = s.scalars(select(OutboxMessage)).all()
+        assert left.txn_id == "list" and left.attempts >= 8
+
+
+
+async def test_a_rate_limit_ends_the_wave_for_every_room_and_costs_no_attempt(db):
+    class LimitedClient(SlowClient):
+        async def room_send(self, room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
+            if room_id == "!a:localhost":
+                return RoomSendError("slow down", "M_LIMIT_EXCEEDED", 10, False, room_id)
+            return await super().room_send(room_id, message_type, content, tx_id, ignore_unverified_devices)
+
+    client = LimitedClient(["!a:localhost", "!b:localhost"])
+    sender = queued_in_rooms(db, client, concurrency=1, per_room=2)
+    assert not await sender.send_wave()
+    assert client.sent == []  # the other room waited for the next wave
+    with db.session() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [r.txn_id for r in rows] == ["!a:localhost-0", "!b:localhost-0", "!a:localhost-1", "!b:localhost-1"]
+    assert all(r.attempts == 0 for r in rows)

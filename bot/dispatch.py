@@ -1,0 +1,253 @@
+"""The dispatcher: a timeline event becomes an ``IncomingEvent``, skipped when it is the bot's own
+or already handled, then goes through the observers and (for a command) the router, in one
+database session that also marks it handled. Also here: receipts, and messages the bot could not
+decrypt (a notice, a key request, and a retry when keys arrive)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Iterable, Protocol
+
+from nio import AsyncClient, LocalProtocolError, MegolmEvent, ReceiptEvent
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot import metrics
+from bot.context import Context, IncomingEvent, Services
+from bot.db import Database, utcnow
+from bot.feature import Observer
+from bot.models import HandledEvent, ManagedRoom, RoomKind, UndecryptableNotice
+from bot.outbox import enqueue, notice_content
+from bot.people import language_of, resolve_role
+from bot.roomstate import RoomState
+from bot.router import Router, dispatch_command
+from bot.speaker import Speaker
+
+log = logging.getLogger(__name__)
+
+HINT_INTERVAL_S = 30 * 60  # a plain message gets the "commands start with !" hint this often per room
+UNDECRYPTABLE_KEPT_S = 3600  # how long an undecryptable event waits for its key
+
+
+class Outbox(Protocol):
+    """What the dispatcher needs of the sender."""
+
+    def wake(self) -> None: ...
+
+    def note_cause(self, txn_ids: Iterable[str], received_at: float) -> None: ...
+
+
+@dataclass
+class _Outcome:
+    txn_ids: list[str] = field(default_factory=list)
+    command: str | None = None
+    counted: bool = True  # False when refused for want of encryption
+
+
+def prune_handled(db: Database, older_than: timedelta = timedelta(days=30)) -> None:
+    with db.session() as session:
+        session.execute(delete(HandledEvent).where(HandledEvent.handled_at < utcnow() - older_than))
+
+
+def log_failure(event: IncomingEvent, exc: BaseException) -> None:
+    # The traceback's frames only (file, line, function): exception messages can carry input.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("handling %s (%s) in %s failed with %s\n%s", event.event_id, event.type, event.room_id,
+              type(exc).__name__, frames)
+
+
+class Dispatcher:
+    def __init__(self, db: Database, client: AsyncClient, services: Services, router: Router, rooms: RoomState,
+                 speaker: Speaker, outbox: Outbox, db_lock: asyncio.Lock) -> None:
+        self.db = db
+        self.client = client
+        self.services = services
+        self.settings = services.settings
+        self.router = router
+        self.rooms = rooms
+        self.speaker = speaker
+        self.outbox = outbox
+        self.db_lock = db_lock
+        self._hinted_at: dict[str, float] = {}  # room -> when a plain message there last got the hint
+        self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
+
+    # --- timeline events -----------------------------------------------------------------------
+    async def timeline_event(self, room_id: str, event: Any) -> None:
+        if getattr(event, "sender", None) == self.client.user_id:
+            return
+        if isinstance(event, MegolmEvent):
+            await self.undecryptable(room_id, event)
+            return
+        source = getattr(event, "source", None)
+        if not isinstance(source, dict) or not isinstance(source.get("type"), str):
+            return
+        content = source.get("content")
+        incoming = IncomingEvent(
+            event_id=str(source.get("event_id") or getattr(event, "event_id", "")),
+            room_id=room_id,
+            sender=str(source.get("sender") or getattr(event, "sender", "")),
+            type=source["type"],
+            content=content if isinstance(content, dict) else {},
+            origin_server_ts=int(source.get("origin_server_ts") or 0),
+            state_key=source.get("state_key") if isinstance(source.get("state_key"), str) else None,
+            redacts=source.get("redacts") or (content or {}).get("redacts"),
+        )
+        if not incoming.event_id or not incoming.sender:
+            return
+        await self.handle_event(incoming)
+
+    async def handle_event(self, event: IncomingEvent) -> None:
+        """Observers, then the router; marks the event handled in the same transaction."""
+        async with self.db_lock:
+            received = time.time()
+            with self.db.session() as session:
+                outcome = await self._handle(session, event)
+            if outcome is None:
+                return
+            if not outcome.counted:
+                self.outbox.wake()
+                return
+            metrics.EVENTS_HANDLED.labels(type=event.type).inc()
+            if outcome.command:
+                metrics.COMMANDS.labels(command=outcome.command).inc()
+            if outcome.txn_ids:
+                self.outbox.note_cause(outcome.txn_ids, received)
+                self.outbox.wake()
+
+    async def _handle(self, session: Session, event: IncomingEvent) -> _Outcome | None:
+        """The whole round trip in one session; None when nothing was to be done."""
+        if session.get(HandledEvent, event.event_id) is not None:
+            return None
+        if self._too_old(event):
+            session.merge(HandledEvent(event_id=event.event_id, room_id=event.room_id))
+            log.info("skipped %s in %s: older than bot.max_event_age_seconds", event.event_id, event.room_id)
+            return None
+        is_message = event.type == "m.room.message"
+        if is_message and event.content.get("msgtype") == "m.notice":
+            return None  # other bots' notices: never answer them (no loops)
+        observers = self.observers_for(event.type)
+        is_command = is_message and self.router.is_command(event.body.strip())
+        # Someone writing to the bot without the prefix ("hi, can you help me?") gets a hint, at
+        # most every half hour per room, unless something else already answered.
+        may_hint = (is_message and not is_command and event.content.get("msgtype") == "m.text"
+                    and time.time() - self._hinted_at.get(event.room_id, 0) > HINT_INTERVAL_S)
+        if not observers and not is_command and not may_hint:
+            return None
+        if not self.rooms.encrypted(event.room_id):
+            # Nothing personal may travel unencrypted: say so, and do nothing else.
+            if is_command:
+                self.context(session, event).reply("router.needs_encryption")
+            session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
+            return _Outcome(counted=False)
+        outcome = _Outcome()
+        try:
+            ctx = self.context(session, event)
+            for observer in observers:
+                await observer(ctx)
+            if is_command:
+                outcome.command = await dispatch_command(self.router, ctx)
+            elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
+                ctx.reply("router.plain_text_hint")
+                self._hinted_at[event.room_id] = time.time()
+            session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
+            outcome.txn_ids = [m["txn_id"] for m in ctx.sent]
+            session.commit()  # here, so that a failing commit takes the error path too
+        except Exception as exc:  # noqa: BLE001 - one bad event must not stop the bot
+            log_failure(event, exc)
+            session.rollback()  # the same session, from a clean transaction
+            outcome = _Outcome(command=outcome.command)  # a command that ran counts, as before
+            if session.get(HandledEvent, event.event_id) is None:
+                ctx = self.context(session, event)
+                if is_command:
+                    ctx.reply("router.error")
+                session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
+                outcome.txn_ids = [m["txn_id"] for m in ctx.sent]
+        return outcome
+
+    def observers_for(self, event_type: str) -> list[Observer]:
+        found: list[Observer] = []
+        for f in self.services.features:
+            found += f.message_observers if event_type == "m.room.message" else f.event_observers.get(event_type, [])
+        return found
+
+    def context(self, session: Session, event: IncomingEvent) -> Context:
+        room = session.get(ManagedRoom, event.room_id)
+        return Context(
+            services=self.services,
+            session=session,
+            event=event,
+            role=resolve_role(session, self.settings, event.sender),
+            room_kind=self.rooms.kind(room, event.room_id),
+            room=room,
+            lang=language_of(session, self.settings, event.sender),
+        )
+
+    def _too_old(self, event: IncomingEvent) -> bool:
+        if not event.origin_server_ts:
+            return False
+        age = time.time() - event.origin_server_ts / 1000
+        return age > self.settings.bot.max_event_age_seconds
+
+    # --- receipts ------------------------------------------------------------------------------
+    async def receipts(self, room_id: str, eph: ReceiptEvent) -> None:
+        """Each read receipt through the ``m.receipt`` observers, one session per receipt."""
+        observers = self.observers_for("m.receipt")
+        if not observers:
+            return
+        async with self.db_lock:
+            for receipt in eph.receipts:
+                event = IncomingEvent(event_id=f"receipt:{receipt.event_id}:{receipt.user_id}", room_id=room_id,
+                                      sender=receipt.user_id, type="m.receipt",
+                                      content={"event_id": receipt.event_id, "receipt_type": receipt.receipt_type,
+                                               "ts": receipt.timestamp})
+                try:
+                    with self.db.session() as session:
+                        ctx = self.context(session, event)
+                        for observer in observers:
+                            await observer(ctx)
+                except Exception as exc:  # noqa: BLE001
+                    log_failure(event, exc)
+
+    # --- undecryptable messages ----------------------------------------------------------------
+    @property
+    def awaiting_keys(self) -> bool:
+        return bool(self._pending_undecrypted)
+
+    async def undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        """Once per sender and megolm session, say the message could not be read; ask for its key
+        and keep the event to try again when keys arrive."""
+        metrics.UNDECRYPTABLE.inc()
+        log.info("could not decrypt %s in %s (session %s)", event.event_id, room_id, event.session_id)
+        self._pending_undecrypted[event.event_id] = (room_id, event, time.time())
+        async with self.db_lock:
+            with self.db.session() as session:
+                if session.get(HandledEvent, event.event_id) is not None:
+                    return
+                seen = session.scalar(select(UndecryptableNotice).where(
+                    UndecryptableNotice.sender == event.sender, UndecryptableNotice.session_id == event.session_id))
+                if seen is None:
+                    session.add(UndecryptableNotice(sender=event.sender, session_id=event.session_id))
+                    lang = self.speaker.lang_of(session, event.sender)
+                    enqueue(session, room_id, notice_content(self.speaker.t(lang, "router.undecryptable")))
+                    self.outbox.wake()
+        try:
+            await self.client.request_room_key(event)
+        except LocalProtocolError:
+            pass  # already requested
+
+    async def retry_undecrypted(self) -> None:
+        for event_id, (room_id, event, first_seen) in list(self._pending_undecrypted.items()):
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except Exception:  # noqa: BLE001 - still no key
+                if time.time() - first_seen > UNDECRYPTABLE_KEPT_S:
+                    self._pending_undecrypted.pop(event_id, None)
+                continue
+            self._pending_undecrypted.pop(event_id, None)
+            log.info("decrypted %s after its key arrived", event_id)
+            await self.timeline_event(room_id, decrypted)

@@ -1,0 +1,99 @@
+"""Device-key work: the gate between key queries and claims (exclusive) and sends (shared), the
+key work after each sync, and the key preparation before encrypting in a room."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from nio import AsyncClient
+
+
+class KeyGate:
+    """Device-key work (queries, claims) is exclusive; sends are shared. A key query that
+    finishes while a room's group session is being shared would invalidate nothing (the session
+    is not marked shared yet) and the new device would never get the key, so no query runs while
+    a send is in flight. Waiting queries go before new sends."""
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+        self._senders = 0
+        self._exclusive = False
+        self._waiting = 0
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
+            self._senders += 1
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._senders -= 1
+                self._cond.notify_all()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        async with self._cond:
+            self._waiting += 1
+            try:
+                await self._cond.wait_for(lambda: not self._exclusive and self._senders == 0)
+            finally:
+                self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+class KeyWork:
+    """The bot's key queries and claims, all behind one :class:`KeyGate`."""
+
+    def __init__(self, client: AsyncClient, gate: KeyGate | None = None) -> None:
+        self.client = client
+        self.gate = gate or KeyGate()
+
+    async def after_sync(self) -> None:
+        """To-device messages out, one-time keys up, then queries and claims (the gate only
+        when there is key work)."""
+        client = self.client
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys or client.should_claim_keys:
+            async with self.gate.exclusive():
+                if client.should_query_keys:
+                    await client.keys_query()
+                if client.should_claim_keys:
+                    await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def prepare_room(self, room_id: str) -> None:
+        """Before encrypting in a room: its members known, their devices queried, an Olm session
+        with each. Key work is exclusive: rooms sent to side by side often share people, and two
+        claims for one device would waste one-time keys."""
+        client = self.client
+        room = client.rooms[room_id]
+        if room.encrypted and not room.members_synced:
+            await client.joined_members(room_id)
+
+        def missing_sessions() -> dict[str, Any]:
+            if room.encrypted and client.olm is not None and client.olm.should_share_group_session(room_id):
+                missing: dict[str, Any] = client.get_missing_sessions(room_id)
+                return missing
+            return {}
+
+        if not (client.should_query_keys or client.should_claim_keys or missing_sessions()):
+            return  # nothing to do: no need to wait for the sends in flight
+        async with self.gate.exclusive():
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+            missing = missing_sessions()
+            if missing:
+                await client.keys_claim(missing)

@@ -1,0 +1,232 @@
+"""The outbox sender: waves of queued messages, up to ``bot.send_concurrency`` rooms side by side,
+each room's messages in order; rate limits and outages end a wave, and what was sent is recorded
+in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal
+
+import aiohttp
+from nio import AsyncClient, LocalProtocolError, RoomSendResponse
+from sqlalchemy import delete, func, select, update
+
+from bot import metrics
+from bot.config import Settings
+from bot.db import Database
+from bot.keys import KeyWork
+from bot.models import OutboxMessage, SentEvent
+from bot.roomstate import RoomState
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
+OUTBOX_WAVE = 100  # queued messages looked at per sending wave
+RECORD_BATCH, RECORD_EVERY_S = 25, 1.0  # sent messages are recorded this many at once, or this often
+REFUSALS = ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_BAD_JSON", "M_TOO_LARGE")
+
+# "sent": accepted; "retry": this room again in the next wave; "stop": end the wave (outage, rate limit).
+Outcome = Literal["sent", "retry", "stop"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One outbox row, read and decoded once."""
+
+    id: int
+    txn_id: str
+    room_id: str
+    event_type: str
+    content: dict[str, Any]
+
+
+class Sender:
+    def __init__(self, db: Database, client: AsyncClient, settings: Settings, rooms: RoomState, keys: KeyWork,
+                 db_lock: asyncio.Lock) -> None:
+        self.db = db
+        self.client = client
+        self.settings = settings
+        self.rooms = rooms
+        self.keys = keys
+        self.db_lock = db_lock
+        self._wakeup = asyncio.Event()
+        self._caused_at: dict[str, float] = {}  # reply txn -> when its cause arrived
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def note_cause(self, txn_ids: Iterable[str], received_at: float) -> None:
+        """These replies answer an event received at ``received_at`` (for the reply latency)."""
+        for txn_id in txn_ids:
+            self._caused_at[txn_id] = received_at
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                sent_any = await self.send_wave()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.warning("outbox sender hit %s; retrying", type(exc).__name__)
+                await asyncio.sleep(1)
+                continue
+            if not sent_any:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def send_wave(self) -> bool:
+        """One wave: the oldest queued messages, up to ``send_concurrency`` rooms at a time, each
+        room's messages in order; the bookkeeping for every message sent is batched. True when
+        something was sent."""
+        with self.db.session() as session:
+            heads = list(session.execute(
+                select(OutboxMessage.id, OutboxMessage.room_id).where(OutboxMessage.attempts < MAX_SEND_ATTEMPTS)
+                .order_by(OutboxMessage.id).limit(OUTBOX_WAVE)))
+            depth = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+        metrics.SEND_QUEUE.set(depth)
+        if not heads:
+            return False
+        per_room: dict[str, list[int]] = {}
+        for row_id, room_id in heads:
+            per_room.setdefault(room_id, []).append(row_id)
+        sent_any = await Wave(self, per_room).run()
+        if not sent_any:
+            await asyncio.sleep(0.5)
+        return sent_any
+
+    async def load(self, row_id: int) -> Outgoing | None:
+        """The row with its content, or None if it is gone or cannot be read (then it is set
+        aside, so one bad row never holds up the queue)."""
+        try:
+            with self.db.session() as session:
+                row = session.get(OutboxMessage, row_id)
+                if row is None:
+                    return None
+                content = json.loads(row.content)
+                if not isinstance(content, dict):
+                    raise TypeError("content is not an object")
+                return Outgoing(id=row.id, txn_id=row.txn_id, room_id=row.room_id, event_type=row.event_type,
+                                content=content)
+        except Exception as exc:  # noqa: BLE001 - e.g. sealed with another key, or not JSON
+            log.error("outbox row %s cannot be read (%s); set aside", row_id, type(exc).__name__)
+            async with self.db_lock:
+                with self.db.session() as session:
+                    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                                    .values(attempts=MAX_SEND_ATTEMPTS))
+            return None
+
+    async def send_one(self, message: Outgoing) -> tuple[Outcome, str]:
+        """("sent", event id), or ("retry", "") to try this room again in the next wave, or
+        ("stop", "") to end the wave (outage, rate limit)."""
+        try:
+            refusal = await self.rooms.refusal(message.room_id)
+            if refusal is None:
+                await self.keys.prepare_room(message.room_id)
+                async with self.keys.gate.shared():  # shares the room's group session first if needed
+                    resp = await self.client.room_send(message.room_id, message.event_type, message.content,
+                                                       tx_id=message.txn_id, ignore_unverified_devices=True)
+        except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
+            log.warning("sending %s to %s failed (%s); will retry", message.txn_id, message.room_id,
+                        type(exc).__name__)
+            return "stop", ""
+        retry_after: int | None
+        if refusal is not None:  # the room's state could not be read: a refusal like any other
+            errcode, retry_after = refusal, None
+        elif isinstance(resp, RoomSendResponse):
+            return "sent", resp.event_id
+        else:
+            errcode, retry_after = getattr(resp, "status_code", None), getattr(resp, "retry_after_ms", None)
+        if errcode == "M_LIMIT_EXCEEDED":
+            await asyncio.sleep((retry_after or 1000) / 1000)
+            return "stop", ""
+        if errcode in REFUSALS:
+            async with self.db_lock:
+                with self.db.session() as session:
+                    session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                                    .values(attempts=OutboxMessage.attempts + 1))
+            log.warning("homeserver refused %s in %s (%s)", message.txn_id, message.room_id, errcode)
+            return "retry", ""
+        log.warning("sending %s failed (%s); will retry", message.txn_id, errcode)
+        return "stop", ""
+
+    async def record_sent(self, sent: list[tuple[Outgoing, str]]) -> None:
+        """Sent messages leave the outbox and their event ids are kept, in one transaction. (A
+        crash before this commit resends them with the same transaction ids, which the
+        homeserver recognises.)"""
+        async with self.db_lock:
+            with self.db.session() as session:
+                session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_([m.id for m, _ in sent])))
+                for message, event_id in sent:
+                    session.merge(SentEvent(txn_id=message.txn_id, event_id=event_id, room_id=message.room_id))
+        now = time.time()
+        for message, _ in sent:
+            metrics.MESSAGES_SENT.inc()
+            cause = self._caused_at.pop(message.txn_id, None)
+            if cause is not None:
+                metrics.REPLY_LATENCY.observe(now - cause)
+
+
+class Wave:
+    """One sending wave's state: the rooms' queues, what was sent but not yet recorded, and
+    whether the wave was halted (an outage or rate limit: no new sends in this wave)."""
+
+    def __init__(self, sender: Sender, per_room: dict[str, list[int]]) -> None:
+        self.sender = sender
+        self.per_room = per_room
+        self.unrecorded: list[tuple[Outgoing, str]] = []
+        self.sent_any = False
+        self.last_record = time.monotonic()
+        self.halt = asyncio.Event()
+        self.gate = asyncio.Semaphore(sender.settings.bot.send_concurrency)
+
+    async def run(self) -> bool:
+        try:
+            # Every room's task ends before the wave does (none keeps sending unrecorded).
+            outcomes = await asyncio.gather(*(self._room(r, ids) for r, ids in self.per_room.items()),
+                                            return_exceptions=True)
+        finally:
+            await self._record(force=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return self.sent_any
+
+    async def _record(self, force: bool = False) -> None:
+        # In batches (one transaction for many sends), but at least every RECORD_EVERY_S.
+        if self.unrecorded and (force or len(self.unrecorded) >= RECORD_BATCH
+                                or time.monotonic() - self.last_record > RECORD_EVERY_S):
+            batch = self.unrecorded[:]
+            self.unrecorded.clear()
+            self.last_record = time.monotonic()
+            await self.sender.record_sent(batch)
+
+    async def _room(self, room_id: str, row_ids: list[int]) -> None:
+        async with self.gate:
+            try:
+                for row_id in row_ids:
+                    if self.halt.is_set():
+                        return
+                    message = await self.sender.load(row_id)
+                    if message is None:
+                        continue
+                    outcome, event_id = await self.sender.send_one(message)
+                    if outcome == "sent":
+                        self.unrecorded.append((message, event_id))
+                        self.sent_any = True
+                    elif outcome == "stop":
+                        self.halt.set()
+                        return
+                    else:  # "retry": keep this room's order, the next wave tries again
+                        return
+            except Exception as exc:  # noqa: BLE001 - end the wave; the room's rest stays queued
+                log.warning("sending to %s hit %s; will retry", room_id, type(exc).__name__)
+                self.halt.set()
+            finally:
+                await self._record()

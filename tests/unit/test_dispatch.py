@@ -1,0 +1,243 @@
+"""The dispatcher, built directly over a real database with a fake of the few nio client methods
+it uses: one database session per event, dedupe, the too-old skip, the encryption refusal, the
+plain-text hint, one bad event answered politely, and undecryptable messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Iterable, Sequence
+
+from nio import EncryptionError, MegolmEvent, RoomMessageText
+from sqlalchemy.orm import Session
+
+from bot import metrics
+from bot.context import Context, IncomingEvent, Services
+from bot.db import Database
+from bot.dispatch import Dispatcher
+from bot.feature import Feature
+from bot.models import HandledEvent, RoomKind
+from bot.roomdir import register_room
+from bot.roomstate import RoomState
+from bot.speaker import Speaker
+from bot.testing import queued
+
+BOT, ALICE = "@bot:localhost", "@alice:localhost"
+ROOM, PLAIN_ROOM = "!toolbox-alice:localhost", "!plain:localhost"
+
+
+class FakeClient:
+    """The nio client as the dispatcher and the room state use it."""
+
+    def __init__(self) -> None:
+        self.user_id = BOT
+        self.rooms = {ROOM: SimpleNamespace(encrypted=True, member_count=2),
+                      PLAIN_ROOM: SimpleNamespace(encrypted=False, member_count=2)}
+        self.key_requests: list[str] = []
+        self.keys_arrived: dict[str, Any] = {}  # event id -> the event as decrypted
+
+    async def request_room_key(self, event: MegolmEvent) -> None:
+        self.key_requests.append(event.event_id)
+
+    def decrypt_event(self, event: MegolmEvent) -> Any:
+        if event.event_id not in self.keys_arrived:
+            raise EncryptionError("no key yet")
+        return self.keys_arrived[event.event_id]
+
+
+class FakeOutbox:
+    def __init__(self) -> None:
+        self.wakes = 0
+        self.causes: dict[str, float] = {}
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+    def note_cause(self, txn_ids: Iterable[str], received_at: float) -> None:
+        for txn_id in txn_ids:
+            self.causes[txn_id] = received_at
+
+
+class CountingDatabase:
+    """The real database, counting the sessions opened on it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.opened = 0
+
+    def session(self) -> AbstractContextManager[Session]:
+        self.opened += 1
+        return self.db.session()
+
+
+@dataclass
+class Rig:
+    dispatcher: Dispatcher
+    db: CountingDatabase
+    client: FakeClient
+    outbox: FakeOutbox
+
+    def replies(self, room_id: str = ROOM) -> list[str]:
+        with self.db.db.session() as s:
+            return [c["body"] for r, c in queued(s) if r == room_id]
+
+    def handled(self, event_id: str) -> bool:
+        with self.db.db.session() as s:
+            return s.get(HandledEvent, event_id) is not None
+
+
+def rig(db: Database, services: Services, extra: Sequence[Feature] = ()) -> Rig:
+    if extra:
+        services = Services(settings=services.settings, catalogue=services.catalogue, port=services.port,
+                            router=services.router, features=[*services.features, *extra])
+    with db.session() as s:
+        register_room(s, ROOM, RoomKind.TOOLBOX, owner=ALICE)
+    client, outbox, counting = FakeClient(), FakeOutbox(), CountingDatabase(db)
+    assert services.router is not None
+    dispatcher = Dispatcher(counting, client, services, services.router,  # type: ignore[arg-type]
+                            RoomState(client, services.settings),  # type: ignore[arg-type]
+                            Speaker(services.catalogue, services.settings), outbox, asyncio.Lock())
+    return Rig(dispatcher, counting, client, outbox)
+
+
+_ids = iter(range(1, 1_000_000))
+
+
+def message(body: str, *, room_id: str = ROOM, event_id: str | None = None, msgtype: str = "m.text",
+            age_s: float = 0) -> IncomingEvent:
+    return IncomingEvent(event_id=event_id or f"$m{next(_ids)}", room_id=room_id, sender=ALICE,
+                         type="m.room.message", content={"msgtype": msgtype, "body": body},
+                         origin_server_ts=int((time.time() - age_s) * 1000))
+
+
+async def test_a_command_is_answered_in_one_session_and_marked_handled(db, services) -> None:
+    r = rig(db, services)
+    before = metrics.REGISTRY.get_sample_value("reconnect_commands_total", {"command": "whoami"}) or 0
+    event = message("!whoami")
+    await r.dispatcher.handle_event(event)
+    (reply,) = r.replies()
+    assert f"You are {ALICE}." in reply
+    assert r.db.opened == 1
+    assert r.handled(event.event_id)
+    assert r.outbox.wakes == 1 and len(r.outbox.causes) == 1
+    assert metrics.REGISTRY.get_sample_value("reconnect_commands_total", {"command": "whoami"}) == before + 1
+
+
+async def test_an_event_seen_again_is_not_handled_twice(db, services) -> None:
+    r = rig(db, services)
+    event = message("!whoami")
+    await r.dispatcher.handle_event(event)
+    await r.dispatcher.handle_event(event)
+    assert len(r.replies()) == 1
+    assert r.db.opened == 2  # one per delivery, the second only to find it handled
+    assert r.outbox.wakes == 1
+
+
+async def test_an_event_older_than_the_limit_is_skipped_and_marked_handled(db, services) -> None:
+    r = rig(db, services)
+    event = message("!whoami", age_s=services.settings.bot.max_event_age_seconds + 60)
+    await r.dispatcher.handle_event(event)
+    assert r.replies() == []
+    assert r.handled(event.event_id)
+    assert r.db.opened == 1 and r.outbox.wakes == 0
+
+
+async def test_notices_from_other_bots_are_never_answered(db, services) -> None:
+    r = rig(db, services)
+    event = message("!whoami", msgtype="m.notice")
+    await r.dispatcher.handle_event(event)
+    assert r.replies() == [] and not r.handled(event.event_id)
+
+
+async def test_a_command_in_an_unencrypted_room_gets_only_the_refusal(db, services) -> None:
+    r = rig(db, services)
+    event = message("!whoami", room_id=PLAIN_ROOM)
+    await r.dispatcher.handle_event(event)
+    (reply,) = r.replies(PLAIN_ROOM)
+    assert "not end-to-end encrypted" in reply and ALICE not in reply
+    assert r.handled(event.event_id) and r.db.opened == 1 and r.outbox.wakes == 1
+
+
+async def test_a_plain_message_gets_the_hint_at_most_every_half_hour_per_room(db, services) -> None:
+    r = rig(db, services)
+    await r.dispatcher.handle_event(message("hi, can you help me?"))
+    await r.dispatcher.handle_event(message("hello?"))
+    (hint,) = r.replies()
+    assert "I answer commands that start with `!`" in hint
+    r.dispatcher._hinted_at[ROOM] -= 31 * 60  # as if half an hour had passed
+    await r.dispatcher.handle_event(message("still there?"))
+    assert len(r.replies()) == 2
+
+
+async def test_a_failing_observer_is_rolled_back_and_the_command_gets_an_apology(db, services, caplog) -> None:
+    broken = Feature(name="broken")
+
+    @broken.observe("m.room.message")
+    async def write_then_fail(ctx: Context) -> None:
+        ctx.send_text("!elsewhere:localhost", "half-done work")
+        raise ValueError(ctx.event.body)  # an exception message may carry what was typed
+
+    r = rig(db, services, [broken])
+    event = message("!whoami my secret words")
+    with caplog.at_level(logging.INFO):
+        await r.dispatcher.handle_event(event)
+    (reply,) = r.replies()
+    assert "something went wrong on my side" in reply
+    assert r.replies("!elsewhere:localhost") == []  # the failed attempt's queued message is gone
+    assert r.handled(event.event_id) and r.db.opened == 1 and r.outbox.wakes == 1
+    assert "ValueError" in caplog.text and "secret words" not in caplog.text  # never a body in the log
+
+
+async def test_the_bots_own_events_are_skipped(db, services) -> None:
+    r = rig(db, services)
+    own = RoomMessageText.from_dict({"type": "m.room.message", "event_id": "$own", "sender": BOT,
+                                     "origin_server_ts": int(time.time() * 1000),
+                                     "content": {"msgtype": "m.text", "body": "!whoami"}})
+    await r.dispatcher.timeline_event(ROOM, own)
+    assert r.db.opened == 0 and r.replies() == []
+
+
+def encrypted(event_id: str, session_id: str = "S1") -> MegolmEvent:
+    return MegolmEvent.from_dict({
+        "type": "m.room.encrypted", "event_id": event_id, "sender": ALICE, "room_id": ROOM,
+        "origin_server_ts": int(time.time() * 1000),
+        "content": {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "sender_key": "key",
+                    "device_id": "DEVICE", "session_id": session_id}})
+
+
+async def test_undecryptable_messages_get_one_notice_a_key_request_and_a_retry_when_keys_come(db, services):
+    r = rig(db, services)
+    await r.dispatcher.timeline_event(ROOM, encrypted("$e1"))
+    await r.dispatcher.timeline_event(ROOM, encrypted("$e2"))
+    (notice,) = r.replies()
+    assert "couldn't read your last message" in notice
+    assert r.client.key_requests == ["$e1", "$e2"]
+    await r.dispatcher.retry_undecrypted()  # no key yet: both wait
+    assert r.dispatcher.awaiting_keys and len(r.replies()) == 1
+    r.client.keys_arrived["$e1"] = RoomMessageText.from_dict({
+        "type": "m.room.message", "event_id": "$e1", "sender": ALICE, "origin_server_ts": int(time.time() * 1000),
+        "content": {"msgtype": "m.text", "body": "!whoami"}})
+    await r.dispatcher.retry_undecrypted()
+    assert f"You are {ALICE}." in r.replies()[-1]
+    assert r.dispatcher.awaiting_keys  # $e2 still waits for its key
+
+
+
+async def test_each_read_receipt_goes_to_the_receipt_observers_in_its_own_session(db, services) -> None:
+    from nio import Receipt, ReceiptEvent
+
+    watcher, seen = Feature(name="watcher"), []
+
+    @watcher.observe("m.receipt")
+    async def note(ctx: Context) -> None:
+        seen.append((ctx.event.event_id, ctx.sender, ctx.event.content["event_id"]))
+
+    r = rig(db, services, [watcher])
+    await r.dispatcher.receipts(ROOM, ReceiptEvent(receipts=[Receipt("$a", "m.read", ALICE, 1),
+                                                             Receipt("$b", "m.read", BOT, 2)]))
+    assert seen == [(f"receipt:$a:{ALICE}", ALICE, "$a"), (f"receipt:$b:{BOT}", BOT, "$b")]
+    assert r.db.opened == 2

@@ -1,0 +1,108 @@
+"""The sync loop alone, over a real database and a fake of the nio client calls it makes: the
+token is saved only after the sync was handed on, invites are accepted only from served servers,
+and a refused sync changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from nio import ReceiptEvent, SyncError, SyncResponse
+
+from bot.keys import KeyWork
+from bot.models import BotState
+from bot.roomstate import RoomState
+from bot.sync import Syncer
+from bot.testing import test_settings
+
+BOT, ALICE = "@bot:localhost", "@alice:localhost"
+ROOM = "!r:localhost"
+
+
+def sync_response(next_batch: str, *, invites: dict[str, str] | None = None) -> SyncResponse:
+    timeline = {"events": [{"type": "m.room.message", "event_id": f"$in-{next_batch}", "sender": ALICE,
+                            "origin_server_ts": 1, "content": {"msgtype": "m.text", "body": "!whoami"}}],
+                "limited": False, "prev_batch": "p"}
+    invite = {room_id: {"invite_state": {"events": [{"type": "m.room.member", "state_key": BOT, "sender": inviter,
+                                                     "content": {"membership": "invite"}}]}}
+              for room_id, inviter in (invites or {}).items()}
+    return SyncResponse.from_dict({"next_batch": next_batch, "rooms": {
+        "join": {ROOM: {"timeline": timeline, "state": {"events": []}, "ephemeral": {"events": []},
+                        "account_data": {"events": []}}},
+        "invite": invite, "leave": {}}})
+
+
+class FakeClient:
+    def __init__(self, responses: list[Any]) -> None:
+        self.user_id = BOT
+        self.rooms = {ROOM: SimpleNamespace(encrypted=True, member_count=2)}
+        self.next_batch = None
+        self.should_upload_keys = self.should_query_keys = self.should_claim_keys = False
+        self.responses = responses
+        self.since: list[str | None] = []
+        self.joined: list[str] = []
+        self.left: list[str] = []
+
+    async def sync(self, timeout: int, since: str | None, sync_filter: dict[str, Any]) -> Any:
+        self.since.append(since)
+        return self.responses.pop(0)
+
+    async def send_to_device_messages(self) -> None:
+        pass
+
+    async def join(self, room_id: str) -> Any:
+        self.joined.append(room_id)
+        return SimpleNamespace()
+
+    async def room_leave(self, room_id: str) -> None:
+        self.left.append(room_id)
+
+
+class RecordingDispatcher:
+    """Notes each event, and whether a sync token was saved by the time it was handed on."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.seen: list[tuple[str, str, str | None]] = []
+        self.awaiting_keys = False
+
+    async def timeline_event(self, room_id: str, event: Any) -> None:
+        with self.db.session() as s:
+            token = s.get(BotState, "sync_token")
+            self.seen.append((room_id, event.event_id, token.value if token else None))
+
+    async def receipts(self, room_id: str, eph: ReceiptEvent) -> None:
+        pass
+
+
+def syncer_for(db: Any, client: FakeClient) -> tuple[Syncer, RecordingDispatcher]:
+    settings = test_settings()
+    dispatcher = RecordingDispatcher(db)
+    syncer = Syncer(db, client, settings, RoomState(client, settings), KeyWork(client),  # type: ignore[arg-type]
+                    dispatcher, asyncio.Lock())  # type: ignore[arg-type]
+    return syncer, dispatcher
+
+
+async def test_the_token_is_saved_only_after_the_sync_was_handed_on(db) -> None:
+    client = FakeClient([sync_response("s1", invites={"!ours:localhost": "@dave:localhost",
+                                                      "!theirs:elsewhere.org": "@carol:elsewhere.org"}),
+                         sync_response("s2")])
+    syncer, dispatcher = syncer_for(db, client)
+    assert await syncer.sync_once(first=True)
+    assert client.joined == ["!ours:localhost"] and client.left == ["!theirs:elsewhere.org"]
+    assert await syncer.sync_once()
+    assert client.since == [None, "s1"]
+    assert dispatcher.seen == [(ROOM, "$in-s1", None), (ROOM, "$in-s2", "s1")]
+    with db.session() as s:
+        assert s.get(BotState, "sync_token").value == "s2"
+    assert syncer.last_sync_at is not None
+
+
+async def test_a_refused_sync_changes_nothing(db) -> None:
+    client = FakeClient([SyncError("server trouble", "M_UNKNOWN")])
+    syncer, dispatcher = syncer_for(db, client)
+    assert not await syncer.sync_once()
+    assert dispatcher.seen == [] and syncer.last_sync_at is None
+    with db.session() as s:
+        assert s.get(BotState, "sync_token") is None
