@@ -110,3 +110,12 @@ def summary(session: Session, user_id: str, lang: str) -> str | None:
     if not any(plan.values()):
         return None
     return crisis_summary(translator(lang), plan)
+
+
+def crisis_reply_extra(session: Session, user_id: str, lang: str) -> str | None:
+    """The toolbox's part of the crisis response: the person's own plan in short, under its
+    heading, or None when they have none."""
+    from toolbox.texts import translator
+
+    plan = summary(session, user_id, lang)
+    return translator(lang)("toolbox.crisis.your_plan", plan=plan) if plan else None
