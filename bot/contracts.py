@@ -60,7 +60,7 @@ RoomEraser = Callable[[Session, MatrixPort, str], Awaitable[None]]
 
 # Something the crisis reply adds for the person, in their language: (session, user id, language)
 # -> Markdown, or None when there is nothing to add. It only ever goes to that person privately.
-CrisisExtra = Callable[[Session, str, str], "str | None"]
+CrisisExtra = Callable[[Session, str, str], str | None]
 
 
 # --- the consultant digest and research figures -------------------------------------------------
