@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.context import IncomingEvent, Services
+from bot.contracts import check_requirements
 from bot.crosssign import ensure_cross_signed
 from bot.db import Database, FieldCipher, install_cipher, load_or_create_key
 from bot.dispatch import Dispatcher, prune_handled
@@ -78,6 +79,7 @@ class App:
 
     # --- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
+        check_requirements(self.features)  # one line naming what is missing, before any work
         s = self.settings
         s.storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = load_or_create_key(s.storage.resolved_key_file())

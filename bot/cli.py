@@ -33,7 +33,11 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     from bot.http import serve_http
     from bot.matrix import StartupError
 
-    app = App(settings)
+    try:
+        app = App(settings)  # loads the feature modules
+    except StartupError as exc:
+        print(f"reconnect: cannot start: {exc}", file=sys.stderr)
+        return 3
     stop_event = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

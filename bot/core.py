@@ -1,16 +1,26 @@
-"""The core's own commands: !help, !whoami, !lang."""
+"""The core's own commands: !help, !whoami, !lang, and the personal-data service's !export and
+!forget-me."""
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
+from bot import personal_data
+from bot.contracts import PERSONAL_DATA
 from bot.context import Context
 from bot.feature import Feature
+from bot.models import Role, RoomKind
 from bot.people import participant, prefs
 from bot.router import choice, word
 
-feature = Feature(name="core", locales=Path(__file__).parent / "locales")
+log = logging.getLogger(__name__)
+feature = Feature(name="core", locales=Path(__file__).parent / "locales", provides=(PERSONAL_DATA,))
 commands = feature.commands
+# A person's own data: only the participant, only in their own toolbox room.
+OWN_DATA_ROOMS, OWN_DATA_ROLES = {RoomKind.TOOLBOX}, {Role.PARTICIPANT}
+EXPORT_FILENAME = "reconnect-export.json"
 
 
 @commands.command("help", word("command", optional=True, placeholder="COMMAND"),
@@ -57,3 +67,25 @@ async def lang(ctx: Context, language: str) -> None:
     ctx.reply("core.lang_set", language=ctx.t(f"language.{language}"))
 
 
+@commands.command("export", help="core.help.export", rooms=OWN_DATA_ROOMS, roles=OWN_DATA_ROLES)
+async def export_data(ctx: Context) -> None:
+    data = personal_data.export_document(ctx.services.features, ctx.session, ctx.sender)
+    blob = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")  # dates from any feature
+    uploaded = await ctx.port.upload(blob, "application/json", EXPORT_FILENAME)
+    ctx.send_file(ctx.room_id, uploaded, filename=EXPORT_FILENAME, mimetype="application/json", size=len(blob),
+                  alt_text=EXPORT_FILENAME)
+    ctx.reply("core.export.done")
+
+
+@commands.command("forget-me", word("code", optional=True, placeholder="CODE"), help="core.help.forget_me",
+                  rooms=OWN_DATA_ROOMS, roles=OWN_DATA_ROLES)
+async def forget_me(ctx: Context, code: str | None) -> None:
+    if code is None:
+        new_code = personal_data.request_code(ctx.session, ctx.sender)
+        ctx.reply("core.forget.confirm", code=new_code,
+                  minutes=int(personal_data.CODE_LIFETIME.total_seconds() // 60))
+        return
+    personal_data.check_code(ctx.session, ctx.sender, code)
+    await personal_data.forget(ctx.services.features, ctx.session, ctx.port, ctx.sender)
+    log.info("forget-me completed in room %s", ctx.room_id)
+    ctx.reply("core.forget.done")

@@ -9,7 +9,6 @@ side by side never put each other's tables into their revisions.
 from __future__ import annotations
 
 import argparse
-import importlib
 import tempfile
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from bot.migrate import alembic_config, upgrade
 
 
 def feature_tables(package: str) -> set[str]:
-    importlib.import_module(f"{package}.models")
+    """The tables of ``package``'s models (imported with the feature by ``load_features``)."""
     tables: set[str] = set()
     for mapper in Base.registry.mappers:
         if mapper.class_.__module__.split(".")[0] == package and mapper.local_table is not None:

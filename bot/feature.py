@@ -1,5 +1,6 @@
 """What a feature package offers the core: commands, observers, start/stop hooks, catalogues,
-migrations. Each feature package exposes ``feature = Feature(...)`` in its ``plugin`` module."""
+migrations, and its part of the contracts between features (``bot/contracts.py``). Each feature
+package exposes ``feature = Feature(...)`` in its ``plugin`` module."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from sqlalchemy.orm import Session
 
+from bot.contracts import CrisisExtra, DigestSource, Eraser, Exporter, RoomEraser, StatsSource
 from bot.router import CommandSet
 
 if TYPE_CHECKING:
@@ -52,10 +54,8 @@ class DueReminder:
 
 # Returns the reminders falling due in [start, end).
 ReminderSource = Callable[[Session, datetime, datetime], list[DueReminder]]
-# Everything a feature holds about a person, JSON-serialisable, for !export.
-Exporter = Callable[[Session, str], dict[str, Any]]
-# Erase (or pseudonymise what must be kept) a person's data, for !forget-me.
-Eraser = Callable[[Session, str], None]
+
+__all__ = ["DueReminder", "Eraser", "Exporter", "Feature", "Hook", "Observer", "ReminderSource"]
 
 
 @dataclass
@@ -70,9 +70,17 @@ class Feature:
     event_observers: dict[str, list[Observer]] = field(default_factory=dict)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[StopHook] = field(default_factory=list)
+    # Services (``bot/contracts.py`` names) this feature offers, and those it cannot work without.
+    provides: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    # Contributions to the contracts in ``bot/contracts.py``:
     reminder_sources: list[ReminderSource] = field(default_factory=list)
     exporters: list[Exporter] = field(default_factory=list)
     erasers: list[Eraser] = field(default_factory=list)
+    room_erasers: list[RoomEraser] = field(default_factory=list)
+    crisis_extras: list[CrisisExtra] = field(default_factory=list)
+    digest_sources: list[DigestSource] = field(default_factory=list)
+    stats_sources: list[StatsSource] = field(default_factory=list)
 
     def observe(self, event_type: str) -> Callable[[Observer], Observer]:
         def register(fn: Observer) -> Observer:

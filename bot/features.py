@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from bot.feature import Feature
+from bot.matrix import StartupError
 
 FEATURE_MODULES: tuple[str, ...] = (
     "bot.core",
@@ -14,15 +15,21 @@ FEATURE_MODULES: tuple[str, ...] = (
 )
 
 
+class FeatureMissing(StartupError):
+    """A listed feature module cannot be found."""
+
+
 def load_features(modules: tuple[str, ...] = FEATURE_MODULES) -> list[Feature]:
     features = []
     for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            # A feature package not written yet is skipped; a broken import inside one is not.
+            # The listed module itself (or its package) is missing: say which, in one line. A
+            # missing import inside a feature is a broken feature, reported as it is.
             if exc.name == name or (exc.name and name.startswith(exc.name + ".")):
-                continue
+                raise FeatureMissing(f"the feature module {name!r} listed in bot/features.py "
+                                     "cannot be found; install it or remove it from the list") from None
             raise
         features.append(module.feature)
     return features

@@ -150,3 +150,12 @@ class SentEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255), index=True)
     room_id: Mapped[str] = mapped_column(String(255))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ForgetRequest(Base):
+    """A pending ``!forget-me``: the code the person must type back before it expires."""
+
+    __tablename__ = "forget_request"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

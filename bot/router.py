@@ -87,6 +87,7 @@ class Command:
     help: str = ""  # catalogue key of the one-line description
     usage: str | None = None  # override of the generated argument part, e.g. "[AREA:] TEXT"
     hidden: bool = False  # not listed in !help (still runs)
+    crisis_exempt: bool = False  # its text is the person's own plan, not a crisis message
 
     def usage_line(self, prefix: str) -> str:
         parts = self.usage if self.usage is not None else " ".join(a.shown for a in self.args)
@@ -117,6 +118,7 @@ class CommandSet:
         help: str = "",
         usage: str | None = None,
         hidden: bool = False,
+        crisis_exempt: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.commands.append(
@@ -129,6 +131,7 @@ class CommandSet:
                     help=help,
                     usage=usage,
                     hidden=hidden,
+                    crisis_exempt=crisis_exempt,
                 )
             )
             return fn

@@ -1,5 +1,5 @@
-"""What the community offers other features (the digest, !stats, !forget-me): small, named
-functions over a session. Nothing here returns message text."""
+"""Queries behind the community's digest sections and research figures (``rooms.digest``):
+small, named functions over a session. Nothing here returns message text."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.models import Participant, RoomKind
-from bot.port import MatrixPort
-from rooms import membership
 from rooms.models import Flag, ForumPost, NameMismatch, PostView
 
 
@@ -89,10 +87,5 @@ def forum_figures(session: Session, since: datetime) -> list[MonthFigure]:
             for (month, community), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
 
 
-async def remove_from_shared_rooms(session: Session, port: MatrixPort, user_id: str) -> None:
-    """Kick from the space, forum, café and circle rooms (for !leave and !forget-me)."""
-    await membership.remove_from_shared_rooms(session, port, user_id)
-
-
 __all__ = ["PostRef", "FlagRef", "Mismatch", "MonthFigure", "unanswered_posts", "recent_flags",
-           "name_mismatches", "forum_figures", "remove_from_shared_rooms"]
+           "name_mismatches", "forum_figures"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.contracts import PERSONAL_DATA
 from bot.feature import Feature
 
 feature = Feature(
     name="rooms",
     locales=Path(__file__).parent / "locales",
     migrations=Path(__file__).parent / "migrations",
+    requires=(PERSONAL_DATA,),  # what people do here must be exportable and erasable
 )

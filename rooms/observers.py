@@ -3,14 +3,12 @@ messages, forum activity, display names, redactions and read receipts. Never log
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
+from bot.contracts import crisis_watch_exempt
 from bot.context import Context
 from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
@@ -66,33 +64,27 @@ def phrases(directory: Path | None) -> PhraseList:
     return PhraseList.load(directory)
 
 
-def crisis_plan_summary(session: Session, user_id: str, say: Say) -> str | None:
-    """The person's own crisis plan in short, from the toolbox when it offers one."""
-    try:
-        module = importlib.import_module("toolbox.crisis_plan")
-    except ModuleNotFoundError:
-        return None
-    summary = getattr(module, "summary", None)
-    if not callable(summary):
-        return None
-    try:
-        return summary(session, user_id, say)
-    except Exception:  # noqa: BLE001 - the help-line numbers must go out whatever happens here
-        log.exception("the crisis plan summary failed; replying with the numbers alone")
-        return None
-
-
-def _is_crisis_plan_command(ctx: Context) -> bool:
-    """Writing one's own warning signs into the crisis plan is not a crisis message."""
-    words = ctx.event.body[len(ctx.prefix):].split()
-    return ctx.event.body.startswith(ctx.prefix) and bool(words) and words[0].lower() == "crisis"
+def crisis_extras(ctx: Context, lang: str) -> list[str]:
+    """What other features add to the person's crisis reply (their own crisis plan, say)."""
+    found = []
+    for f in ctx.services.features:
+        for extra in f.crisis_extras:
+            try:
+                text = extra(ctx.session, ctx.sender, ctx.speaker.say(lang))
+            except Exception:  # noqa: BLE001 - the help-line numbers must go out whatever happens here
+                log.exception("a crisis-reply extra of %s failed; replying without it", f.name)
+                continue
+            if text:
+                found.append(text)
+    return found
 
 
 @feature.observe("m.room.message")
 async def crisis_watch(ctx: Context) -> None:
     if ctx.room_kind in NOT_WATCHED_FOR_CRISIS or ctx.role not in AT_RISK_ROLES:
         return
-    if _is_crisis_plan_command(ctx) or not phrases(ctx.settings.crisis.phrases_dir).matches(ctx.event.body):
+    if (crisis_watch_exempt(ctx.services.features, ctx.prefix, ctx.event.body)
+            or not phrases(ctx.settings.crisis.phrases_dir).matches(ctx.event.body)):
         return
     now = utcnow()
     period = timedelta(minutes=ctx.settings.crisis.alert_period_minutes)
@@ -103,10 +95,8 @@ async def crisis_watch(ctx: Context) -> None:
         return
     notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
-    plan = crisis_plan_summary(ctx.session, ctx.sender, ctx.speaker.say(lang))
-    text = notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings))
-    if plan:
-        text += "\n\n" + notify.t(lang, "rooms.crisis.your_plan", plan=plan)
+    text = "\n\n".join([notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings)),
+                         *crisis_extras(ctx, lang)])
     private = toolbox_room_of(ctx.session, ctx.sender)
     if private is None and ctx.room_kind is RoomKind.DIRECT:
         private = ctx.room_id

@@ -12,12 +12,13 @@ import enum
 import hashlib
 import logging
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.contracts import DigestSource
 from bot.feature import ReminderSource
 from bot.outbox import enqueue, notice_content
 from bot.people import on_break
@@ -108,11 +109,11 @@ def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> dat
 
 
 def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
-          online_since: datetime, speaker: Speaker) -> list[tuple[Due, Status]]:
+          online_since: datetime, speaker: Speaker, digest_sources: Sequence[DigestSource]) -> list[tuple[Due, Status]]:
     """Deliver everything due up to ``now`` and remember when this ran."""
     grace = timedelta(hours=settings.schedules.grace_period_hours)
     start = sweep_window_start(session, now, grace)
-    items = collect(session, settings, sources, start, now + timedelta(microseconds=1))
+    items = collect(session, settings, sources, start, now + timedelta(microseconds=1), digest_sources=digest_sources)
     done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker)
     mark = session.get(SchedulerMark, SWEEP_MARK)
     if mark is None:

@@ -1,111 +1,50 @@
-"""The consultant's daily digest: people awaiting approval, unanswered forum posts, privacy and
-crisis flags (counts and links only), upcoming cafés with RSVP counts, display-name mismatches.
-
-``render_digest`` is pure: it takes the lists (from ``rooms.api`` and this package) as arguments.
-``gather`` collects them; ``rooms.api`` is looked up at run time so this package works without it.
-"""
+"""The consultant's daily digest, composed from every feature's digest sections (the community's
+people awaiting approval, unanswered posts, flags and name mismatches; this package's upcoming
+cafés with RSVP counts), shown by position under one title."""
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from types import ModuleType
-from typing import Any, Callable, Sequence
+from datetime import datetime
+from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.models import EnrolmentStatus, Participant
+from bot.contracts import DigestRequest, DigestSection, DigestSource
 from bot.speaker import Say
 from schedules import cafes, rsvp
 from schedules.models import Cafe
 from schedules.wording import cafe_line
 
-log = logging.getLogger(__name__)
-
-ROOMS_API = "rooms.api"
+CAFES_AT = 40  # after the community's flags, before its name mismatches
 
 
-def rooms_api() -> ModuleType | None:
-    """The rooms feature's small query API, if that feature is installed."""
-    try:
-        return importlib.import_module(ROOMS_API)
-    except ModuleNotFoundError:
-        return None
+def render_cafes(tr: Say, upcoming: Sequence[tuple[Cafe, Counter[str]]],
+                 zone_for: Callable[[str], ZoneInfo]) -> DigestSection:
+    if not upcoming:
+        return DigestSection(CAFES_AT, tr("schedules.digest.no_cafes"))
+    return DigestSection(CAFES_AT, tr("schedules.digest.cafes") + "".join(
+        "\n" + cafe_line(tr, i, cafe, zone_for(cafe.community), counts=counts)
+        for i, (cafe, counts) in enumerate(upcoming, 1)))
 
 
-def link(room_id: str, event_id: str) -> str:
-    return f"https://matrix.to/#/{room_id}/{event_id}"
+def cafe_section(request: DigestRequest) -> list[DigestSection]:
+    """This package's digest section: upcoming cafés with their RSVP counts."""
+    upcoming = cafes.upcoming(request.session, request.now)
+    counts = rsvp.counts(request.session, [c.id for c in upcoming])
+    return [render_cafes(request.tr, [(c, counts[c.id]) for c in upcoming],
+                         lambda community: cafes.zone_of(request.settings, community))]
 
 
-@dataclass(frozen=True)
-class Digest:
-    pending: Sequence[str]  # pseudonyms (or ids) awaiting approval
-    unanswered: Sequence[Any]  # rooms.api.PostRef: room_id, event_id, posted_at
-    flags: Sequence[Any]  # rooms.api.FlagRef: kind, room_id, event_id, at
-    cafes: Sequence[tuple[Cafe, Counter[str]]] = field(default_factory=list)
-    mismatches: Sequence[Any] = field(default_factory=list)  # rooms.api.Mismatch: pseudonym, room_id
+def compose(tr: Say, sections: Iterable[DigestSection]) -> str:
+    ordered = sorted(sections, key=lambda s: s.position)  # stable: same position keeps feature order
+    return "\n\n".join([tr("schedules.digest.title"), *(s.text for s in ordered)])
 
 
-def render_digest(d: Digest, tr: Say, zone_for: Callable[[str], ZoneInfo], hours: int) -> str:
-    parts = [tr("schedules.digest.title")]
-    if d.pending:
-        parts.append(tr("schedules.digest.pending", count=len(d.pending))
-                     + "".join(f"\n{i}. {name}" for i, name in enumerate(d.pending, 1)))
-    else:
-        parts.append(tr("schedules.digest.no_pending"))
-    if d.unanswered:
-        parts.append(tr("schedules.digest.unanswered", count=len(d.unanswered), hours=hours)
-                     + "".join(f"\n{i}. {link(p.room_id, p.event_id)}" for i, p in enumerate(d.unanswered, 1)))
-    else:
-        parts.append(tr("schedules.digest.no_unanswered", hours=hours))
-    by_kind = Counter(f.kind for f in d.flags)
-    flags = tr("schedules.digest.flags", privacy=by_kind["privacy"], crisis=by_kind["crisis"])
-    parts.append(flags + "".join(
-        f"\n{i}. {tr(f'schedules.digest.flag_{f.kind}')}: {link(f.room_id, f.event_id)}"
-        for i, f in enumerate(d.flags, 1)))
-    if d.cafes:
-        parts.append(tr("schedules.digest.cafes") + "".join(
-            "\n" + cafe_line(tr, i, cafe, zone_for(cafe.community), counts=counts)
-            for i, (cafe, counts) in enumerate(d.cafes, 1)))
-    else:
-        parts.append(tr("schedules.digest.no_cafes"))
-    if d.mismatches:
-        parts.append(tr("schedules.digest.mismatches", count=len(d.mismatches)) + "".join(
-            f"\n{i}. {m.pseudonym} — https://matrix.to/#/{m.room_id}" for i, m in enumerate(d.mismatches, 1)))
-    else:
-        parts.append(tr("schedules.digest.no_mismatches"))
-    return "\n\n".join(parts)
-
-
-def pending_approvals(session: Session) -> list[str]:
-    q = select(Participant).where(Participant.status == EnrolmentStatus.PENDING.value)
-    return [p.pseudonym or p.user_id for p in session.scalars(q.order_by(Participant.created_at))]
-
-
-def gather(session: Session, settings: Settings, now: datetime) -> Digest:
-    """Everything the digest shows, as of ``now``."""
-    api = rooms_api()
-    unanswered: list[Any] = []
-    flags: list[Any] = []
-    mismatches: list[Any] = []
-    if api is not None:
-        unanswered = list(api.unanswered_posts(session, now - timedelta(hours=settings.schedules.unanswered_hours)))
-        flags = list(api.recent_flags(session, now - timedelta(days=1)))
-        mismatches = list(api.name_mismatches(session))
-    else:
-        log.info("digest without forum figures: %s is not available", ROOMS_API)
-    upcoming = cafes.upcoming(session, now)
-    counts = rsvp.counts(session, [c.id for c in upcoming])
-    return Digest(pending=pending_approvals(session), unanswered=unanswered, flags=flags,
-                  cafes=[(c, counts[c.id]) for c in upcoming], mismatches=mismatches)
-
-
-def digest_text(session: Session, settings: Settings, now: datetime, tr: Say) -> str:
-    return render_digest(gather(session, settings, now), tr, lambda c: cafes.zone_of(settings, c),
-                         settings.schedules.unanswered_hours)
+def digest_text(session: Session, settings: Settings, now: datetime, tr: Say,
+                sources: Iterable[DigestSource]) -> str:
+    """The digest as of ``now``, from ``sources`` (every loaded feature's digest sources)."""
+    request = DigestRequest(session=session, settings=settings, now=now, tr=tr)
+    return compose(tr, [section for source in sources for section in source(request)])

@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import metrics
 from bot.config import ConfigError
 from bot.db import utcnow
+from bot.contracts import DigestSource
 from bot.errors import Invalid
 from bot.feature import ReminderSource
 from bot.runtime import Slot
@@ -85,6 +86,10 @@ class Scheduler:
     def sources(self) -> list[ReminderSource]:
         return [src for f in self.runtime.features for src in f.reminder_sources]
 
+    @property
+    def digest_sources(self) -> list[DigestSource]:
+        return [src for f in self.runtime.features for src in f.digest_sources]
+
     def start(self) -> None:
         check_settings(self.runtime)
         self.aps.start()
@@ -145,13 +150,13 @@ class Scheduler:
         sent = self._sweep(now)
         with self.runtime.session() as session:
             upcoming = collect(session, self.runtime.settings, self.sources, now + timedelta(microseconds=1),
-                               now + HORIZON)
+                               now + HORIZON, digest_sources=self.digest_sources)
         return bool(created) or seeded or sent, upcoming
 
     def _sweep(self, now: datetime) -> bool:
         with self.runtime.session() as session:
             done = sweep(session, self.runtime.settings, self.sources, now, online_since=self.online_since,
-                         speaker=self.runtime.speaker)
+                         speaker=self.runtime.speaker, digest_sources=self.digest_sources)
         for _due, status in done:  # counted once committed
             metrics.REMINDERS.labels(outcome=status.value).inc()
         return bool(done)

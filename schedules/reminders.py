@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.contracts import DigestSource
 from bot.feature import ReminderSource
 from bot.models import RoomKind
 from bot.roomdir import find_rooms, toolbox_room_of
@@ -140,8 +141,10 @@ def parse_clock(text: str) -> time:
     return time(int(hour), int(minute or 0))
 
 
-def digests(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
-    """The consultant digest, daily at ``digest_time`` in ``digest_timezone``."""
+def digests(session: Session, settings: Settings, sources: Sequence[DigestSource], start: datetime,
+            end: datetime) -> list[Due]:
+    """The consultant digest, daily at ``digest_time`` in ``digest_timezone``, from every
+    feature's digest ``sources``."""
     tz = ZoneInfo(settings.schedules.digest_timezone)
     clock = parse_clock(settings.schedules.digest_time)
     consultant = find_rooms(session, RoomKind.CONSULTANT)
@@ -152,7 +155,7 @@ def digests(session: Session, settings: Settings, start: datetime, end: datetime
         if start <= at < end:
             found.append(Due(key=f"digest:{day.isoformat()}", due_at=at,
                              room_id=consultant[0].room_id if consultant else None,
-                             render=lambda s, tr, at=at: digest_text(s, settings, at, tr)))
+                             render=lambda s, tr, at=at: digest_text(s, settings, at, tr, sources)))
         day += timedelta(days=1)
     return found
 
@@ -168,12 +171,12 @@ def feature_reminders(session: Session, sources: Iterable[ReminderSource], start
 
 
 def collect(session: Session, settings: Settings, sources: Iterable[ReminderSource], start: datetime,
-            end: datetime) -> list[Due]:
+            end: datetime, *, digest_sources: Sequence[DigestSource]) -> list[Due]:
     """Everything due in [start, end), soonest first."""
     found = (cafe_room_reminders(session, settings, start, end)
              + cafe_private_reminders(session, settings, start, end)
              + cafe_prompts(session, settings, start, end)
              + confidentiality_reminders(session, settings, start, end)
-             + digests(session, settings, start, end)
+             + digests(session, settings, digest_sources, start, end)
              + feature_reminders(session, sources, start, end))
     return sorted(found, key=lambda d: (d.due_at, d.key))

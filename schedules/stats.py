@@ -1,20 +1,20 @@
-"""Research figures by month and community: forum posts, distinct posters, views (read receipts)
-from ``rooms.api.forum_figures``, and café RSVPs and attendance from this package. Small counts
-are suppressed: anything under 3 is shown as "<3"."""
+"""Research figures by month and community, composed from every feature's figures (the
+community's forum posts, distinct posters and views; this package's café RSVPs and attendance).
+Small counts are suppressed: anything under 3 is shown as "<3"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.contracts import StatsFigure, StatsSource
 from bot.speaker import Say
 from schedules.cafes import zone_of
-from schedules.digest import rooms_api
 from schedules.models import Cafe, Rsvp
 
 SUPPRESS_BELOW = 3
@@ -64,13 +64,18 @@ def cafe_figures(session: Session, settings: Settings, since: datetime, now: dat
     return [CafeFigure(m, c, y, a) for (m, c), (y, a) in found.items()]
 
 
-def merge(forum: Sequence[Any], cafe: Sequence[CafeFigure]) -> list[StatsRow]:
-    """One row per (month, community) present in either list, sorted by month then community."""
+def cafe_stats(session: Session, settings: Settings, since: datetime, now: datetime) -> list[StatsFigure]:
+    """This package's figures: café yes-answers and attendance."""
+    return [StatsFigure(f.month, f.community, {"rsvps_yes": f.rsvps_yes, "attended": f.attended})
+            for f in cafe_figures(session, settings, since, now)]
+
+
+def merge(figures: Iterable[StatsFigure]) -> list[StatsRow]:
+    """One row per (month, community) present in any feature's figures, sorted by month then
+    community; a count no feature recorded is None."""
     rows: dict[tuple[str, str], dict[str, int | None]] = {}
-    for f in forum:
-        rows.setdefault((f.month, f.community or ""), {}).update(posts=f.posts, posters=f.posters, views=f.views)
-    for c in cafe:
-        rows.setdefault((c.month, c.community), {}).update(rsvps_yes=c.rsvps_yes, attended=c.attended)
+    for f in figures:
+        rows.setdefault((f.month, f.community or ""), {}).update(f.counts)
     return [StatsRow(month=m, community=c, posts=v.get("posts"), posters=v.get("posters"), views=v.get("views"),
                      rsvps_yes=v.get("rsvps_yes"), attended=v.get("attended"))
             for (m, c), v in sorted(rows.items())]
@@ -89,8 +94,9 @@ def render_stats(rows: Sequence[StatsRow], tr: Say, months: int) -> str:
     return "\n".join(lines)
 
 
-def stats_text(session: Session, settings: Settings, now: datetime, months: int, tr: Say) -> str:
+def stats_text(session: Session, settings: Settings, now: datetime, months: int, tr: Say,
+               sources: Iterable[StatsSource]) -> str:
+    """The figures for the last ``months`` months from ``sources`` (every loaded feature's)."""
     since = months_back(now, months)
-    api = rooms_api()
-    forum = list(api.forum_figures(session, since)) if api is not None else []
-    return render_stats(merge(forum, cafe_figures(session, settings, since, now)), tr, months)
+    figures = [figure for source in sources for figure in source(session, settings, since, now)]
+    return render_stats(merge(figures), tr, months)

@@ -170,7 +170,7 @@ async def network_map(ctx: Context) -> None:
 
 # --- crisis plan ---------------------------------------------------------------------------------
 
-@command("crisis", help="toolbox.help.crisis", **PRIVATE)
+@command("crisis", help="toolbox.help.crisis", crisis_exempt=True, **PRIVATE)
 async def crisis_show(ctx: Context) -> None:
     numbers = "\n".join(f"- {n.label}: **{n.number}**" for n in ctx.settings.crisis.numbers)
     if crisis_plan.is_empty(ctx.session, ctx.sender):
@@ -182,14 +182,16 @@ async def crisis_show(ctx: Context) -> None:
     ctx.reply("toolbox.crisis.show", plan=plan, numbers=numbers)
 
 
-@command("crisis add", word("section"), rest("text", max_len=TEXT_MAX), help="toolbox.help.crisis_add", **PRIVATE)
+@command("crisis add", word("section"), rest("text", max_len=TEXT_MAX), help="toolbox.help.crisis_add",
+         crisis_exempt=True, **PRIVATE)
 async def crisis_add(ctx: Context, section: str, text: str) -> None:
     section_id, text = crisis_plan.split_section(section, text)
     crisis_plan.add(ctx.session, ctx.sender, section_id, text)
     ctx.reply("toolbox.crisis.added", section=ctx.t(f"toolbox.section.{section_id}"))
 
 
-@command("crisis remove", word("section"), integer("n", min=1), help="toolbox.help.crisis_remove", **PRIVATE)
+@command("crisis remove", word("section"), integer("n", min=1), help="toolbox.help.crisis_remove",
+         crisis_exempt=True, **PRIVATE)
 async def crisis_remove(ctx: Context, section: str, n: int) -> None:
     section_id = crisis_plan.section_of(section)
     try:
@@ -200,7 +202,8 @@ async def crisis_remove(ctx: Context, section: str, n: int) -> None:
     ctx.reply("toolbox.crisis.removed", text=render.plain(item.text), section=ctx.t(f"toolbox.section.{section_id}"))
 
 
-@command("crisis review", rest("date", max_len=40), help="toolbox.help.crisis_review", **PRIVATE)
+@command("crisis review", rest("date", max_len=40), help="toolbox.help.crisis_review", crisis_exempt=True,
+         **PRIVATE)
 async def crisis_review(ctx: Context, date: str) -> None:
     zone = zone_of(ctx)
     day = parse_date(date, zone, utcnow())

@@ -110,3 +110,10 @@ def summary(session: Session, user_id: str, say: Say) -> str | None:
     if not any(plan.values()):
         return None
     return crisis_summary(say, plan)
+
+
+def crisis_reply_extra(session: Session, user_id: str, say: Say) -> str | None:
+    """The toolbox's part of the crisis response: the person's own plan in short, under its
+    heading, or None when they have none."""
+    plan = summary(session, user_id, say)
+    return say("toolbox.crisis.your_plan", plan=plan) if plan else None

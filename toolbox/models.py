@@ -134,16 +134,7 @@ class ExerciseProgress(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ForgetRequest(Base):
-    """A pending ``!forget-me``: the code the person must type back before it expires."""
-
-    __tablename__ = "toolbox_forget_request"
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    code: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 PERSONAL_TABLES: tuple[type[Base], ...] = (
     GoalStep, Goal, Activity, MoodEntry, DiaryEntry, NetworkContact, CrisisItem, CrisisPlanMeta,
-    Medication, Share, ShareView, ExerciseProgress, ForgetRequest,
+    Medication, Share, ShareView, ExerciseProgress,
 )

@@ -1,24 +1,18 @@
-"""Commands for sharing with providers (and the provider's ``!view``), export and erasure."""
+"""Commands for sharing with providers (and the provider's ``!view``)."""
 
 from __future__ import annotations
-
-import importlib
-import json
-import logging
 
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import DomainError, Invalid
 from bot.models import Role, RoomKind
 from bot.router import rest, word
-from toolbox import activities, crisis_plan, diary, export, goals, meds, network, render, sharing
+from toolbox import activities, crisis_plan, diary, goals, meds, network, render, sharing
 from toolbox.ctxutil import PRIVATE, zone_of
-from toolbox.export import CODE_LIFETIME
 from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
 from toolbox.zones import person_zone
 
-log = logging.getLogger(__name__)
 command = feature.commands.command
 WITH_WORDS = ("with", "med")
 FROM_WORDS = ("from", "fra")
@@ -148,42 +142,3 @@ async def view(ctx: Context, item: str | None) -> None:
                               person_zone(ctx.session, ctx.settings, room.owner))
     elif text and item_id == "network":
         await send_network_map(ctx, network.listed(ctx.session, room.owner), own=False)
-
-
-@command("export", help="toolbox.help.export", **PRIVATE)
-async def export_data(ctx: Context) -> None:
-    data = {"user_id": ctx.sender, "exported_at": utcnow().isoformat()}
-    data |= export.collect(ctx.services.features, ctx.session, ctx.sender)
-    blob = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")  # dates from any feature
-    filename = "reconnect-export.json"
-    uploaded = await ctx.port.upload(blob, "application/json", filename)
-    ctx.send_file(ctx.room_id, uploaded, filename=filename, mimetype="application/json", size=len(blob),
-                  alt_text=filename)
-    ctx.reply("toolbox.export.done")
-
-
-async def _remove_from_shared_rooms(ctx: Context) -> None:
-    """The rooms feature takes the person out of the forum, café and circles, when it is loaded."""
-    try:
-        rooms_api = importlib.import_module("rooms.api")
-    except ModuleNotFoundError:
-        log.warning("rooms.api not available; shared-room removal skipped for a forget-me")
-        return
-    await rooms_api.remove_from_shared_rooms(ctx.session, ctx.port, ctx.sender)
-
-
-@command("forget-me", word("code", optional=True, placeholder="CODE"), help="toolbox.help.forget_me", **PRIVATE)
-async def forget_me(ctx: Context, code: str | None) -> None:
-    if code is None:
-        new_code = export.request_code(ctx.session, ctx.sender)
-        ctx.reply("toolbox.forget.confirm", code=new_code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
-        return
-    export.check_code(ctx.session, ctx.sender, code)
-    provider_rooms = list(sharing.linked_providers(ctx.session, ctx.sender).values())  # before any eraser runs
-    export.erase_everything(ctx.services.features, ctx.session, ctx.sender)
-    await _remove_from_shared_rooms(ctx)
-    for room_id in provider_rooms:
-        await ctx.port.leave(room_id)  # the provider keeps the history; the link ends
-    export.delete_person(ctx.session, ctx.sender)
-    log.info("forget-me completed in room %s", ctx.room_id)
-    ctx.reply("toolbox.forget.done")

@@ -3,17 +3,16 @@ what peers do with consent (reveals, circles), provider hours, and the data API.
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
 
 from bot.db import utcnow
+from bot.feature import Feature
 from bot.models import Provider, RoomKind
 from bot.roomdir import register_room
 from bot.testing import test_settings
-from rooms import api, privacy_data
+from rooms import api, membership, privacy_data
 from rooms.models import CircleMember, Flag, Reveal
 from rooms.testing import (CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send,
                            toolbox_of)
@@ -98,23 +97,26 @@ async def test_one_alert_per_period_but_every_match_is_counted(community, servic
     assert len(outbox(db, CONSULTANTS)) == 2
 
 
-async def test_crisis_reply_carries_the_persons_own_plan(community, services, port, monkeypatch) -> None:
-    fake = types.ModuleType("toolbox.crisis_plan")
-    # The summary gets a Say bound to the person's language: here English.
-    fake.summary = lambda session, user_id, say: f"Call my sister ({say('language.en')})" if user_id == PER else None
-    monkeypatch.setitem(sys.modules, "toolbox.crisis_plan", fake)
+def with_crisis_extra(services, extra) -> None:
+    """``services`` with one more feature contributing ``extra`` to the crisis reply."""
+    plans = Feature(name="plans")
+    plans.crisis_extras.append(extra)
+    services.features = [*services.features, plans]
+
+
+async def test_crisis_reply_carries_the_declared_extras(community, services, port) -> None:
+    with_crisis_extra(services, lambda session, user_id, say:
+                      f"**Your crisis plan:**\nCall my sister ({say('language.en')})" if user_id == PER else None)
     await send(community, services, PER, FORUM, "I can't go on")
     (private,) = outbox(community, toolbox_of(PER))
     assert "Your crisis plan" in private and "Call my sister (English)" in private and "113" in private
 
 
-async def test_crisis_reply_goes_out_even_if_the_plan_fails(community, services, port, monkeypatch) -> None:
+async def test_crisis_reply_goes_out_even_if_the_plan_fails(community, services, port) -> None:
     def broken(session, user_id, say):
         raise RuntimeError("toolbox trouble")
 
-    fake = types.ModuleType("toolbox.crisis_plan")
-    fake.summary = broken
-    monkeypatch.setitem(sys.modules, "toolbox.crisis_plan", fake)
+    with_crisis_extra(services, broken)
     await send(community, services, PER, FORUM, "I want to die")
     (private,) = outbox(community, toolbox_of(PER))
     assert "113" in private and "crisis plan" not in private
@@ -354,7 +356,7 @@ async def test_removal_after_erasure_still_finds_circle_rooms(community, service
     with db.session() as s:
         privacy_data.erase(s, OLA)  # as !forget-me does before removing from rooms
     with db.session() as s:
-        await api.remove_from_shared_rooms(s, port, OLA)
+        await membership.remove_from_shared_rooms(s, port, OLA)
     kicked = {room for room, user, _ in port.called("kick") if user == OLA}
     assert circle_room in kicked and FORUM in kicked and CAFE_NORTH in kicked
 

@@ -45,7 +45,8 @@ def run_sweep(db, services, now, *, online_since=None, sources=()):
     """One sweep in its own transaction; returns (room, body) of what it queued."""
     with db.session() as s:
         before = len(queued(s))
-        sweep(s, services.settings, list(sources), now, online_since=online_since or T0, speaker=services.speaker)
+        sweep(s, services.settings, list(sources), now, online_since=online_since or T0, speaker=services.speaker,
+              digest_sources=[src for f in services.features for src in f.digest_sources])
         return [(room, content["body"]) for room, content in queued(s)[before:]]
 
 
@@ -89,7 +90,8 @@ async def test_due_while_down_is_sent_once_marked_late_within_grace(community, s
 async def test_beyond_grace_is_skipped_and_never_sent(community, services):
     due = STARTS - timedelta(hours=2)
     with community.session() as s:  # the bot last looked well before the reminder was due
-        sweep(s, services.settings, [], due - timedelta(hours=1), online_since=T0, speaker=services.speaker)
+        sweep(s, services.settings, [], due - timedelta(hours=1), online_since=T0, speaker=services.speaker,
+              digest_sources=[])
     back = due + timedelta(hours=7)  # grace is 6 hours
     sent = run_sweep(community, services, back, online_since=back)
     assert only(sent, toolbox_of("ann")) == []
@@ -102,7 +104,7 @@ async def test_a_crash_before_commit_leaves_it_due_and_a_sent_one_reuses_its_tra
     due = STARTS - timedelta(days=3)
     with pytest.raises(RuntimeError):
         with community.session() as s:
-            sweep(s, services.settings, [], due, online_since=T0, speaker=services.speaker)
+            sweep(s, services.settings, [], due, online_since=T0, speaker=services.speaker, digest_sources=[])
             raise RuntimeError("crash before the commit")
     with community.session() as s:
         assert s.scalars(select(ReminderLedger)).all() == []

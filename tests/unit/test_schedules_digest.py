@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant
 from schedules import cafes, rsvp
-from schedules.digest import Digest, render_digest
+from bot.contracts import StatsFigure
+from rooms.digest import render_sections
+from schedules.digest import compose, render_cafes
 from schedules.models import Cafe
 from schedules.personal_data import erase_person, export_person
 from schedules.recurrence import OneOff
-from schedules.stats import CafeFigure, cafe_figures, merge, months_back, render_stats, shown
+from schedules.stats import cafe_figures, merge, months_back, render_stats, shown
 from schedules.testing import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user
 
 UTC = timezone.utc
@@ -43,15 +45,6 @@ class Mismatch:
     room_id: str
 
 
-@dataclass
-class MonthFigure:
-    month: str
-    community: str
-    posts: int
-    posters: int
-    views: int
-
-
 def tr_en(services):
     return services.speaker.say("en")
 
@@ -59,24 +52,28 @@ def tr_en(services):
 def test_digest_lists_everything_with_links(services):
     now = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
     cafe = Cafe(id=1, community="North", starts_at=datetime(2026, 12, 3, 17, 0, tzinfo=UTC), place="Library")
-    digest = Digest(
-        pending=["Willow", "Fern"],
+    tr = tr_en(services)
+    community = render_sections(
+        tr, 24, pending=["Willow", "Fern"],
         unanswered=[PostRef("!forum:x", "$p1", now - timedelta(hours=30))],
         flags=[FlagRef("privacy", "!forum:x", "$f1", now), FlagRef("crisis", "!cafe:x", "$f2", now),
                FlagRef("privacy", "!forum:x", "$f3", now)],
-        cafes=[(cafe, Counter(yes=4, maybe=1))],
-        mismatches=[Mismatch("Willow", "!forum:x")],
-    )
-    text = render_digest(digest, tr_en(services), lambda c: OSLO, 24)
+        mismatches=[Mismatch("Willow", "!forum:x")])
+    text = compose(tr, [*community, render_cafes(tr, [(cafe, Counter(yes=4, maybe=1))], lambda c: OSLO)])
     assert "**Awaiting approval (2)**" in text and "1. Willow\n2. Fern" in text
     assert "without an answer after 24 hours (1):**\n1. https://matrix.to/#/!forum:x/$p1" in text
     assert "privacy 2, crisis 1" in text and "2. crisis: https://matrix.to/#/!cafe:x/$f2" in text
     assert "1. **North**: Thursday 3 December at 18:00, Library (👍 4 · 🤔 1 · 👎 0)" in text
     assert "1. Willow — https://matrix.to/#/!forum:x" in text
+    # The title, then the sections in place: the cafés between the flags and the name mismatches.
+    assert text.startswith("📋 **Daily digest**\n\n**Awaiting approval")
+    assert text.index("privacy 2, crisis 1") < text.index("Upcoming cafés") < text.index("Display names")
 
 
 def test_an_empty_digest_says_so(services):
-    text = render_digest(Digest(pending=[], unanswered=[], flags=[]), tr_en(services), lambda c: OSLO, 12)
+    tr = tr_en(services)
+    text = compose(tr, [*render_sections(tr, 12, pending=[], unanswered=[], flags=[], mismatches=[]),
+                        render_cafes(tr, [], lambda c: OSLO)])
     assert "Nobody is awaiting approval" in text and "waited more than 12 hours without an answer" in text
     assert "privacy 0, crisis 0" in text and "No cafés are planned" in text and "No display-name mismatches" in text
 
@@ -100,12 +97,12 @@ def test_small_counts_are_suppressed():
 
 
 def test_figures_merge_forum_and_cafe_by_month_and_community(services):
-    forum = [MonthFigure("2026-11", "North", posts=12, posters=2, views=40),
-             MonthFigure("2026-11", None, posts=4, posters=1, views=3),
-             MonthFigure("2026-10", "South", posts=1, posters=1, views=5)]
-    cafe = [CafeFigure("2026-11", "North", rsvps_yes=6, attended=None),
-            CafeFigure("2026-11", "South", rsvps_yes=2, attended=9)]
-    rows = merge(forum, cafe)
+    forum = [StatsFigure("2026-11", "North", {"posts": 12, "posters": 2, "views": 40}),
+             StatsFigure("2026-11", None, {"posts": 4, "posters": 1, "views": 3}),
+             StatsFigure("2026-10", "South", {"posts": 1, "posters": 1, "views": 5})]
+    cafe = [StatsFigure("2026-11", "North", {"rsvps_yes": 6, "attended": None}),
+            StatsFigure("2026-11", "South", {"rsvps_yes": 2, "attended": 9})]
+    rows = merge([*forum, *cafe])
     assert [(r.month, r.community) for r in rows] == [("2026-10", "South"), ("2026-11", ""), ("2026-11", "North"),
                                                       ("2026-11", "South")]
     text = render_stats(rows, tr_en(services), 3)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 from zoneinfo import ZoneInfo
 
 from PIL import Image
 from sqlalchemy import select
 
 from bot.config import Link
-from bot.models import ManagedRoom, Participant, Provider, RoomKind, UserPref
+from bot.models import Participant, Provider, RoomKind, UserPref
 from bot.roomdir import register_room
 from bot.router import dispatch_command
 from bot.testing import make_context, queued
-from toolbox.export import toolbox_export
 from toolbox.models import Activity
 
 ANN = "@ann:localhost"
@@ -234,34 +232,6 @@ async def test_share_view_and_shared_log(db, services, port):
         s.add(Provider(user_id="@other:localhost", added_by="@consultant:localhost"))
         s.flush()
         assert "not shared" in await reply(s, services, "!view goals", sender="@other:localhost", room=PROVIDER_ROOM)
-
-
-async def test_export_is_json_file(db, services, port):
-    with db.session() as s:
-        enrol(s)
-        await reply(s, services, "!goal add walk every day")
-        sent = await say(s, services, "!export")
-        assert sent[0]["msgtype"] == "m.file" and sent[0]["info"]["mimetype"] == "application/json"
-        data = json.loads(port.uploads[-1])
-        assert data["user_id"] == ANN and data["toolbox"]["goals"][0]["text"] == "walk every day"
-        assert (TOOLBOX, sent[0]) in queued(s)
-
-
-async def test_forget_me(db, services, port):
-    with db.session() as s:
-        enrol(s)
-        link_provider(s)
-        s.add(UserPref(user_id=ANN, language="en"))
-        await reply(s, services, "!goal add walk every day")
-        confirm = await reply(s, services, "!forget-me")
-        code = confirm.split("`!forget-me ")[1].split("`")[0]
-        assert "does not match" in await reply(s, services, "!forget-me NOPE12")
-        assert "walk every day" in await reply(s, services, "!goals")
-        assert "has been erased" in await reply(s, services, f"!forget-me {code}")
-        assert s.get(Participant, ANN) is None and s.get(UserPref, ANN) is None
-        assert port.called("leave") == [(PROVIDER_ROOM,)]
-        assert s.get(ManagedRoom, TOOLBOX) is None and s.get(ManagedRoom, PROVIDER_ROOM) is None
-        assert toolbox_export(s, ANN)["goals"] == []
 
 
 async def test_timezone_changes_how_times_are_read(db, services):

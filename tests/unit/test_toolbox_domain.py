@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 
 from bot.errors import Invalid, NotFound
 from bot.feature import DueReminder
-from bot.models import ManagedRoom, Participant, RoomKind, UserPref
+from bot.models import RoomKind, UserPref
 from bot.roomdir import register_room
-from toolbox import activities, crisis_plan, diary, exercises, export, goals, meds, network, reminders, sharing
+from toolbox import activities, crisis_plan, diary, exercises, goals, meds, network, reminders, sharing
 from toolbox.limits import MAX_GOALS
 from toolbox.models import Goal
 
@@ -201,47 +200,6 @@ def test_exercise_progress(db):
         assert exercises.stop(s, ANN, "nb").title == "Firkantpust"
         with pytest.raises(NotFound):
             exercises.start(s, ANN, "en", "juggling")
-
-
-def test_export_and_erase(db, features):
-    with db.session() as s:
-        goals.add(s, ANN, "walk every day")
-        diary.add_entry(s, ANN, "a quiet day")
-        crisis_plan.add(s, ANN, "coping", "music")
-        meds.add(s, ANN, "Sertraline", "50 mg", [time(8)], "Europe/Oslo")
-        goals.add(s, BOB, "bob's goal")
-        data = export.collect(features, s, ANN)
-        assert data["toolbox"]["goals"][0]["text"] == "walk every day"
-        assert data["toolbox"]["diary"][0]["text"] == "a quiet day"
-        assert data["toolbox"]["crisis_plan"]["sections"]["coping"] == ["music"]
-        export.erase_everything(features, s, ANN)
-        assert export.toolbox_export(s, ANN)["goals"] == []
-        assert [g.text for g in goals.listed(s, BOB)] == ["bob's goal"]
-
-
-def test_forget_code(db):
-    now = datetime(2026, 11, 28, 11, 0, tzinfo=timezone.utc)
-    with db.session() as s:
-        with pytest.raises(Invalid):
-            export.check_code(s, ANN, "ABCDEF", now)
-        code = export.request_code(s, ANN, now)
-        assert len(code) == 6
-        with pytest.raises(Invalid) as err:
-            export.check_code(s, ANN, "WRONG1", now)
-        assert err.value.key == "toolbox.forget.wrong_code"
-        export.check_code(s, ANN, code.lower(), now + timedelta(minutes=9))
-        with pytest.raises(Invalid) as err:
-            export.check_code(s, ANN, code, now + timedelta(minutes=11))
-        assert err.value.key == "toolbox.forget.no_request"
-        s.add(Participant(user_id=ANN, status="active"))
-        s.add(UserPref(user_id=ANN, language="nb"))
-        register_room(s, "!toolbox:localhost", RoomKind.TOOLBOX, owner=ANN)
-        register_room(s, "!forum:localhost", RoomKind.FORUM)
-        s.flush()
-        export.delete_person(s, ANN)
-        assert s.scalar(select(Participant).where(Participant.user_id == ANN)) is None
-        assert s.scalar(select(UserPref).where(UserPref.user_id == ANN)) is None
-        assert list(s.scalars(select(ManagedRoom.room_id))) == ["!forum:localhost"]
 
 
 def test_section_words_shown_to_people_are_understood(services):

@@ -1,0 +1,123 @@
+"""What features offer each other, declared here so that no feature imports another.
+
+A feature contributes to a contract through its ``Feature`` object (``bot/feature.py``); whoever
+uses a contract reads every loaded feature's contributions. A feature that cannot do its work
+without a service another feature provides says so in ``Feature.requires``; start-up fails with
+one line when no loaded feature ``provides`` it (``check_requirements``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.matrix import StartupError
+from bot.port import MatrixPort
+from bot.speaker import Say
+
+if TYPE_CHECKING:
+    from bot.feature import Feature
+
+# --- services a feature may require -------------------------------------------------------------
+
+# ``!export`` and ``!forget-me``: gathers every feature's exporters and runs every eraser (the core).
+PERSONAL_DATA = "personal-data"
+# Sends what ``reminder_sources`` say is due to each person's toolbox room (schedules).
+REMINDER_DELIVERY = "reminder-delivery"
+
+
+class MissingService(StartupError):
+    """A loaded feature requires a service no loaded feature provides."""
+
+
+def check_requirements(features: Iterable["Feature"]) -> None:
+    """Raise ``MissingService`` (one line) for the first requirement nobody provides."""
+    loaded = list(features)
+    provided = {service for f in loaded for service in f.provides}
+    for f in loaded:
+        for service in f.requires:
+            if service not in provided:
+                raise MissingService(f"the {f.name!r} feature requires the {service!r} service, "
+                                     "which no loaded feature provides (see bot/features.py)")
+
+
+# --- personal data (export and erasure) ---------------------------------------------------------
+
+# Everything a feature holds about a person, JSON-serialisable, for !export.
+Exporter = Callable[[Session, str], dict[str, Any]]
+# Erase (or pseudonymise what must be kept) a person's data, for !forget-me. Every feature's
+# eraser runs, in feature order, before any ``RoomEraser``.
+Eraser = Callable[[Session, str], None]
+# The Matrix side of an erasure (taking the person out of rooms), awaited after every
+# ``Eraser`` has run: (session, port, user id).
+RoomEraser = Callable[[Session, MatrixPort, str], Awaitable[None]]
+
+
+# --- crisis response ----------------------------------------------------------------------------
+
+# Something the crisis reply adds for the person, in their language: (session, user id, a Say in their language)
+# -> Markdown, or None when there is nothing to add. It only ever goes to that person privately.
+CrisisExtra = Callable[[Session, str, Say], str | None]
+
+
+# --- the consultant digest and research figures -------------------------------------------------
+
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    """What a digest section is made from: the day's data as of ``now``, in the reader's words."""
+
+    session: Session
+    settings: Settings
+    now: datetime  # UTC, tz-aware
+    tr: Say
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """One paragraph of the consultant digest (Markdown). Sections are shown by ``position``,
+    lowest first; sections with the same position keep feature order."""
+
+    position: int
+    text: str
+
+
+DigestSource = Callable[[DigestRequest], list[DigestSection]]
+
+
+@dataclass(frozen=True)
+class StatsFigure:
+    """Counts for one month and community, as a feature records them. ``counts`` keys name the
+    columns of the figures table (``posts``, ``posters``, ``views``, ``rsvps_yes``,
+    ``attended``); a None count means not recorded."""
+
+    month: str  # "YYYY-MM"
+    community: str | None  # None for people without a community (staff)
+    counts: Mapping[str, int | None] = field(default_factory=dict)
+
+
+# (session, settings, since, now) -> the feature's figures from ``since`` up to ``now``.
+StatsSource = Callable[[Session, Settings, datetime, datetime], list[StatsFigure]]
+
+
+# --- commands the crisis watch leaves alone -----------------------------------------------------
+
+def crisis_watch_exempt(features: Iterable["Feature"], prefix: str, body: str) -> bool:
+    """Whether ``body`` is one of the commands declared ``crisis_exempt`` (writing one's own
+    warning signs into a crisis plan is not a crisis message). A command name matches the first
+    words after the prefix, case-insensitively."""
+    if not body.startswith(prefix):
+        return False
+    words = [w.lower() for w in body[len(prefix):].split()]
+    for f in features:
+        for command in f.commands.commands:
+            if command.crisis_exempt:
+                name = command.name.split()
+                if words[:len(name)] == name:
+                    return True
+    return False
