@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.models import EnrolmentStatus, Participant
+from bot.zones import community_zone
 from schedules import cafes, rsvp
 from schedules.models import Cafe
 from schedules.texts import Tr, cafe_line
@@ -106,5 +107,5 @@ def gather(session: Session, settings: Settings, now: datetime) -> Digest:
 
 
 def digest_text(session: Session, settings: Settings, now: datetime, tr: Tr) -> str:
-    return render_digest(gather(session, settings, now), tr, lambda c: cafes.zone_of(settings, c),
+    return render_digest(gather(session, settings, now), tr, lambda c: community_zone(settings, c),
                          settings.schedules.unanswered_hours)

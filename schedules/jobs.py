@@ -28,7 +28,7 @@ from bot.feature import ReminderSource
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
-from schedules.durations import parse_offset
+from bot.durations import parse_offset
 from schedules.reminders import Due, collect, parse_clock
 from schedules.texts import Voice
 

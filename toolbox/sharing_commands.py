@@ -16,7 +16,7 @@ from toolbox.ctxutil import PRIVATE, zone_of
 from toolbox.export import CODE_LIFETIME
 from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
-from toolbox.zones import person_zone
+from bot.zones import person_zone
 
 log = logging.getLogger(__name__)
 command = feature.commands.command

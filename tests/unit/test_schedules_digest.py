@@ -14,7 +14,7 @@ from schedules import cafes, rsvp
 from schedules.digest import Digest, render_digest
 from schedules.models import Cafe
 from schedules.personal_data import erase_person, export_person
-from schedules.recurrence import OneOff
+from bot.recurrence import OneOff
 from schedules.stats import CafeFigure, cafe_figures, merge, months_back, render_stats, shown
 from schedules.testing import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user, voice_for
 

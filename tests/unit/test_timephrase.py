@@ -1,12 +1,38 @@
+"""The one time-phrase reader: the phrases activities, crisis-plan dates, medication and cafés accept,
+in English and Norwegian, and the refusals each feature words in its own catalogue."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import timephrase
 from bot.errors import Invalid
-from toolbox.timeparse import parse_date, parse_when, split_when
+from bot.recurrence import OneOff, Recurrence
+from bot.timephrase import read_clock, split_rule
+from schedules.commands import WHEN_KEYS as CAFE_KEYS
+from toolbox.ctxutil import WHEN_KEYS as TOOLBOX_KEYS
+from toolbox.meds import parse_entry
+
+UTC = timezone.utc
+
+
+def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    return timephrase.parse_when(text, zone, now, TOOLBOX_KEYS)
+
+
+def parse_date(text: str, zone: ZoneInfo, now: datetime) -> date:
+    return timephrase.parse_date(text, zone, now, TOOLBOX_KEYS)
+
+
+def split_when(text: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, str]:
+    return timephrase.split_when(text, zone, now, TOOLBOX_KEYS)
+
+
+def cafe_when(text: str, zone: ZoneInfo, now: datetime) -> tuple[OneOff | Recurrence, str]:
+    return split_rule(text, zone, now, CAFE_KEYS)
 
 OSLO = ZoneInfo("Europe/Oslo")
 # Saturday 28 November 2026, 12:00 in Oslo (UTC+1).
@@ -118,3 +144,80 @@ def test_parse_date():
     assert parse_date("in 3 months", OSLO, datetime(2026, 11, 30, 11, 0, tzinfo=timezone.utc)) == date(2027, 2, 28)
     with pytest.raises(Invalid):
         parse_date("tomorrow 10:00", OSLO, NOW)
+
+
+# --- cafés: one-off and recurring (the phrases schedules accepted before the merge) -------------
+
+def local(dt: datetime) -> str:
+    return dt.astimezone(OSLO).strftime("%Y-%m-%d %a %H:%M %Z")
+
+
+def test_one_off_iso_date_in_winter_is_utc_plus_one():
+    rule, rest = cafe_when("2026-12-03 18:00 Library, 2nd floor — hope", OSLO, NOW)
+    assert rule == OneOff(datetime(2026, 12, 3, 17, 0, tzinfo=UTC))
+    assert rest == "Library, 2nd floor — hope"
+
+
+def test_one_off_norwegian_date_and_clock_words():
+    rule, rest = cafe_when("03.12.2026 kl. 18.30 Biblioteket", OSLO, NOW)
+    assert rule == OneOff(datetime(2026, 12, 3, 17, 30, tzinfo=UTC))
+    assert rest == "Biblioteket"
+
+
+def test_seconds_are_accepted_for_short_test_offsets():
+    rule, rest = cafe_when("2026-12-03 18:00:30 Library", OSLO, NOW)
+    assert rule == OneOff(datetime(2026, 12, 3, 17, 0, 30, tzinfo=UTC)) and rest == "Library"
+
+
+def test_weekday_means_the_next_one():
+    rule, _ = cafe_when("thursday 18:00 x", OSLO, NOW)
+    assert local(rule.at) == "2026-12-03 Thu 18:00 CET"
+    # Saturday 10:00 has passed today at 12:00 local, so it is next week's.
+    rule, _ = cafe_when("lørdag 10 x", OSLO, NOW)
+    assert local(rule.at) == "2026-12-05 Sat 10:00 CET"
+    rule, _ = cafe_when("saturday 18 x", OSLO, NOW)
+    assert local(rule.at) == "2026-11-28 Sat 18:00 CET"
+
+
+def test_tomorrow_in_both_languages():
+    en, rest_en = cafe_when("tomorrow 9 Café Nord", OSLO, NOW)
+    nb, rest_nb = cafe_when("i morgen 09:00 Café Nord", OSLO, NOW)
+    assert en == nb and local(en.at) == "2026-11-29 Sun 09:00 CET"
+    assert rest_en == rest_nb == "Café Nord"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("every first thursday 18:00", Recurrence(3, 18, 0, 1)),
+    ("every 2nd tuesday 17:30", Recurrence(1, 17, 30, 2)),
+    ("every last friday 18", Recurrence(4, 18, 0, -1)),
+    ("hver første torsdag 18:00", Recurrence(3, 18, 0, 1)),
+    ("hver 2. tirsdag kl 17.30", Recurrence(1, 17, 30, 2)),
+    ("hver siste fredag 18", Recurrence(4, 18, 0, -1)),
+    ("every wednesday 12:15", Recurrence(2, 12, 15, None)),
+    ("hver onsdag 12:15", Recurrence(2, 12, 15, None)),
+])
+def test_recurring_forms(text, expected):
+    rule, rest = cafe_when(text + " Library", OSLO, NOW)
+    assert rule == expected and rest == "Library"
+    assert Recurrence.from_canonical(rule.canonical) == rule
+
+
+@pytest.mark.parametrize("text, key", [
+    ("", "schedules.when.bad"),
+    ("someday 18:00", "schedules.when.bad"),
+    ("every first 18:00", "schedules.when.bad"),
+    ("thursday", "schedules.when.bad_time"),
+    ("thursday 25:00", "schedules.when.bad_time"),
+    ("2026-02-30 18:00", "schedules.when.bad_date"),
+    ("2026-11-01 18:00", "schedules.when.past"),
+])
+def test_bad_input_says_what_is_wrong(text, key):
+    with pytest.raises(Invalid) as err:
+        cafe_when(text, OSLO, NOW)
+    assert err.value.key == key
+
+
+def test_other_zones_follow_their_own_rules():
+    ny = ZoneInfo("America/New_York")
+    rule, _ = cafe_when("2027-07-01 18:00 x", ny, NOW)
+    assert rule.at == datetime(2027, 7, 1, 22, 0, tzinfo=UTC)
