@@ -99,3 +99,10 @@ def test_offsets_before_and_on_the_day():
     assert reminder_time(starts, parse_offset("day-of 09:00"), OSLO) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
     assert reminder_time(starts, parse_offset("3d"), OSLO) == datetime(2026, 3, 26, 16, 0, tzinfo=UTC)
     assert reminder_time(starts, parse_offset("30s"), OSLO) == starts - timedelta(seconds=30)
+
+
+def test_day_of_offsets_read_clock_times_like_everywhere_else():
+    assert parse_offset("day-of kl 9") == DayOf(9, 0)
+    assert parse_offset("day-of 9am") == DayOf(9, 0)
+    with pytest.raises(Invalid):
+        parse_offset("day-of 25:00")

@@ -221,3 +221,59 @@ def test_other_zones_follow_their_own_rules():
     ny = ZoneInfo("America/New_York")
     rule, _ = cafe_when("2027-07-01 18:00 x", ny, NOW)
     assert rule.at == datetime(2027, 7, 1, 22, 0, tzinfo=UTC)
+
+
+# --- one vocabulary: phrases once read on one side only now read on the other -------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("next monday 8:30 Library", oslo(2026, 11, 30, 8, 30)),
+    ("neste mandag kl 8.30 Biblioteket", oslo(2026, 11, 30, 8, 30)),
+    ("3. desember kl 18 Biblioteket", oslo(2026, 12, 3, 18, 0)),
+    ("december 3rd 6pm Library", oslo(2026, 12, 3, 18, 0)),
+    ("i overmorgen kl 7 Biblioteket", oslo(2026, 11, 30, 7, 0)),
+    ("on friday at 9pm Library", oslo(2026, 12, 4, 21, 0)),
+    ("18:00 Library", oslo(2026, 11, 28, 18, 0)),
+    ("in 2 hours Library", NOW.replace(hour=13)),
+])
+def test_cafes_read_the_toolbox_phrases(text, expected):
+    rule, rest = cafe_when(text, OSLO, NOW)
+    assert rule == OneOff(expected)
+    assert rest.split()[0] in ("Library", "Biblioteket")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("every thursday at 6pm Library", Recurrence(3, 18, 0, None)),
+    ("hver første torsdag klokka 18 Biblioteket", Recurrence(3, 18, 0, 1)),
+])
+def test_recurring_cafes_read_the_toolbox_clock_forms(text, expected):
+    rule, _ = cafe_when(text, OSLO, NOW)
+    assert rule == expected
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    ("thursdays 18:00", oslo(2026, 12, 3, 18, 0)),
+    ("torsdager kl 18", oslo(2026, 12, 3, 18, 0)),
+    ("thur 18", oslo(2026, 12, 3, 18, 0)),
+    ("man 9", oslo(2026, 11, 30, 9, 0)),
+    ("2026-12-03 18:00:30", oslo(2026, 12, 3, 18, 0, 30)),
+])
+def test_activities_read_the_cafe_phrases(phrase, expected):
+    assert parse_when(phrase, OSLO, NOW) == expected
+
+
+def test_a_date_the_calendar_lacks_is_worded_by_each_feature():
+    with pytest.raises(Invalid) as err:
+        split_when("2026-02-30 10:00 swim", OSLO, NOW)
+    assert err.value.key == "toolbox.when.unknown"
+    with pytest.raises(Invalid) as err:
+        cafe_when("30.2.2026 kl 18 Library", OSLO, NOW)
+    assert err.value.key == "schedules.when.bad_date"
+
+
+def test_clock_times_for_medication_and_offsets():
+    assert read_clock("kl 9") == time(9, 0)
+    assert read_clock("9", bare_ok=False) is None
+    assert read_clock("8pm", bare_ok=False) == time(20, 0)
+    assert parse_entry("Sertraline 50 mg 08:00,20.00") == ("Sertraline", "50 mg", [time(8, 0), time(20, 0)])
+    assert parse_entry("Sertraline 50 mg 8am 8pm") == ("Sertraline", "50 mg", [time(8, 0), time(20, 0)])
+    assert parse_entry("Paracetamol 2 tablets 2") == ("Paracetamol", "2 tablets 2", [])
