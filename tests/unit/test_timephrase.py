@@ -3,7 +3,7 @@ in English and Norwegian, and the refusals each feature words in its own catalog
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
