@@ -25,20 +25,17 @@ def community_zone(settings: Settings, community: str | None) -> ZoneInfo:
     return ZoneInfo(community_zone_name(settings, community))
 
 
-def zone_name(session: Session, settings: Settings, user_id: str, community: str | None = None) -> str:
-    """Their own preference, else their community's zone (``community`` when the caller knows it
-    better than the enrolment record), else Europe/Oslo."""
+def zone_name(session: Session, settings: Settings, user_id: str) -> str:
+    """Their own preference, else their community's zone, else Europe/Oslo."""
     pref = session.get(UserPref, user_id)
     if pref is not None and pref.timezone and _valid(pref.timezone):
         return pref.timezone
-    if community is None:
-        person = session.get(Participant, user_id)
-        community = person.community if person is not None else None
-    return community_zone_name(settings, community)
+    person = session.get(Participant, user_id)
+    return community_zone_name(settings, person.community if person is not None else None)
 
 
-def person_zone(session: Session, settings: Settings, user_id: str, community: str | None = None) -> ZoneInfo:
-    return ZoneInfo(zone_name(session, settings, user_id, community))
+def person_zone(session: Session, settings: Settings, user_id: str) -> ZoneInfo:
+    return ZoneInfo(zone_name(session, settings, user_id))
 
 
 def preferred_zone(session: Session, user_id: str, fallback: str) -> ZoneInfo:
