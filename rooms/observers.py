@@ -16,7 +16,6 @@ from bot.notices import Notices
 from bot.people import on_break, pseudonym_key
 from bot.roomdir import toolbox_room_of
 from bot.router import SHARED_ROOMS
-from bot.speaker import Say
 from rooms import activity, consent
 from rooms.admission import help_lines
 from rooms.crisis import PhraseList

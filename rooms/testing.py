@@ -13,7 +13,6 @@ from bot.db import Database, utcnow
 from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.people import pseudonym_key
 from bot.roomdir import register_room
-from bot.speaker import Speaker
 from bot.testing import FakePort
 from rooms.feature import feature
 

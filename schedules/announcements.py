@@ -14,7 +14,8 @@ from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
 from bot.speaker import Say
-from schedules.cafes import cafe_room_of, zone_of
+from bot.zones import community_zone
+from schedules.cafes import cafe_room_of
 from schedules.delivery import Status, already_handled, txn_for
 from schedules.models import Cafe, ReminderLedger
 from schedules.rsvp import REACTIONS
@@ -31,7 +32,7 @@ def announce(session: Session, settings: Settings, cafe: Cafe, tr: Say) -> str |
         log.warning("café %s not announced: no café room for its community", cafe.id)
         return None
     assert cafe.announce_txn is not None
-    enqueue(session, room.room_id, notice_content(announcement(tr, cafe, zone_of(settings, cafe.community))),
+    enqueue(session, room.room_id, notice_content(announcement(tr, cafe, community_zone(settings, cafe.community))),
             txn_id=cafe.announce_txn)
     return room.room_id
 

@@ -14,8 +14,9 @@ from bot.errors import Invalid, NotFound
 from bot.models import ManagedRoom, Role, RoomKind
 from bot.people import participant
 from bot.roomdir import find_rooms
+from bot.zones import community_zone
 from schedules.models import Cafe, CafePrompt, CafeSeries, Rsvp
-from schedules.recurrence import Recurrence, Rule
+from bot.recurrence import Recurrence, Rule
 
 LIST_LIMIT = 10
 RECENT_DAYS = 60
@@ -33,11 +34,6 @@ def split_community(settings: Settings, text: str) -> tuple[str, str]:
             return found.name, " ".join(words[n:])
     raise Invalid("schedules.cafe.no_community", name=words[0] if words else "",
                   known=", ".join(c.name for c in settings.communities))
-
-
-def zone_of(settings: Settings, community: str) -> ZoneInfo:
-    found = settings.community(community)
-    return ZoneInfo(found.timezone if found is not None else "Europe/Oslo")
 
 
 def cafe_room_of(session: Session, community: str) -> ManagedRoom | None:
@@ -96,7 +92,7 @@ def materialise_series(session: Session, settings: Settings, now: datetime) -> l
         after = max([now, *(m.starts_at for m in meetings)])
         rule = Recurrence.from_canonical(series.rule)
         cafe = Cafe(series_id=series.id, community=series.community,
-                    starts_at=rule.next_after(after, zone_of(settings, series.community)),
+                    starts_at=rule.next_after(after, community_zone(settings, series.community)),
                     place=series.place, topic=series.topic, created_by=series.created_by, created_at=now,
                     announce_txn=new_announce_txn())
         session.add(cafe)

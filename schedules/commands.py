@@ -8,24 +8,29 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import Invalid
-from bot.models import Role, RoomKind, UserPref
+from bot.models import Role, RoomKind
 
 from bot.people import participant
 from bot.port import RoomSpec
+from bot.recurrence import Recurrence
 from bot.roomdir import register_room
 from bot.router import STAFF, choice, integer, rest
+from bot.durations import parse_duration
+from bot.timephrase import WhenKeys, split_rule
+from bot.zones import community_zone, person_zone
 from schedules import breaks, cafes, matching, rsvp
 from schedules.announcements import announce, tell_privately
 from schedules.digest import digest_text
-from bot.durations import parse_duration
 from schedules.jobs import plan_soon
 from schedules.models import Cafe
 from schedules.plugin import feature
-from schedules.recurrence import Recurrence, parse_when
 from schedules.stats import stats_text
 from schedules.wording import cafe_line, when_text
 
 commands = feature.commands
+# How café scheduling refuses a time phrase.
+WHEN_KEYS = WhenKeys(unknown="schedules.when.bad", need_time="schedules.when.bad_time", past="schedules.when.past",
+                     bad_date="schedules.when.bad_date", need_date="schedules.when.bad")
 MEMBERS = frozenset({Role.PARTICIPANT, Role.CONSULTANT, Role.ADMIN})
 PARTICIPANTS = frozenset({Role.PARTICIPANT})
 PRIVATE = frozenset({RoomKind.TOOLBOX})
@@ -48,7 +53,7 @@ def _tell(ctx: Context, user_id: str, key: str, cafe: Cafe, **params: object) ->
 
 
 def _zone(ctx: Context, cafe: Cafe) -> ZoneInfo:
-    return cafes.zone_of(ctx.settings, cafe.community)
+    return community_zone(ctx.settings, cafe.community)
 
 
 def _when(ctx: Context, cafe: Cafe, lang: str | None = None) -> str:
@@ -96,9 +101,9 @@ async def cafe_list(ctx: Context) -> None:
                   usage="COMMUNITY WHEN PLACE [— topic]")
 async def cafe_schedule(ctx: Context, details: str) -> None:
     community, after = cafes.split_community(ctx.settings, details)
-    tz = cafes.zone_of(ctx.settings, community)
+    tz = community_zone(ctx.settings, community)
     now = utcnow()
-    rule, remainder = parse_when(after, tz, now)
+    rule, remainder = split_rule(after, tz, now, WHEN_KEYS)
     place, topic = cafes.split_place(remainder)
     if cafes.cafe_room_of(ctx.session, community) is None:
         raise Invalid("schedules.cafe.no_room", community=community)
@@ -300,11 +305,7 @@ async def back_command(ctx: Context) -> None:
 
 
 def _person_zone(ctx: Context) -> ZoneInfo:
-    pref = ctx.session.get(UserPref, ctx.sender)
-    if pref is not None and pref.timezone:
-        return ZoneInfo(pref.timezone)
-    community = cafes.community_of(ctx.session, ctx.settings, ctx.sender)
-    return cafes.zone_of(ctx.settings, community or "")
+    return person_zone(ctx.session, ctx.settings, ctx.sender)
 
 
 # --- digest and figures ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.contracts import DigestRequest, DigestSection, DigestSource
 from bot.speaker import Say
+from bot.zones import community_zone
 from schedules import cafes, rsvp
 from schedules.models import Cafe
 from schedules.wording import cafe_line
@@ -35,7 +36,7 @@ def cafe_section(request: DigestRequest) -> list[DigestSection]:
     upcoming = cafes.upcoming(request.session, request.now)
     counts = rsvp.counts(request.session, [c.id for c in upcoming])
     return [render_cafes(request.tr, [(c, counts[c.id]) for c in upcoming],
-                         lambda community: cafes.zone_of(request.settings, community))]
+                         lambda community: community_zone(request.settings, community))]
 
 
 def compose(tr: Say, sections: Iterable[DigestSection]) -> str:

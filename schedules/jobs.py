@@ -30,7 +30,7 @@ from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
-from schedules.durations import parse_offset
+from bot.durations import parse_offset
 from schedules.reminders import Due, collect, parse_clock
 
 if TYPE_CHECKING:

@@ -18,15 +18,16 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.contracts import DigestSource
+from bot.durations import Offset, parse_offset, reminder_time
 from bot.feature import ReminderSource
 from bot.models import RoomKind
+from bot.recurrence import wall_time
 from bot.roomdir import find_rooms, toolbox_room_of
 from bot.speaker import Say
-from schedules.cafes import cafe_room_of, zone_of
+from bot.zones import community_zone
+from schedules.cafes import cafe_room_of
 from schedules.digest import digest_text
-from schedules.durations import Offset, parse_offset, reminder_time
 from schedules.models import Cafe, CafePrompt, Rsvp
-from schedules.recurrence import wall_time
 from schedules.wording import topic_part, when_text
 
 MAX_CONFIDENTIALITY_PER_WINDOW = 20
@@ -67,7 +68,7 @@ def cafe_room_reminders(session: Session, settings: Settings, start: datetime, e
     reach = max([o for _, o in offsets if isinstance(o, timedelta)], default=timedelta())
     found: list[Due] = []
     for cafe in _live_cafes(session, start, end, reach):
-        tz = zone_of(settings, cafe.community)
+        tz = community_zone(settings, cafe.community)
         room = cafe_room_of(session, cafe.community)
         for text, offset in offsets:
             at = reminder_time(cafe.starts_at, offset, tz)
@@ -84,7 +85,7 @@ def cafe_private_reminders(session: Session, settings: Settings, start: datetime
     reach = before if isinstance(before, timedelta) else timedelta()
     found: list[Due] = []
     for cafe in _live_cafes(session, start, end, reach):
-        tz = zone_of(settings, cafe.community)
+        tz = community_zone(settings, cafe.community)
         at = reminder_time(cafe.starts_at, before, tz)
         if not (start <= at < end):
             continue
@@ -110,7 +111,7 @@ def cafe_prompts(session: Session, settings: Settings, start: datetime, end: dat
         # Set later than that? It goes out as soon as it is set.
         at = max(cafe.starts_at - days, prompt.created_at)
         if start <= at < end and at < cafe.starts_at:
-            tz = zone_of(settings, cafe.community)
+            tz = community_zone(settings, cafe.community)
             text = prompt.text
             found.append(Due(key=f"cafe-prompt:{prompt.id}:{prompt.created_at.isoformat()}", due_at=at,
                              room_id=forum,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.contracts import StatsFigure, StatsSource
 from bot.speaker import Say
-from schedules.cafes import zone_of
+from bot.zones import community_zone
 from schedules.models import Cafe, Rsvp
 
 SUPPRESS_BELOW = 3
@@ -56,7 +56,7 @@ def cafe_figures(session: Session, settings: Settings, since: datetime, now: dat
     found: dict[tuple[str, str], tuple[int, int | None]] = {}
     q = select(Cafe).where(Cafe.starts_at >= since, Cafe.starts_at <= now, Cafe.cancelled_at.is_(None))
     for cafe in session.scalars(q):
-        month = cafe.starts_at.astimezone(zone_of(settings, cafe.community)).strftime("%Y-%m")
+        month = cafe.starts_at.astimezone(community_zone(settings, cafe.community)).strftime("%Y-%m")
         yes = len(list(session.scalars(select(Rsvp.id).where(Rsvp.cafe_id == cafe.id, Rsvp.answer == "yes"))))
         prev_yes, prev_att = found.get((month, cafe.community), (0, None))
         attended = prev_att if cafe.attended is None else (prev_att or 0) + cafe.attended

@@ -7,13 +7,13 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.errors import NotFound
 from bot.router import choice, integer, rest, word
+from bot.timephrase import parse_date, split_when
+from bot.zones import zone_name
 from toolbox import activities, crisis_plan, diary, goals, meds, network, render
-from toolbox.ctxutil import PRIVATE, zone_of
+from toolbox.ctxutil import PRIVATE, WHEN_KEYS, zone_of
 from toolbox.limits import DIARY_MAX, TEXT_MAX
 from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
-from toolbox.timeparse import parse_date, split_when
-from toolbox.zones import zone_name
 
 command = feature.commands.command
 # Room for "AREA:" or a WHEN phrase in front of the text; the domain checks the text's own limit.
@@ -69,7 +69,7 @@ async def goal_step(ctx: Context, n: int, text: str) -> None:
          **PRIVATE)
 async def activity_add(ctx: Context, text: str) -> None:
     zone = zone_of(ctx)
-    due_at, what = split_when(text, zone, utcnow())
+    due_at, what = split_when(text, zone, utcnow(), WHEN_KEYS)
     if not what:
         ctx.reply("toolbox.activity.no_text")
         return
@@ -206,7 +206,7 @@ async def crisis_remove(ctx: Context, section: str, n: int) -> None:
          **PRIVATE)
 async def crisis_review(ctx: Context, date: str) -> None:
     zone = zone_of(ctx)
-    day = parse_date(date, zone, utcnow())
+    day = parse_date(date, zone, utcnow(), WHEN_KEYS)
     crisis_plan.set_review(ctx.session, ctx.sender, day)
     ctx.reply("toolbox.crisis.review_set", date=render.local_date(ctx.t, day))
 

@@ -7,7 +7,12 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.models import Role, RoomKind
-from toolbox.zones import person_zone
+from bot.timephrase import WhenKeys
+from bot.zones import person_zone
+
+# How the toolbox refuses a time phrase.
+WHEN_KEYS = WhenKeys(unknown="toolbox.when.unknown", need_time="toolbox.when.need_time", past="toolbox.when.past",
+                     bad_date="toolbox.when.unknown", need_date="toolbox.when.need_date")
 
 # Every personal command: only the participant, only in their own toolbox room.
 PRIVATE: dict[str, Any] = {"rooms": {RoomKind.TOOLBOX}, "roles": {Role.PARTICIPANT}}

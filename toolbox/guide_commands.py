@@ -8,7 +8,7 @@ from bot.router import rest, word
 from toolbox import content, exercises
 from toolbox.ctxutil import PRIVATE
 from toolbox.plugin import feature
-from toolbox.zones import valid_zone, zone_name
+from bot.zones import valid_zone, zone_name
 
 command = feature.commands.command
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import Invalid
+from bot.timephrase import read_clock
 from toolbox.limits import MAX_MED_TIMES, MAX_MEDS, NAME_MAX
 from toolbox.models import Medication
 from toolbox.numbering import check_length, ensure_room, pick
-
-_TIME = re.compile(r"([01]?\d|2[0-3])[:.]([0-5]\d)")
 
 
 def parse_entry(text: str) -> tuple[str, str, list[time]]:
@@ -32,15 +30,21 @@ def parse_entry(text: str) -> tuple[str, str, list[time]]:
     else:
         name, *rest = text.split() or [""]
     times: list[time] = []
-    while rest and all(_TIME.fullmatch(part) for part in rest[-1].split(",") if part):
+    while rest and all(_clock(part) for part in rest[-1].split(",") if part):
         parts = [p for p in rest.pop().split(",") if p]
-        times[:0] = [time(int(m[1]), int(m[2])) for m in (_TIME.fullmatch(p) for p in parts) if m]
+        times[:0] = [clock for clock in map(_clock, parts) if clock is not None]
     dose = " ".join(rest)
     if not name or not dose:
         raise Invalid("toolbox.med.usage")
     if len(times) > MAX_MED_TIMES:
         raise Invalid("toolbox.med.too_many_times", max=MAX_MED_TIMES)
     return name, dose, sorted(set(times))
+
+
+def _clock(word: str) -> time | None:
+    """A medication time: a clock time as read everywhere (``08:00``, ``8.30``, ``8pm``), whole minutes."""
+    clock = read_clock(word, bare_ok=False)
+    return clock.replace(second=0) if clock is not None else None
 
 
 def times_of(med: Medication) -> list[time]:

@@ -11,8 +11,8 @@ from bot.feature import DueReminder
 from bot.people import on_break
 from toolbox import activities, meds
 from toolbox.render import plain
-from toolbox.timeparse import local_to_utc
-from toolbox.zones import preferred_zone
+from bot.recurrence import local_to_utc
+from bot.zones import preferred_zone
 
 
 def activity_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:

@@ -11,7 +11,7 @@ from toolbox import activities, crisis_plan, diary, goals, meds, network, render
 from toolbox.ctxutil import PRIVATE, zone_of
 from toolbox.pictures import send_mood_chart, send_network_map
 from toolbox.plugin import feature
-from toolbox.zones import person_zone
+from bot.zones import person_zone
 
 command = feature.commands.command
 WITH_WORDS = ("with", "med")

@@ -20,7 +20,7 @@ from bot.testing import FakePort, queued
 from rooms.testing import CAFE_NORTH, FORUM, build_community
 from rooms.testing import enrol as enrol_in_community
 from schedules import cafes, rsvp
-from schedules.recurrence import OneOff
+from bot.recurrence import OneOff
 from tests.unit.test_toolbox_commands import PROVIDER_ROOM, TOOLBOX, enrol, link_provider, reply, say
 from toolbox import crisis_plan, diary, goals, meds
 from toolbox.export import toolbox_export

@@ -20,7 +20,7 @@ from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
 from schedules.jobs import Scheduler, check_settings
 from schedules.models import Cafe, ReminderLedger
-from schedules.recurrence import OneOff
+from bot.recurrence import OneOff
 from schedules.testing import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
 
 UTC = timezone.utc
@@ -200,7 +200,7 @@ def test_unreadable_schedule_settings_stop_start_up_naming_the_key(schedules, ke
 
 
 async def test_a_series_gets_its_next_meeting_announced_once_the_last_has_begun(db, services):
-    from schedules.recurrence import Recurrence
+    from bot.recurrence import Recurrence
 
     first_start = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)  # first Thursday of December, 18:00
     with db.session() as s:
@@ -229,7 +229,7 @@ def fake_app(db, services, features=()):
 
 
 async def test_the_planner_announces_a_series_next_meeting_in_the_cafe_room(db, services):
-    from schedules.recurrence import Recurrence
+    from bot.recurrence import Recurrence
 
     with db.session() as s:
         build_community(s)

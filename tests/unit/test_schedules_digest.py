@@ -16,7 +16,7 @@ from rooms.digest import render_sections
 from schedules.digest import compose, render_cafes
 from schedules.models import Cafe
 from schedules.personal_data import erase_person, export_person
-from schedules.recurrence import OneOff
+from bot.recurrence import OneOff
 from schedules.stats import cafe_figures, merge, months_back, render_stats, shown
 from schedules.testing import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user
 

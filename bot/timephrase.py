@@ -1,30 +1,44 @@
-"""Natural time phrases in English and Norwegian Bokmål, read in the person's time zone.
+"""Time phrases as people type them, in English and Norwegian Bokmål, read in a time zone.
 
-``tomorrow 10:00``, ``friday 9``, ``i morgen kl 10``, ``fredag kl 9``, ``2026-12-03 18:00``,
-``today 18``, ``in 2 hours`` / ``om 2 timer``, ``next monday 8:30``, ``3. desember kl 18``.
+One reader for every feature: activities and medication (``tomorrow 10:00``, ``friday 9``,
+``i morgen kl 10``, ``fredag kl 9``, ``in 2 hours`` / ``om 2 timer``, ``next monday 8:30``,
+``3. desember kl 18``, ``2026-12-03 18:00``, ``03.12.2026 kl. 18.30``, ``18:00:30``), crisis-plan
+review dates (``2027-03-01``, ``om 3 uker``) and cafés, which may also recur
+(``every first thursday 18:00``, ``hver 2. tirsdag kl 17.30``, ``every wednesday 12:15``).
+
 Results are timezone-aware UTC datetimes. A wall-clock time skipped when the clocks go forward
 moves forward by the gap (02:30 on the spring-forward night becomes 03:30); a time that occurs
-twice when they go back means the first of the two.
+twice when they go back means the first of the two. Only the reading is here: the calendar
+arithmetic of recurring rules is ``bot.recurrence``.
+
+Each caller names the catalogue keys of its refusals (``WhenKeys``), since features word them
+in their own catalogues.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
+from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.errors import Invalid
+from bot.recurrence import OneOff, Recurrence, Rule, local_to_utc
 
-WEEKDAYS: dict[str, int] = {
-    "monday": 0, "mon": 0, "mandag": 0,
-    "tuesday": 1, "tue": 1, "tues": 1, "tirsdag": 1, "tir": 1,
-    "wednesday": 2, "wed": 2, "onsdag": 2, "ons": 2,
-    "thursday": 3, "thu": 3, "thurs": 3, "torsdag": 3, "tor": 3,
-    "friday": 4, "fri": 4, "fredag": 4, "fre": 4,
-    "saturday": 5, "sat": 5, "lørdag": 5, "lør": 5,
-    "sunday": 6, "sun": 6, "søndag": 6, "søn": 6,
-}
+WEEKDAYS: dict[str, int] = {}
+for _n, _names in enumerate((
+    ("monday", "mon", "mandag", "man", "mondays", "mandager"),
+    ("tuesday", "tue", "tues", "tirsdag", "tir", "tuesdays", "tirsdager"),
+    ("wednesday", "wed", "onsdag", "ons", "wednesdays", "onsdager"),
+    ("thursday", "thu", "thur", "thurs", "torsdag", "tor", "thursdays", "torsdager"),
+    ("friday", "fri", "fredag", "fre", "fridays", "fredager"),
+    ("saturday", "sat", "lørdag", "lør", "saturdays", "lørdager"),
+    ("sunday", "sun", "søndag", "søn", "sundays", "søndager"),
+)):
+    for _name in _names:
+        WEEKDAYS[_name] = _n
+
 MONTHS: dict[str, int] = {
     "january": 1, "jan": 1, "januar": 1,
     "february": 2, "feb": 2, "februar": 2,
@@ -39,6 +53,16 @@ MONTHS: dict[str, int] = {
     "november": 11, "nov": 11,
     "december": 12, "dec": 12, "desember": 12, "des": 12,
 }
+# Which weekday of the month a recurring rule means; -1 is the last.
+ORDINALS: dict[str, int] = {
+    "first": 1, "1st": 1, "første": 1, "1.": 1,
+    "second": 2, "2nd": 2, "andre": 2, "2.": 2,
+    "third": 3, "3rd": 3, "tredje": 3, "3.": 3,
+    "fourth": 4, "4th": 4, "fjerde": 4, "4.": 4,
+    "fifth": 5, "5th": 5, "femte": 5, "5.": 5,
+    "last": -1, "siste": -1,
+}
+EVERY = {"every", "each", "hver", "hvert"}
 # Units of "in N ..." / "om N ...": minutes and hours are elapsed time; days, weeks, months and
 # years move the calendar and keep the wall-clock time.
 UNITS: dict[str, tuple[str, int]] = {
@@ -67,22 +91,47 @@ SINGLE = {"imorgen": "tomorrow", "imorra": "tomorrow", "idag": "today", "ikveld"
 WEEKDAY_MODIFIERS = {"next": 7, "neste": 7, "on": 0, "på": 0, "this": 0, "denne": 0, "kommende": 0}
 MAX_PHRASE_WORDS = 7
 
+_Found = TypeVar("_Found")
+
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})?")
 _SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
-_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?(am|pm)?")
+# Seconds are for short test offsets (``18:00:30``).
+_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2})(?::(\d{2}))?)?(am|pm)?")
 _ORDINAL = re.compile(r"(\d{1,2})(?:\.|st|nd|rd|th)?")
+
+
+@dataclass(frozen=True)
+class WhenKeys:
+    """The catalogue keys a feature refuses a phrase with."""
+
+    unknown: str  # not a time at all
+    need_time: str  # a day without a clock time
+    past: str  # a moment already gone
+    bad_date: str  # shaped like a date that the calendar does not have (30 February)
+    need_date: str  # a clock time where a day was asked for
+
+
+class _Refused(Exception):
+    """Why a phrase was not a time: one of the ``WhenKeys`` field names."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# When no prefix of a text is a time, the most telling reason wins.
+_REASON_RANK = {"past": 0, "need_time": 1, "bad_date": 2, "unknown": 3}
+
+
+def _invalid(keys: WhenKeys, reason: str) -> Invalid:
+    return Invalid(getattr(keys, reason))
 
 
 @dataclass(frozen=True)
 class _Day:
     value: date
     weekday: bool  # a weekday name: move a week on when its time today has passed
-
-
-def local_to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a wall-clock time; a skipped time moves forward by the gap."""
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
 
 
 def _normalise(text: str) -> list[str]:
@@ -108,7 +157,7 @@ def _year_for(month: int, day: int, today: date) -> int:
 
 
 def _read_day(tokens: list[str], i: int, today: date) -> tuple[_Day, int] | None:
-    """A day at ``tokens[i]``: (day, tokens used) or None."""
+    """A day at ``tokens[i]``: (day, tokens used) or None; raises _Refused("bad_date") for 30 February."""
     tok = tokens[i]
     if tok in DAY_WORDS:
         return _Day(today + timedelta(days=DAY_WORDS[tok]), False), 1
@@ -127,7 +176,7 @@ def _read_day(tokens: list[str], i: int, today: date) -> tuple[_Day, int] | None
             return _Day(date(int(m[3]) if m[3] else _year_for(mo, d, today), mo, d), False), 1
         return _read_month_day(tokens, i, today)
     except ValueError:  # 31 February and friends
-        return None
+        raise _Refused("bad_date") from None
 
 
 def _read_month_day(tokens: list[str], i: int, today: date) -> tuple[_Day, int] | None:
@@ -155,7 +204,7 @@ def _read_time(tokens: list[str], i: int, bare_ok: bool) -> tuple[time, int] | N
     if not m:
         return None
     used += 1
-    hour, minute, half = int(m[1]), int(m[2] or 0), m[3]
+    hour, minute, second, half = int(m[1]), int(m[2] or 0), int(m[3] or 0), m[4]
     if half is None and i + 1 < len(tokens) and tokens[i + 1] in ("am", "pm"):
         half, used = tokens[i + 1], used + 1
     if m[2] is None and half is None and not bare_ok:
@@ -164,9 +213,18 @@ def _read_time(tokens: list[str], i: int, bare_ok: bool) -> tuple[time, int] | N
         if not 1 <= hour <= 12:
             return None
         hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minute > 59:
+    if hour > 23 or minute > 59 or second > 59:
         return None
-    return time(hour, minute), used
+    return time(hour, minute, second), used
+
+
+def read_clock(text: str, bare_ok: bool = True) -> time | None:
+    """A clock time alone (``09:00``, ``18.30``, ``kl 9``, ``9am``; a bare ``9`` when ``bare_ok``), or None."""
+    tokens = _normalise(text)
+    if not tokens:
+        return None
+    found = _read_time(tokens, 0, bare_ok=bare_ok)
+    return found[0] if found is not None and found[1] == len(tokens) else None
 
 
 def _relative(tokens: list[str], now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -198,35 +256,41 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[_Day | None, time | None, datetime | None]:
-    """(day, time, relative instant) or raises Invalid when the phrase is not a time."""
+    """(day, time, relative instant), or raises _Refused when the phrase is not a time."""
     tokens = _normalise(text)
     if not tokens:
-        raise Invalid("toolbox.when.unknown")
+        raise _Refused("unknown")
     rel = _relative(tokens, now, zone)
     if rel is not None:
         return None, None, rel
     today = now.astimezone(zone).date()
     day: _Day | None = None
     clock: time | None = None
+    bad_date = False
     i = 0
     while i < len(tokens):
-        if day is None and (found_day := _read_day(tokens, i, today)) is not None:
+        found_day: tuple[_Day, int] | None = None
+        if day is None:
+            try:
+                found_day = _read_day(tokens, i, today)
+            except _Refused:
+                bad_date = True
+        if found_day is not None:
             day, used = found_day
         elif clock is None and (found_time := _read_time(tokens, i, bare_ok=day is not None)) is not None:
             clock, used = found_time
         else:
-            raise Invalid("toolbox.when.unknown")
+            raise _Refused("bad_date" if bad_date else "unknown")
         i += used
     return day, clock, None
 
 
-def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime:
-    """A future moment, in UTC. Raises Invalid with a catalogue key when it is not one."""
+def _moment(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     day, clock, rel = _read(text, zone, now)
     if rel is not None:
         return rel
     if clock is None:
-        raise Invalid("toolbox.when.need_time")
+        raise _Refused("need_time")
     if day is None:
         today = now.astimezone(zone).date()
         at = local_to_utc(today, clock, zone)
@@ -235,36 +299,86 @@ def parse_when(text: str, zone: ZoneInfo, now: datetime) -> datetime:
     if at <= now and day.weekday:
         at = local_to_utc(day.value + timedelta(days=7), clock, zone)
     if at <= now:
-        raise Invalid("toolbox.when.past")
+        raise _Refused("past")
     return at
 
 
-def parse_date(text: str, zone: ZoneInfo, now: datetime) -> date:
+def _recurrence(text: str) -> Recurrence:
+    """``every [first|2.|last] thursday [at|kl] 18:00``; raises _Refused."""
+    tokens = _normalise(text)
+    if not tokens or tokens[0] not in EVERY:
+        raise _Refused("unknown")
+    i = 1
+    ordinal = ORDINALS.get(tokens[i]) if i < len(tokens) else None
+    if ordinal is not None:
+        i += 1
+    if i >= len(tokens) or tokens[i] not in WEEKDAYS:
+        raise _Refused("unknown")
+    weekday = WEEKDAYS[tokens[i]]
+    i += 1
+    if i >= len(tokens):
+        raise _Refused("need_time")
+    found = _read_time(tokens, i, bare_ok=True)
+    if found is None or i + found[1] != len(tokens):
+        raise _Refused("unknown")
+    clock = found[0]
+    return Recurrence(weekday, clock.hour, clock.minute, ordinal)
+
+
+def parse_when(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> datetime:
+    """A future moment, in UTC. Raises Invalid with one of ``keys`` when it is not one."""
+    try:
+        return _moment(text, zone, now)
+    except _Refused as refused:
+        raise _invalid(keys, refused.reason) from None
+
+
+def parse_date(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> date:
     """A calendar day (``2027-03-01``, ``1.3.2027``, ``next friday``, ``om 3 uker``)."""
-    day, clock, rel = _read(text, zone, now)
+    try:
+        day, clock, rel = _read(text, zone, now)
+    except _Refused as refused:
+        raise _invalid(keys, refused.reason) from None
     if rel is not None:
         return rel.astimezone(zone).date()
     if day is None or clock is not None:
-        raise Invalid("toolbox.when.need_date")
+        raise Invalid(keys.need_date)
     return day.value
 
 
-def split_when(text: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, str]:
-    """The longest leading time phrase of ``text`` and what follows it.
+def _rule(phrase: str, zone: ZoneInfo, now: datetime) -> Rule:
+    tokens = _normalise(phrase)
+    if tokens and tokens[0] in EVERY:
+        return _recurrence(phrase)
+    return OneOff(_moment(phrase, zone, now))
 
-    When no prefix is a time, raises the most telling reason found (a time already past, then
-    a day without a clock time, then "not a time").
+
+def _split(text: str, read: Callable[[str], _Found], keys: WhenKeys) -> tuple[_Found, str]:
+    """The longest leading phrase of ``text`` that ``read`` accepts, and what follows it.
+
+    When no prefix is one, raises the most telling reason found (a time already past, then a day
+    without a clock time, then a date the calendar lacks, then "not a time").
     """
     spans = [m.span() for m in re.finditer(r"\S+", text)]
-    errors: list[Invalid] = []
+    reasons: list[str] = []
     for n in range(min(MAX_PHRASE_WORDS, len(spans)), 0, -1):
+        end = spans[n - 1][1]
         try:
-            at = parse_when(text[:spans[n - 1][1]], zone, now)
-        except Invalid as err:
-            errors.append(err)
+            found = read(text[:end])
+        except _Refused as refused:
+            reasons.append(refused.reason)
             continue
-        return at, text[spans[n - 1][1]:].strip()
-    raise min(errors, key=lambda e: _ERROR_RANK.get(e.key, len(_ERROR_RANK)), default=Invalid("toolbox.when.unknown"))
+        return found, text[end:].strip()
+    raise _invalid(keys, min(reasons, key=_REASON_RANK.__getitem__, default="unknown"))
 
 
-_ERROR_RANK = {"toolbox.when.past": 0, "toolbox.when.need_time": 1, "toolbox.when.unknown": 2}
+def split_when(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> tuple[datetime, str]:
+    """The longest leading time phrase of ``text`` (a future moment, UTC) and what follows it."""
+    return _split(text, lambda phrase: _moment(phrase, zone, now), keys)
+
+
+def split_rule(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> tuple[Rule, str]:
+    """A one-off moment or a recurring rule at the start of ``text``, and the words that follow
+    (whitespace between them folded to single spaces)."""
+    rule, rest = _split(text, lambda phrase: _rule(phrase, zone, now), keys)
+    return rule, " ".join(rest.split())

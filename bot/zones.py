@@ -1,4 +1,5 @@
-"""Which IANA time zone a person's times are read and shown in."""
+"""Which IANA time zone times are read and shown in: the person's own, else their community's,
+else Europe/Oslo. The one place that resolves zones, for every feature."""
 
 from __future__ import annotations
 
@@ -14,17 +15,23 @@ from bot.models import Participant, UserPref
 DEFAULT_ZONE = "Europe/Oslo"
 
 
+def community_zone_name(settings: Settings, community: str | None) -> str:
+    """The community's configured zone, else Europe/Oslo."""
+    found = settings.community(community) if community else None
+    return found.timezone if found is not None else DEFAULT_ZONE
+
+
+def community_zone(settings: Settings, community: str | None) -> ZoneInfo:
+    return ZoneInfo(community_zone_name(settings, community))
+
+
 def zone_name(session: Session, settings: Settings, user_id: str) -> str:
     """Their own preference, else their community's zone, else Europe/Oslo."""
     pref = session.get(UserPref, user_id)
     if pref is not None and pref.timezone and _valid(pref.timezone):
         return pref.timezone
     person = session.get(Participant, user_id)
-    if person is not None and person.community:
-        community = settings.community(person.community)
-        if community is not None:
-            return community.timezone
-    return DEFAULT_ZONE
+    return community_zone_name(settings, person.community if person is not None else None)
 
 
 def person_zone(session: Session, settings: Settings, user_id: str) -> ZoneInfo:
