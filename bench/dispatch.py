@@ -27,7 +27,7 @@ from bot.migrate import upgrade
 from bot.models import EnrolmentStatus, HandledEvent, OutboxMessage, Participant, RoomKind
 from bot.roomdir import register_room
 from bot.router import dispatch_command
-from bot.testing import FakePort, catalogue_for, make_context, router_for, test_settings
+from tests.support.core import FakePort, catalogue_for, make_context, router_for, test_settings
 
 USER = "@bench:localhost"
 ROOM = "!toolbox-bench:localhost"

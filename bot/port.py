@@ -2,7 +2,7 @@
 through the transactional outbox in :mod:`bot.outbox`).
 
 The real implementation (:class:`bot.matrix.NioPort`) wraps matrix-nio; unit tests use
-:class:`bot.testing.FakePort`. Handlers and domain code only ever see this protocol.
+:class:`tests.support.core.FakePort`. Handlers and domain code only ever see this protocol.
 """
 
 from __future__ import annotations

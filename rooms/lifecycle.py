@@ -15,7 +15,7 @@ from bot.models import Participant
 from bot.notices import Notices
 from rooms import consent, moderation
 from rooms.building import ensure_rooms
-from rooms.commands_moderation import lift_mute
+from rooms.membership import lift_mute
 from rooms.hours import parse_hours
 
 if TYPE_CHECKING:

@@ -70,3 +70,9 @@ async def remove_from_shared_rooms(session: Session, port: MatrixPort, user_id: 
                                                              CircleMember.status == "accepted")):
         member.status = "left"
     session.flush()
+
+
+async def lift_mute(port: MatrixPort, session: Session, user_id: str) -> None:
+    """Posting rights back in every room the person may post in (a mute ended or was lifted)."""
+    for room_id in posting_room_ids(session, user_id):
+        await port.set_power_level(room_id, user_id, None)

@@ -3,15 +3,15 @@ provider rooms. Importing the command and observer modules registers them on ``f
 
 from __future__ import annotations
 
-from rooms import (  # noqa: F401  (modules register commands and observers on import)
-    commands_enrolment,
-    commands_moderation,
-    commands_peers,
-    commands_providers,
-    models,
-    observers,
-    privacy_data,
-)
+from rooms import models  # noqa: F401  (tables on the shared metadata)
+from rooms import personal_data
+
+# Importing a command module declares its commands (and observers) on the feature: ``!help`` lists
+# them in this order, and the observers run in it.
+# isort: off
+from rooms.commands import enrolment, moderation, peers, providers  # noqa: F401
+from rooms import observers  # noqa: F401
+# isort: on
 from rooms.digest import digest_sections, stats_figures
 from rooms.feature import feature
 from rooms.lifecycle import Housekeeper
@@ -19,8 +19,8 @@ from rooms.membership import remove_from_shared_rooms
 
 housekeeper = Housekeeper()
 feature.started(housekeeper.start)
-feature.exporters.append(privacy_data.export)
-feature.erasers.append(privacy_data.erase)
+feature.exporters.append(personal_data.export)
+feature.erasers.append(personal_data.erase)
 # After every feature's data is erased: out of the space, forum, café and circle rooms.
 feature.room_erasers.append(remove_from_shared_rooms)
 feature.digest_sources.append(digest_sections)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.context import Services
-from bot.testing import FakePort, catalogue_for, router_for, test_settings
+from tests.support.core import FakePort, catalogue_for, router_for, test_settings
 
 
 @pytest.fixture

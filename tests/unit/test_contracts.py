@@ -11,8 +11,8 @@ from bot.contracts import (PERSONAL_DATA, REMINDER_DELIVERY, MissingService, che
 from bot.feature import Feature
 from bot.features import FeatureMissing, load_features
 from bot.matrix import StartupError
-from bot.testing import test_settings
-from rooms.testing import CONSULTANTS, FORUM, build_community, enrol, outbox, send, toolbox_of
+from tests.support.core import test_settings
+from tests.support.rooms import CONSULTANTS, FORUM, build_community, enrol, outbox, send, toolbox_of
 from toolbox import crisis_plan
 
 PER = "@per:localhost"

@@ -24,7 +24,7 @@ from bot.models import HandledEvent, RoomKind
 from bot.roomdir import register_room
 from bot.roomstate import RoomState
 from bot.speaker import Speaker
-from bot.testing import queued
+from tests.support.core import queued
 
 BOT, ALICE = "@bot:localhost", "@alice:localhost"
 ROOM, PLAIN_ROOM = "!toolbox-alice:localhost", "!plain:localhost"

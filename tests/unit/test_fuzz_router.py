@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.roomdir import register_room
 from bot.router import dispatch_command
-from bot.testing import make_context
+from tests.support.core import make_context
 
 SOAK = os.environ.get("SOAK") == "1"
 PARTICIPANT = "@fuzzy:localhost"

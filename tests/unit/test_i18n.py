@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.testing import catalogue_for
+from tests.support.core import catalogue_for
 
 ROOT = Path(__file__).resolve().parents[2]
 # Literal catalogue keys passed to reply/t/Invalid/NotFound/... in the code.

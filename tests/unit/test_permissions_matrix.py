@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.models import ManagedRoom, Role, RoomKind
 from bot.router import Arg, Command, Router, dispatch_command
-from bot.testing import make_context
+from tests.support.core import make_context
 
 SENTINEL = "Zq7SENTINELxW"
 

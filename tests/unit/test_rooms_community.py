@@ -11,10 +11,10 @@ from bot.db import utcnow
 from bot.feature import Feature
 from bot.models import Provider, RoomKind
 from bot.roomdir import register_room
-from bot.testing import test_settings
-from rooms import api, membership, privacy_data
+from tests.support.core import test_settings
+from rooms import api, membership, personal_data
 from rooms.models import CircleMember, Flag, Reveal
-from rooms.testing import (CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send,
+from tests.support.rooms import (CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send,
                            toolbox_of)
 
 KARI, OLA, PER = "@kari:localhost", "@ola:localhost", "@per:localhost"
@@ -215,7 +215,7 @@ async def test_reveal_is_delivered_only_after_accept(community, services, port) 
 
 async def test_declined_reveal_is_deleted_and_expired_ones_lapse(community, services, port) -> None:
     from rooms.lifecycle import housekeeping_once
-    from bot.testing import FakeRuntime
+    from tests.support.core import FakeRuntime
 
     db = community
     await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola I'm Anna")
@@ -301,7 +301,7 @@ async def test_out_of_hours_auto_reply_at_most_hourly(community, services, port)
 
 async def test_rooms_are_built_once_and_new_communities_added(db, services, port) -> None:
     from rooms.lifecycle import build_rooms
-    from bot.testing import FakeRuntime
+    from tests.support.core import FakeRuntime
 
     app = FakeRuntime(db=db, port=port, settings=services.settings, services=services)
     await build_rooms(app)
@@ -335,13 +335,13 @@ async def test_export_and_erase(community, services, port) -> None:
     await send(db, services, KARI, toolbox_of(KARI), "!reveal Ola I'm Anna")
     await send(db, services, OLA, FORUM, "hello all", event_id="$hello")
     with db.session() as s:
-        data = privacy_data.export(s, OLA)
+        data = personal_data.export(s, OLA)
     assert data["moderation"][0]["action"] == "warn" and data["moderation"][0]["reason"] == "be kind"
     assert data["reveals"][0]["direction"] == "received" and data["reveals"][0]["other"] == "Kari"
     with db.session() as s:
-        privacy_data.erase(s, OLA)
+        personal_data.erase(s, OLA)
     with db.session() as s:
-        assert privacy_data.export(s, OLA) == {"moderation": [], "reveals": [], "circles": [], "reports_made": 0}
+        assert personal_data.export(s, OLA) == {"moderation": [], "reveals": [], "circles": [], "reports_made": 0}
         figures = api.forum_figures(s, utcnow() - timedelta(days=1))
     assert figures[0].posts == 1 and figures[0].posters == 0  # counted, no longer attributed
     (log,) = await send(db, services, CONSULTANT, CONSULTANTS, "!modlog")
@@ -354,7 +354,7 @@ async def test_removal_after_erasure_still_finds_circle_rooms(community, service
     await send(db, services, OLA, toolbox_of(OLA), "!accept")
     ((circle_room, _),) = port.called("create_room")
     with db.session() as s:
-        privacy_data.erase(s, OLA)  # as !forget-me does before removing from rooms
+        personal_data.erase(s, OLA)  # as !forget-me does before removing from rooms
     with db.session() as s:
         await membership.remove_from_shared_rooms(s, port, OLA)
     kicked = {room for room, user, _ in port.called("kick") if user == OLA}
@@ -365,8 +365,8 @@ async def test_edit_adding_a_detail_flags_the_original(community, services, port
     db = community
     await send(db, services, KARI, FORUM, "hello all", event_id="$orig")
     with db.session() as s:
-        from bot.testing import make_context
-        from rooms.testing import observe
+        from tests.support.core import make_context
+        from tests.support.rooms import observe
 
         ctx = make_context(s, services, sender=KARI, room_id=FORUM, event_id="$edit", content={
             "msgtype": "m.text", "body": "* hello, mail me at kari@example.no",

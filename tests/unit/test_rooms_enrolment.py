@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.models import EnrolmentStatus, Participant, Provider, RoomKind
 from bot.roomdir import find_room, toolbox_room_of
-from rooms.testing import CAFE_NORTH, CONSULTANTS, FORUM, SPACE, build_community, enrol, outbox, send, toolbox_of
+from tests.support.rooms import CAFE_NORTH, CONSULTANTS, FORUM, SPACE, build_community, enrol, outbox, send, toolbox_of
 
 DM = "!dm-newcomer:localhost"
 NEW = "@newcomer:localhost"

@@ -4,7 +4,7 @@ import pytest
 
 from bot.models import ManagedRoom, Role, RoomKind
 from bot.router import CommandSet, Router, UsageError, choice, dispatch_command, integer, parse_args, rest, tokenize, word
-from bot.testing import make_context, queued
+from tests.support.core import make_context, queued
 
 
 def _cmd(*args):

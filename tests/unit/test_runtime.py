@@ -7,7 +7,7 @@ import asyncio
 from bot.feature import Feature, Stop
 from bot.runtime import BotRuntime, Runtime, Slot, Slots
 from bot.speaker import Speaker
-from bot.testing import FakePort, FakeRuntime
+from tests.support.core import FakePort, FakeRuntime
 
 
 def test_the_bot_runtime_and_the_fake_are_both_runtimes(sqlite_db, services) -> None:

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.db import utcnow
 from bot.models import ManagedRoom, RoomKind, SentEvent, UserPref
-from bot.testing import make_context
-from schedules import commands
+from tests.support.core import make_context
+from schedules.commands import rsvp as rsvp_commands
 from schedules.models import Cafe, Rsvp
-from schedules.testing import (CAFE_NORTH, CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of,
+from tests.support.schedules import (CAFE_NORTH, CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of,
                                user)
 
 DAY = (utcnow() + timedelta(days=10)).date()
@@ -106,7 +106,7 @@ async def react(db, services, sender, event_id, key, target="$announce"):
         ctx = make_context(s, services, sender=sender, room_id=CAFE_NORTH, event_id=event_id,
                            event_type="m.reaction",
                            content={"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": key}})
-        await commands.rsvp_by_reaction(ctx)
+        await rsvp_commands.rsvp_by_reaction(ctx)
 
 
 async def redact(db, services, sender, reaction_id):
@@ -114,7 +114,7 @@ async def redact(db, services, sender, reaction_id):
         ctx = make_context(s, services, sender=sender, room_id=CAFE_NORTH, event_id=f"$redact{reaction_id}",
                            event_type="m.room.redaction", content={})
         ctx.event.redacts = reaction_id
-        await commands.rsvp_reaction_removed(ctx)
+        await rsvp_commands.rsvp_reaction_removed(ctx)
 
 
 def answers(db) -> dict[str, str]:

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from bot.config import ConfigError
 from bot.feature import DueReminder, Feature
 from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
-from bot.testing import FakePort, FakeRuntime, queued, test_settings
+from tests.support.core import FakePort, FakeRuntime, queued, test_settings
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
 from schedules.jobs import Scheduler, check_settings
 from schedules.models import Cafe, ReminderLedger
 from bot.recurrence import OneOff
-from schedules.testing import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
+from tests.support.schedules import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
 
 UTC = timezone.utc
 OSLO = ZoneInfo("Europe/Oslo")

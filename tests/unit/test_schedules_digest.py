@@ -18,7 +18,7 @@ from schedules.models import Cafe
 from schedules.personal_data import erase_person, export_person
 from bot.recurrence import OneOff
 from schedules.stats import cafe_figures, merge, months_back, render_stats, shown
-from schedules.testing import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user
+from tests.support.schedules import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user
 
 UTC = timezone.utc
 OSLO = ZoneInfo("Europe/Oslo")

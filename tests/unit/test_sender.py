@@ -19,7 +19,7 @@ from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content
 from bot.roomstate import RoomState
 from bot.sender import Sender
-from bot.testing import test_settings
+from tests.support.core import test_settings
 
 
 def sender_for(db: Database, client: Any, settings: Settings | None = None) -> Sender:

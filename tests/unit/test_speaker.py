@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from bot.notices import Notices
-from bot.testing import make_context, queued, test_settings
-from rooms.testing import CONSULTANTS, FORUM, build_community, enrol, outbox, send, toolbox_of
+from tests.support.core import make_context, queued, test_settings
+from tests.support.rooms import CONSULTANTS, FORUM, build_community, enrol, outbox, send, toolbox_of
 from toolbox import crisis_plan
 
 KARI, OLA = "@kari:localhost", "@ola:localhost"

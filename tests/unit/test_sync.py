@@ -14,7 +14,7 @@ from bot.keys import KeyWork
 from bot.models import BotState
 from bot.roomstate import RoomState
 from bot.sync import Syncer
-from bot.testing import test_settings
+from tests.support.core import test_settings
 
 BOT, ALICE = "@bot:localhost", "@alice:localhost"
 ROOM = "!r:localhost"

@@ -12,8 +12,8 @@ from bot import timephrase
 from bot.errors import Invalid
 from bot.recurrence import OneOff, Recurrence
 from bot.timephrase import read_clock, split_rule
-from schedules.commands import WHEN_KEYS as CAFE_KEYS
-from toolbox.ctxutil import WHEN_KEYS as TOOLBOX_KEYS
+from schedules.commands.common import WHEN_KEYS as CAFE_KEYS
+from toolbox.commands.common import WHEN_KEYS as TOOLBOX_KEYS
 from toolbox.meds import parse_entry
 
 UTC = timezone.utc

@@ -13,7 +13,7 @@ from bot.config import Link
 from bot.models import Participant, Provider, RoomKind, UserPref
 from bot.roomdir import register_room
 from bot.router import dispatch_command
-from bot.testing import make_context
+from tests.support.core import make_context
 from toolbox.models import Activity
 
 ANN = "@ann:localhost"

@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import Invalid
 from bot.models import Participant, UserPref
-from bot.testing import test_settings
+from tests.support.core import test_settings
 from bot.zones import community_zone, person_zone, preferred_zone, valid_zone, zone_name
 
 SETTINGS = test_settings(communities=[{"name": "North", "timezone": "America/New_York"}, {"name": "South"}])

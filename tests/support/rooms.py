@@ -1,5 +1,5 @@
 """Helpers for the community's unit tests: a built community in the database, enrolled
-participants, and running observers (a stand-in runtime is ``bot.testing.FakeRuntime``)."""
+participants, and running observers (a stand-in runtime is ``tests.support.core.FakeRuntime``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.db import Database, utcnow
 from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.people import pseudonym_key
 from bot.roomdir import register_room
-from bot.testing import FakePort
+from tests.support.core import FakePort
 from rooms.feature import feature
 
 SPACE, FORUM, CONSULTANTS = "!space:localhost", "!forum:localhost", "!consultants:localhost"
@@ -83,7 +83,7 @@ async def send(db: Database, services: Services, sender: str, room_id: str, body
     """One message through observers and (for commands) the router, in its own transaction like
     the dispatcher; returns the bodies of what it queued in that same room (the replies)."""
     from bot.router import dispatch_command
-    from bot.testing import make_context
+    from tests.support.core import make_context
 
     with db.session() as s:
         ctx = make_context(s, services, sender=sender, room_id=room_id, body=body,
@@ -98,7 +98,7 @@ async def send(db: Database, services: Services, sender: str, room_id: str, body
 async def event(db: Database, services: Services, event_type: str, sender: str, room_id: str,
                 content: dict[str, Any], *, state_key: str | None = None) -> list[str]:
     """A non-message event (membership, receipt, redaction) through the observers."""
-    from bot.testing import make_context
+    from tests.support.core import make_context
 
     with db.session() as s:
         ctx = make_context(s, services, sender=sender, room_id=room_id, event_type=event_type,
@@ -109,7 +109,7 @@ async def event(db: Database, services: Services, event_type: str, sender: str, 
 
 def outbox(db: Database, room_id: str) -> list[str]:
     """Bodies queued for ``room_id`` so far."""
-    from bot.testing import queued
+    from tests.support.core import queued
 
     with db.session() as s:
         return [c["body"] for r, c in queued(s) if r == room_id]

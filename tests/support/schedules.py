@@ -11,7 +11,7 @@ from bot.db import Database
 from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.roomdir import register_room
 from bot.router import dispatch_command
-from bot.testing import make_context, queued
+from tests.support.core import make_context, queued
 
 CAFE_NORTH = "!cafe-north:localhost"
 CAFE_SOUTH = "!cafe-south:localhost"

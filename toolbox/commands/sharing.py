@@ -8,12 +8,10 @@ from bot.errors import DomainError, Invalid
 from bot.models import Role, RoomKind
 from bot.router import rest, word
 from toolbox import activities, crisis_plan, diary, goals, meds, network, render, sharing
-from toolbox.ctxutil import PRIVATE, zone_of
+from toolbox.commands.common import command, PRIVATE, zone_of
 from toolbox.pictures import send_mood_chart, send_network_map
-from toolbox.plugin import feature
 from bot.zones import person_zone
 
-command = feature.commands.command
 WITH_WORDS = ("with", "med")
 FROM_WORDS = ("from", "fra")
 

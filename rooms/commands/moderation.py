@@ -15,20 +15,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
-from bot.port import MatrixPort, PortError
+from bot.port import PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, integer, rest
 from rooms import activity, moderation
 from bot.durations import parse_duration
 from rooms.feature import feature
-from rooms.membership import invite_to_community, posting_room_ids, remove_from_shared_rooms, shared_room_ids
+from rooms.membership import invite_to_community, lift_mute, posting_room_ids, remove_from_shared_rooms, shared_room_ids
 from rooms.targets import event_link, pseudonym_of, split_target
 
 log = logging.getLogger(__name__)
@@ -176,11 +175,6 @@ async def mute(ctx: Context, rest: str) -> None:
 def _until_text(ctx: Context, until: datetime | None) -> str:
     zone = ctx.settings.moderation.staffed_timezone
     return f"{until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})" if until else ""
-
-
-async def lift_mute(port: MatrixPort, session: Session, user_id: str) -> None:
-    for room_id in posting_room_ids(session, user_id):
-        await port.set_power_level(room_id, user_id, None)
 
 
 @commands.command("unmute", rest("pseudonym", max_len=64), rooms=MOD_ROOMS, roles=STAFF,

@@ -6,11 +6,9 @@ from bot.context import Context
 from bot.people import participant, prefs
 from bot.router import rest, word
 from toolbox import content, exercises
-from toolbox.ctxutil import PRIVATE
-from toolbox.plugin import feature
+from toolbox.commands.common import command, PRIVATE
 from bot.zones import valid_zone, zone_name
 
-command = feature.commands.command
 
 
 def _page_text(ctx: Context, text: str) -> str:

@@ -1,0 +1,47 @@
+"""Answering a café: ``!rsvp`` and the reactions under an announcement."""
+
+from __future__ import annotations
+
+
+from bot.context import Context
+from bot.db import utcnow
+from bot.models import RoomKind
+
+from bot.router import choice, integer
+from schedules import rsvp
+from schedules.jobs import plan_soon
+from schedules.feature import feature
+
+from schedules.commands.common import (MEMBERS, cafe_when, commands, mine)
+
+
+@commands.command("rsvp", choice("answer", rsvp.ANSWERS), integer("n", min=1, optional=True), roles=MEMBERS,
+                  rooms={RoomKind.CAFE, RoomKind.TOOLBOX}, help="schedules.help.rsvp")
+async def rsvp_command(ctx: Context, answer: str, n: int | None) -> None:
+    cafe = mine(ctx, n)
+    rsvp.set_answer(ctx.session, cafe, ctx.sender, answer, utcnow())
+    ctx.reply(f"schedules.rsvp.{answer}", when=cafe_when(ctx, cafe), place=cafe.place)
+    plan_soon(ctx.services.runtime)
+
+
+@feature.observe("m.reaction")
+async def rsvp_by_reaction(ctx: Context) -> None:
+    relation = ctx.event.relates_to
+    if relation.get("rel_type") != "m.annotation" or ctx.role not in MEMBERS:
+        return
+    answer = rsvp.answer_for_reaction(str(relation.get("key", "")))
+    target = relation.get("event_id")
+    if answer is None or not isinstance(target, str):
+        return
+    cafe = rsvp.cafe_for_announcement(ctx.session, target)
+    now = utcnow()
+    if cafe is None or cafe.cancelled_at is not None or cafe.starts_at <= now:
+        return
+    rsvp.react(ctx.session, cafe, ctx.sender, ctx.event.event_id, answer, now)
+    plan_soon(ctx.services.runtime)
+
+
+@feature.observe("m.room.redaction")
+async def rsvp_reaction_removed(ctx: Context) -> None:
+    if ctx.event.redacts and rsvp.unreact(ctx.session, ctx.event.redacts, utcnow()) is not None:
+        plan_soon(ctx.services.runtime)
