@@ -20,8 +20,7 @@ from urllib.parse import quote
 from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 from sqlalchemy import func, select
 
-from bench.common import (bench_synapse, bot_settings, http_json, print_table, quiet_logs, verdict,
-                          write_result)
+from bench.common import bench_synapse, bot_settings, http_json, print_table, quiet_logs, verdict, write_result
 from bench.population import enrol_with_toolboxes
 from bot.app import App
 from bot.db import utcnow

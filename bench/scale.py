@@ -25,8 +25,19 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.botprocess import BotProcess, bot_config
-from bench.common import (bench_synapse, bot_settings, http_json, pg_schema, pg_synapse_database,
-                          postgres_available, print_table, quiet_logs, rss_mb, verdict, write_result)
+from bench.common import (
+    bench_synapse,
+    bot_settings,
+    http_json,
+    pg_schema,
+    pg_synapse_database,
+    postgres_available,
+    print_table,
+    quiet_logs,
+    rss_mb,
+    verdict,
+    write_result,
+)
 from bench.population import enrol_with_toolboxes, join_all
 from bot.app import App
 from bot.models import RoomKind

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.contracts import DigestRequest, DigestSection, StatsFigure
-from bot.speaker import Say
 from bot.models import EnrolmentStatus, Participant
+from bot.speaker import Say
 from rooms.api import FlagRef, Mismatch, PostRef, forum_figures, name_mismatches, recent_flags, unanswered_posts
 from rooms.targets import event_link
 

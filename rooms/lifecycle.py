@@ -15,8 +15,8 @@ from bot.models import Participant
 from bot.notices import Notices
 from rooms import consent, moderation
 from rooms.building import ensure_rooms
-from rooms.membership import lift_mute
 from rooms.hours import parse_hours
+from rooms.membership import lift_mute
 
 if TYPE_CHECKING:
     from bot.feature import Stop

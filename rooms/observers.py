@@ -8,8 +8,8 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from bot.contracts import crisis_watch_exempt
 from bot.context import Context
+from bot.contracts import crisis_watch_exempt
 from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
 from bot.notices import Notices

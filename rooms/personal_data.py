@@ -8,8 +8,19 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Participant
-from rooms.models import (Circle, CircleMember, Flag, ForumPost, HiddenMessage, ModerationEntry, Mute,
-                          NameMismatch, PostView, Report, Reveal)
+from rooms.models import (
+    Circle,
+    CircleMember,
+    Flag,
+    ForumPost,
+    HiddenMessage,
+    ModerationEntry,
+    Mute,
+    NameMismatch,
+    PostView,
+    Report,
+    Reveal,
+)
 
 ERASED = "erased"
 

@@ -3,8 +3,10 @@ provider rooms. Importing the command and observer modules registers them on ``f
 
 from __future__ import annotations
 
-from rooms import models  # noqa: F401  (tables on the shared metadata)
-from rooms import personal_data
+from rooms import (
+    models,  # noqa: F401  (tables on the shared metadata)
+    personal_data,
+)
 
 # Importing a command module declares its commands (and observers) on the feature: ``!help`` lists
 # them in this order, and the observers run in it.

@@ -13,10 +13,10 @@ from bot.config import Settings
 from bot.errors import Invalid, NotFound
 from bot.models import ManagedRoom, Role, RoomKind
 from bot.people import participant
+from bot.recurrence import Recurrence, Rule
 from bot.roomdir import find_rooms
 from bot.zones import community_zone
 from schedules.models import Cafe, CafePrompt, CafeSeries, Rsvp
-from bot.recurrence import Recurrence, Rule
 
 LIST_LIMIT = 10
 RECENT_DAYS = 60

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from bot.feature import DueReminder
 from bot.people import on_break
-from toolbox import activities, meds
-from toolbox.render import plain
 from bot.recurrence import local_to_utc
 from bot.zones import preferred_zone
+from toolbox import activities, meds
+from toolbox.render import plain
 
 
 def activity_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
 from bot.context import Context
 from bot.db import utcnow
+from bot.durations import parse_duration
 from bot.errors import Invalid
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
@@ -25,7 +25,6 @@ from bot.port import PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, integer, rest
 from rooms import activity, moderation
-from bot.durations import parse_duration
 from rooms.feature import feature
 from rooms.membership import invite_to_community, lift_mute, posting_room_ids, remove_from_shared_rooms, shared_room_ids
 from rooms.targets import event_link, pseudonym_of, split_target

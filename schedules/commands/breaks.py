@@ -6,14 +6,12 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.db import utcnow
-
-from bot.router import rest
 from bot.durations import parse_duration
+from bot.router import rest
 from bot.zones import person_zone
 from schedules import breaks
+from schedules.commands.common import PARTICIPANTS, PRIVATE, commands
 from schedules.wording import when_text
-
-from schedules.commands.common import (PARTICIPANTS, PRIVATE, commands)
 
 
 @commands.command("break", rest("duration", max_len=40, optional=True, placeholder="DURATION"),

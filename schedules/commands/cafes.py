@@ -7,18 +7,15 @@ from datetime import timedelta
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import Invalid
-
 from bot.recurrence import Recurrence
 from bot.router import STAFF, choice, integer, rest
 from bot.timephrase import split_rule
 from bot.zones import community_zone
 from schedules import cafes, rsvp
 from schedules.announcements import announce
+from schedules.commands.common import MEMBERS, WHEN_KEYS, cafe_when, cafe_zone, commands, mine, note_sent, tell
 from schedules.jobs import plan_soon
 from schedules.wording import cafe_line, when_text
-
-from schedules.commands.common import (MEMBERS, WHEN_KEYS,
-                                       cafe_when, cafe_zone, commands, mine, note_sent, tell)
 
 
 @commands.command("cafe", roles=MEMBERS, help="schedules.help.cafe")

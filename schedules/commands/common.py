@@ -8,14 +8,13 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.db import utcnow
 from bot.models import Role, RoomKind
-
 from bot.people import participant
 from bot.timephrase import WhenKeys
 from bot.zones import community_zone
 from schedules import cafes
 from schedules.announcements import tell_privately
-from schedules.models import Cafe
 from schedules.feature import feature
+from schedules.models import Cafe
 from schedules.wording import when_text
 
 commands = feature.commands

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-
 from bot.context import Context
 from bot.db import utcnow
 from bot.models import RoomKind
-
 from bot.port import RoomSpec
 from bot.roomdir import register_room
 from bot.router import integer
 from schedules import matching
+from schedules.commands.common import PARTICIPANTS, PRIVATE, cafe_when, commands, mine, name_of, tell
 from schedules.models import Cafe
-
-from schedules.commands.common import (PARTICIPANTS, PRIVATE, cafe_when, commands, mine, name_of, tell)
 
 
 async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: str) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-
 from bot.context import Context
 from bot.db import utcnow
-
 from bot.router import STAFF, integer
+from schedules.commands.common import DEFAULT_STATS_MONTHS, STAFF_ROOMS, commands
 from schedules.digest import digest_text
 from schedules.stats import stats_text
-
-from schedules.commands.common import (DEFAULT_STATS_MONTHS, STAFF_ROOMS, commands)
 
 
 @commands.command("digest", roles=STAFF, rooms=STAFF_ROOMS, help="schedules.help.digest")

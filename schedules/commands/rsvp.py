@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-
 from bot.context import Context
 from bot.db import utcnow
 from bot.models import RoomKind
-
 from bot.router import choice, integer
 from schedules import rsvp
-from schedules.jobs import plan_soon
+from schedules.commands.common import MEMBERS, cafe_when, commands, mine
 from schedules.feature import feature
-
-from schedules.commands.common import (MEMBERS, cafe_when, commands, mine)
+from schedules.jobs import plan_soon
 
 
 @commands.command("rsvp", choice("answer", rsvp.ANSWERS), integer("n", min=1, optional=True), roles=MEMBERS,

@@ -171,7 +171,8 @@ async def test_invites_from_other_servers_are_declined(start_bot, make_user):
     hal = await make_user("hal")
     resp = await hal.client.room_create(is_direct=True, invite=[handle.user_id])
     assert isinstance(resp, RoomCreateResponse)
-    await hal.until(lambda: resp.room_id in hal.client.rooms and handle.user_id not in hal.client.rooms[resp.room_id].invited_users,
+    await hal.until(lambda: resp.room_id in hal.client.rooms
+                    and handle.user_id not in hal.client.rooms[resp.room_id].invited_users,
                     30, "the bot to decline")
     assert handle.user_id not in hal.client.rooms[resp.room_id].users
 

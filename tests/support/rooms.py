@@ -13,8 +13,8 @@ from bot.db import Database, utcnow
 from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.people import pseudonym_key
 from bot.roomdir import register_room
-from tests.support.core import FakePort
 from rooms.feature import feature
+from tests.support.core import FakePort
 
 SPACE, FORUM, CONSULTANTS = "!space:localhost", "!forum:localhost", "!consultants:localhost"
 CAFE_NORTH, CAFE_SOUTH = "!cafe-north:localhost", "!cafe-south:localhost"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import App
-from bot.contracts import (PERSONAL_DATA, REMINDER_DELIVERY, MissingService, check_requirements,
-                           crisis_watch_exempt)
+from bot.contracts import PERSONAL_DATA, REMINDER_DELIVERY, MissingService, check_requirements, crisis_watch_exempt
 from bot.feature import Feature
 from bot.features import FeatureMissing, load_features
 from bot.matrix import StartupError

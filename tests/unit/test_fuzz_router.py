@@ -12,7 +12,8 @@ import os
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.roomdir import register_room

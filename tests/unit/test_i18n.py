@@ -9,7 +9,7 @@ from tests.support.core import catalogue_for
 
 ROOT = Path(__file__).resolve().parents[2]
 # Literal catalogue keys passed to reply/t/Invalid/NotFound/... in the code.
-KEY_USE = re.compile(r"""(?:reply|\bt|Invalid|NotFound|NotAllowed|DomainError|help=)\(?\s*["']((?:core|router|rooms|toolbox|schedules)\.[a-z0-9_.]+)["']""")
+KEY_USE = re.compile(r"""(?:reply|\bt|Invalid|NotFound|NotAllowed|DomainError|help=)\(?\s*["']((?:core|router|rooms|toolbox|schedules)\.[a-z0-9_.]+)["']""")  # noqa: E501
 
 
 def test_every_english_key_has_a_norwegian_text(features):

@@ -15,12 +15,12 @@ from bot import personal_data
 from bot.errors import Invalid
 from bot.feature import Feature
 from bot.models import ForgetRequest, ManagedRoom, Participant, RoomKind, UserPref
+from bot.recurrence import OneOff
 from bot.roomdir import register_room
+from schedules import cafes, rsvp
 from tests.support.core import FakePort, queued
 from tests.support.rooms import CAFE_NORTH, FORUM, build_community
 from tests.support.rooms import enrol as enrol_in_community
-from schedules import cafes, rsvp
-from bot.recurrence import OneOff
 from tests.unit.test_toolbox_commands import PROVIDER_ROOM, TOOLBOX, enrol, link_provider, reply, say
 from toolbox import crisis_plan, diary, goals, meds
 from toolbox.personal_data import toolbox_export

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import Invalid
 from bot.durations import DayOf, parse_duration, parse_offset, reminder_time
+from bot.errors import Invalid
 from bot.recurrence import Recurrence, nth_weekday
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -11,11 +11,10 @@ from bot.db import utcnow
 from bot.feature import Feature
 from bot.models import Provider, RoomKind
 from bot.roomdir import register_room
-from tests.support.core import test_settings
 from rooms import api, membership, personal_data
 from rooms.models import CircleMember, Flag, Reveal
-from tests.support.rooms import (CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send,
-                           toolbox_of)
+from tests.support.core import test_settings
+from tests.support.rooms import CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send, toolbox_of
 
 KARI, OLA, PER = "@kari:localhost", "@ola:localhost", "@per:localhost"
 CONSULTANT = "@consultant:localhost"

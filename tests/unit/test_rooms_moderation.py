@@ -9,11 +9,21 @@ import pytest
 
 from bot.context import Services
 from bot.db import utcnow
-from tests.support.core import FakeRuntime, test_settings
 from rooms.lifecycle import housekeeping_once
 from rooms.models import HiddenMessage, Mute
-from tests.support.rooms import (CAFE_NORTH, CAFE_SOUTH, CONSULTANTS, FORUM, SPACE, build_community, enrol,
-                           outbox, send, toolbox_of)
+from tests.support.core import FakeRuntime, test_settings
+from tests.support.rooms import (
+    CAFE_NORTH,
+    CAFE_SOUTH,
+    CONSULTANTS,
+    FORUM,
+    SPACE,
+    build_community,
+    enrol,
+    outbox,
+    send,
+    toolbox_of,
+)
 
 CONSULTANT = "@consultant:localhost"
 ADMIN = "@admin:localhost"

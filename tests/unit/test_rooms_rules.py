@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.durations import parse_duration
 from bot.errors import Invalid
 from rooms.crisis import PhraseList, normalise
-from bot.durations import parse_duration
 from rooms.hours import parse_hours
 from rooms.pseudonyms import clean_pseudonym
 

@@ -3,7 +3,18 @@ from __future__ import annotations
 import pytest
 
 from bot.models import ManagedRoom, Role, RoomKind
-from bot.router import CommandSet, Router, UsageError, choice, dispatch_command, integer, parse_args, rest, tokenize, word
+from bot.router import (
+    CommandSet,
+    Router,
+    UsageError,
+    choice,
+    dispatch_command,
+    integer,
+    parse_args,
+    rest,
+    tokenize,
+    word,
+)
 from tests.support.core import make_context, queued
 
 

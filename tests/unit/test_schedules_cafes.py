@@ -11,11 +11,19 @@ from sqlalchemy import select
 
 from bot.db import utcnow
 from bot.models import ManagedRoom, RoomKind, SentEvent, UserPref
-from tests.support.core import make_context
 from schedules.commands import rsvp as rsvp_commands
 from schedules.models import Cafe, Rsvp
-from tests.support.schedules import (CAFE_NORTH, CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of,
-                               user)
+from tests.support.core import make_context
+from tests.support.schedules import (
+    CAFE_NORTH,
+    CONSULTANT,
+    CONSULTANT_ROOM,
+    bodies,
+    build_community,
+    run,
+    toolbox_of,
+    user,
+)
 
 DAY = (utcnow() + timedelta(days=10)).date()
 WHEN = f"{DAY.isoformat()} 18:00"

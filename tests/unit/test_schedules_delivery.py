@@ -15,12 +15,12 @@ from sqlalchemy import select
 from bot.config import ConfigError
 from bot.feature import DueReminder, Feature
 from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
-from tests.support.core import FakePort, FakeRuntime, queued, test_settings
+from bot.recurrence import OneOff
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
 from schedules.jobs import Scheduler, check_settings
 from schedules.models import Cafe, ReminderLedger
-from bot.recurrence import OneOff
+from tests.support.core import FakePort, FakeRuntime, queued, test_settings
 from tests.support.schedules import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
 
 UTC = timezone.utc

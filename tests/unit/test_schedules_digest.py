@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot.contracts import StatsFigure
 from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant
-from schedules import cafes, rsvp
-from bot.contracts import StatsFigure
+from bot.recurrence import OneOff
 from rooms.digest import render_sections
+from schedules import cafes, rsvp
 from schedules.digest import compose, render_cafes
 from schedules.models import Cafe
 from schedules.personal_data import erase_person, export_person
-from bot.recurrence import OneOff
 from schedules.stats import cafe_figures, merge, months_back, render_stats, shown
 from tests.support.schedules import CONSULTANT, CONSULTANT_ROOM, bodies, build_community, run, toolbox_of, user
 

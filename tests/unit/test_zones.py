@@ -6,8 +6,8 @@ import pytest
 
 from bot.errors import Invalid
 from bot.models import Participant, UserPref
-from tests.support.core import test_settings
 from bot.zones import community_zone, person_zone, preferred_zone, valid_zone, zone_name
+from tests.support.core import test_settings
 
 SETTINGS = test_settings(communities=[{"name": "North", "timezone": "America/New_York"}, {"name": "South"}])
 

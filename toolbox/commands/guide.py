@@ -5,10 +5,9 @@ from __future__ import annotations
 from bot.context import Context
 from bot.people import participant, prefs
 from bot.router import rest, word
-from toolbox import content, exercises
-from toolbox.commands.common import command, PRIVATE
 from bot.zones import valid_zone, zone_name
-
+from toolbox import content, exercises
+from toolbox.commands.common import PRIVATE, command
 
 
 def _page_text(ctx: Context, text: str) -> str:

@@ -7,10 +7,10 @@ from bot.db import utcnow
 from bot.errors import DomainError, Invalid
 from bot.models import Role, RoomKind
 from bot.router import rest, word
-from toolbox import activities, crisis_plan, diary, goals, meds, network, render, sharing
-from toolbox.commands.common import command, PRIVATE, zone_of
-from toolbox.pictures import send_mood_chart, send_network_map
 from bot.zones import person_zone
+from toolbox import activities, crisis_plan, diary, goals, meds, network, render, sharing
+from toolbox.commands.common import PRIVATE, command, zone_of
+from toolbox.pictures import send_mood_chart, send_network_map
 
 WITH_WORDS = ("with", "med")
 FROM_WORDS = ("from", "fra")

@@ -11,7 +11,6 @@ from alembic import op
 
 import bot.db
 
-
 revision = 'toolbox_0001'
 down_revision = None
 branch_labels = ('toolbox',)
