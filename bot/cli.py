@@ -11,10 +11,14 @@ import secrets
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from bot.config import ConfigError, Settings, load_config
+
+if TYPE_CHECKING:
+    from bot.localsynapse import LocalSynapse
 
 log = logging.getLogger("reconnect")
 
@@ -126,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         synapse.stop()
 
 
-def _demo_accounts(data: Path, synapse) -> dict[str, dict[str, str]]:
+def _demo_accounts(data: Path, synapse: LocalSynapse) -> dict[str, dict[str, str]]:
     path = data / "accounts.json"
     accounts = json.loads(path.read_text()) if path.exists() else {}
     for role, localpart in DEMO_ACCOUNTS.items():
@@ -184,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("-c", "--config", default=os.environ.get("RECONNECT_CONFIG", "config.yaml"))
     up.set_defaults(func=cmd_db_upgrade)
     args = parser.parse_args(argv)
-    return args.func(args)
+    status: int = args.func(args)
+    return status
 
 
 if __name__ == "__main__":

@@ -68,8 +68,9 @@ class IncomingEvent:
     @property
     def thread_root(self) -> str | None:
         rel = self.relates_to
-        if rel.get("rel_type") == "m.thread" and isinstance(rel.get("event_id"), str):
-            return rel["event_id"]
+        event_id = rel.get("event_id")
+        if rel.get("rel_type") == "m.thread" and isinstance(event_id, str):
+            return event_id
         return None
 
     @property
@@ -77,10 +78,11 @@ class IncomingEvent:
         """The event this one answers (a rich reply), if any, ignoring thread fallbacks."""
         rel = self.relates_to
         irt = rel.get("m.in_reply_to")
-        if isinstance(irt, dict) and isinstance(irt.get("event_id"), str):
+        event_id = irt.get("event_id") if isinstance(irt, dict) else None
+        if isinstance(event_id, str):
             if rel.get("rel_type") == "m.thread" and rel.get("is_falling_back", False):
                 return None
-            return irt["event_id"]
+            return event_id
         return None
 
 

@@ -13,8 +13,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from signedjson.key import decode_signing_key_base64, encode_signing_key_base64, encode_verify_key_base64, generate_signing_key
+from signedjson.key import (
+    decode_signing_key_base64,
+    encode_signing_key_base64,
+    encode_verify_key_base64,
+    generate_signing_key,
+    get_verify_key,
+)
 from signedjson.sign import sign_json
+from signedjson.types import SigningKey as Ed25519SigningKey
 from sqlalchemy.orm import Session
 
 from bot.models import BotSecret
@@ -33,10 +40,10 @@ class SigningKey:
     seed_b64: str
 
     @property
-    def key(self):
+    def key(self) -> Ed25519SigningKey:
         # The key's "version" is its public key, which makes its id ed25519:<public key>.
         tmp = decode_signing_key_base64("ed25519", "tmp", self.seed_b64)
-        public = encode_verify_key_base64(tmp.verify_key)
+        public = encode_verify_key_base64(get_verify_key(tmp))
         return decode_signing_key_base64("ed25519", public, self.seed_b64)
 
     @property

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from bot.db import Base, make_engine
 from bot.features import load_features
@@ -24,7 +26,8 @@ def feature_tables(package: str) -> set[str]:
     """The tables of ``package``'s models (imported with the feature by ``load_features``)."""
     tables: set[str] = set()
     for mapper in Base.registry.mappers:
-        if mapper.class_.__module__.split(".")[0] == package and mapper.local_table is not None:
+        # A named FROM clause (in practice the model's Table) is one with a name.
+        if mapper.class_.__module__.split(".")[0] == package and isinstance(mapper.local_table, NamedFromClause):
             tables.add(mapper.local_table.name)
     return tables
 
@@ -44,7 +47,9 @@ def make_revision(package: str, message: str) -> None:
         existing = sorted(Path(feature.migrations).glob(f"{package}_*.py"))
         rev_id = f"{package}_{len(existing) + 1:04d}"
 
-        def include_object(obj, name, type_, reflected, compare_to):
+        def include_object(
+            obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
+        ) -> bool:
             if type_ == "table":
                 return name in tables
             table = getattr(obj, "table", None)

@@ -16,7 +16,7 @@ import yaml
 LANGUAGES = ("en", "nb")
 
 
-class _SafeDict(dict):
+class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -49,12 +50,13 @@ RATE_LIMITS = {
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class LocalSynapse:
     def __init__(self, data_dir: Path, *, server_name: str = "localhost", port: int | None = None,
-                 database: dict | None = None, fast_passwords: bool = False) -> None:
+                 database: dict[str, Any] | None = None, fast_passwords: bool = False) -> None:
         """``fast_passwords``: the cheapest bcrypt cost (tests and benchmarks register hundreds of
         throwaway accounts; Synapse's default cost makes each registration and login take ~0.25 s
         of CPU). Never for a homeserver that keeps real accounts."""
@@ -120,7 +122,8 @@ class LocalSynapse:
 
     @property
     def shared_secret(self) -> str:
-        return yaml.safe_load(self.config_path.read_text())["registration_shared_secret"]
+        secret: str = yaml.safe_load(self.config_path.read_text())["registration_shared_secret"]
+        return secret
 
     def start(self, timeout: float = 90.0) -> None:
         self.prepare()
@@ -166,7 +169,8 @@ class LocalSynapse:
         req = urllib.request.Request(base, data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
-                return json.load(r)["user_id"]
+                user_id: str = json.load(r)["user_id"]
+                return user_id
         except urllib.error.HTTPError as err:
             detail = json.loads(err.read() or b"{}")
             if detail.get("errcode") == "M_USER_IN_USE":

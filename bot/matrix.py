@@ -200,7 +200,8 @@ class NioPort:
         if spec.parent_space:
             server = self.bot_user_id.split(":", 1)[1]
             await self.set_state(spec.parent_space, "m.space.child", {"via": [server]}, resp.room_id)
-        return resp.room_id
+        room_id: str = resp.room_id
+        return room_id
 
     async def invite(self, room_id: str, user_id: str) -> None:
         _check("inviting", await self.client.room_invite(room_id, user_id))

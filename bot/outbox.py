@@ -17,7 +17,8 @@ _MD = md.Markdown(extensions=["sane_lists", "nl2br"], output_format="html")
 
 def render_markdown(text: str) -> str:
     _MD.reset()
-    return _MD.convert(text)
+    html: str = _MD.convert(text)
+    return html
 
 
 def notice_content(

@@ -136,6 +136,7 @@ class Sender:
             log.warning("sending %s to %s failed (%s); will retry", message.txn_id, message.room_id,
                         type(exc).__name__)
             return "stop", ""
+        errcode: str | None
         retry_after: int | None
         if refusal is not None:  # the room's state could not be read: a refusal like any other
             errcode, retry_after = refusal, None
