@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 from bot import personal_data
-from bot.contracts import PERSONAL_DATA
 from bot.context import Context
+from bot.contracts import PERSONAL_DATA
 from bot.feature import Feature
 from bot.models import Role, RoomKind
 from bot.people import participant, prefs

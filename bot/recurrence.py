@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timezone
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday as rrule_weekday
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
+from dateutil.rrule import weekday as rrule_weekday
 
 # A fifth weekday turns up within a few months, so this bounds the search for every valid rule.
 _MAX_CANDIDATES = 400

@@ -11,7 +11,6 @@ from alembic import op
 
 import bot.db
 
-
 revision = 'core_0001'
 down_revision = None
 branch_labels = ('core',)
