@@ -13,7 +13,7 @@ from nio import RoomGetStateError, RoomGetStateResponse, RoomSendError, RoomSend
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, current_cipher
 from bot.keys import KeyGate, KeyWork
 from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content
@@ -288,9 +288,11 @@ async def test_a_state_snapshot_older_than_a_sync_is_read_again():
 async def test_each_row_is_unsealed_and_decoded_once_on_its_way_out(db, content_cipher, monkeypatch):
     import bot.sender
 
+    # The cipher in force (an in-process bot of an integration test may have installed its own).
+    cipher = current_cipher()
     unsealed: list[str] = []
     decoded: list[str] = []
-    real_decrypt = content_cipher.decrypt
+    real_decrypt = cipher.decrypt
 
     def decrypt(token: str) -> str:
         unsealed.append(token)
@@ -306,7 +308,7 @@ async def test_each_row_is_unsealed_and_decoded_once_on_its_way_out(db, content_
     with db.session() as s:
         for n in range(3):
             enqueue(s, "!r:localhost", notice_content(f"reply {n}"), txn_id=f"t{n}")
-    monkeypatch.setattr(content_cipher, "decrypt", decrypt)
+    monkeypatch.setattr(cipher, "decrypt", decrypt)
     monkeypatch.setattr(bot.sender, "json", SimpleNamespace(loads=loads))
     assert await sender.send_wave()
     assert [body for _, body, _ in client.sent] == ["reply 0", "reply 1", "reply 2"]
