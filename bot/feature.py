@@ -55,7 +55,7 @@ class DueReminder:
 # Returns the reminders falling due in [start, end).
 ReminderSource = Callable[[Session, datetime, datetime], list[DueReminder]]
 
-__all__ = ["DueReminder", "Eraser", "Exporter", "Feature", "Hook", "Observer", "ReminderSource"]
+__all__ = ["DueReminder", "Eraser", "Exporter", "Feature", "Hook", "Observer", "ReminderSource", "Stop", "StopHook"]
 
 
 @dataclass
