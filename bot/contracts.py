@@ -45,6 +45,28 @@ def check_requirements(features: Iterable["Feature"]) -> None:
                                      "which no loaded feature provides (see bot/features.py)")
 
 
+# --- personal reminders ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A personal reminder a feature wants sent to someone's toolbox room at ``due_at``.
+
+    ``key`` is unique per reminder *and* occurrence (e.g. ``activity:42:2026-12-01T09:00Z``);
+    the scheduler's ledger sends each key exactly once. ``params`` may hold the person's own
+    text: it only ever goes to their private toolbox room.
+    """
+
+    key: str
+    user_id: str
+    due_at: datetime  # UTC, tz-aware
+    message_key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# Returns the reminders falling due in [start, end).
+ReminderSource = Callable[[Session, datetime, datetime], list[DueReminder]]
+
+
 # --- personal data (export and erasure) ---------------------------------------------------------
 
 # Everything a feature holds about a person, JSON-serialisable, for !export.

@@ -5,13 +5,10 @@ package exposes ``feature = Feature(...)`` in its ``plugin`` module."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
-from sqlalchemy.orm import Session
-
-from bot.contracts import CrisisExtra, DigestSource, Eraser, Exporter, RoomEraser, StatsSource
+from bot.contracts import CrisisExtra, DigestSource, DueReminder, Eraser, Exporter, ReminderSource, RoomEraser, StatsSource
 from bot.router import CommandSet
 
 if TYPE_CHECKING:
@@ -35,25 +32,6 @@ Stop = Callable[[], Awaitable[None]]
 Hook = Callable[["Runtime"], Awaitable["Stop | None"]]
 StopHook = Callable[["Runtime"], Awaitable[None]]
 
-
-@dataclass(frozen=True)
-class DueReminder:
-    """A personal reminder a feature wants sent to someone's toolbox room at ``due_at``.
-
-    ``key`` is unique per reminder *and* occurrence (e.g. ``activity:42:2026-12-01T09:00Z``);
-    the scheduler's ledger sends each key exactly once. ``params`` may hold the person's own
-    text: it only ever goes to their private toolbox room.
-    """
-
-    key: str
-    user_id: str
-    due_at: datetime  # UTC, tz-aware
-    message_key: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-# Returns the reminders falling due in [start, end).
-ReminderSource = Callable[[Session, datetime, datetime], list[DueReminder]]
 
 __all__ = ["DueReminder", "Eraser", "Exporter", "Feature", "Hook", "Observer", "ReminderSource", "Stop", "StopHook"]
 

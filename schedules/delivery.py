@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.contracts import DigestSource
-from bot.feature import ReminderSource
+from bot.contracts import DigestSource, ReminderSource
 from bot.outbox import enqueue, notice_content
 from bot.people import on_break
 from bot.speaker import Speaker

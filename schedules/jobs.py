@@ -22,11 +22,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
 from bot.config import ConfigError
-from bot.contracts import DigestSource
+from bot.contracts import DigestSource, ReminderSource
 from bot.db import utcnow
 from bot.durations import parse_offset
 from bot.errors import Invalid
-from bot.feature import ReminderSource
 from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series

@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.contracts import DigestSource
+from bot.contracts import DigestSource, ReminderSource
 from bot.durations import Offset, parse_offset, reminder_time
-from bot.feature import ReminderSource
 from bot.models import RoomKind
 from bot.recurrence import wall_time
 from bot.roomdir import find_rooms, toolbox_room_of

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.feature import DueReminder
+from bot.contracts import DueReminder
 from bot.people import on_break
 from bot.recurrence import local_to_utc
 from bot.zones import preferred_zone

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import ConfigError
-from bot.feature import DueReminder, Feature
+from bot.contracts import DueReminder
+from bot.feature import Feature
 from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
 from bot.recurrence import OneOff
 from schedules import cafes, rsvp

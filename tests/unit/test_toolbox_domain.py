@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from bot.contracts import DueReminder
 from bot.errors import Invalid, NotFound
-from bot.feature import DueReminder
 from bot.models import RoomKind, UserPref
 from bot.roomdir import register_room
 from toolbox import activities, crisis_plan, diary, exercises, goals, meds, network, reminders, sharing
