@@ -90,8 +90,7 @@ async def crisis_watch(ctx: Context) -> None:
     due = activity.crisis_alert_due(ctx.session, ctx.sender, period, now)
     activity.flag(ctx.session, "crisis", ctx.room_id, ctx.event.event_id, ctx.sender, alerted=due)
     log.info("crisis match on %s in %s (alert: %s)", ctx.event.event_id, ctx.room_id, due)
-    if not due:
-        return
+    # Every crisis message gets the private reply; only the consultant alert is limited per period.
     notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
     text = "\n\n".join([notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings)),
@@ -101,8 +100,9 @@ async def crisis_watch(ctx: Context) -> None:
         private = ctx.room_id
     if private is not None:
         ctx.send_text(private, text)
-    notify.to_consultants("rooms.crisis.alert", link=event_link(ctx.room_id, ctx.event.event_id),
-                          where=notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}"))
+    if due:
+        notify.to_consultants("rooms.crisis.alert", link=event_link(ctx.room_id, ctx.event.event_id),
+                              where=notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}"))
 
 
 # --- forum activity -----------------------------------------------------------------------------
