@@ -151,3 +151,15 @@ class AutoReply(Base):
     __tablename__ = "rooms_auto_reply"
     room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactThread(Base):
+    """A person's line to the peer consultants (``!contact``): the consultant-room thread their
+    messages go into, and the private room an answer goes to when they have no toolbox room."""
+
+    __tablename__ = "rooms_contact_thread"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    root_txn: Mapped[str] = mapped_column(String(64))
+    reply_room: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

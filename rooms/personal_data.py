@@ -11,6 +11,7 @@ from bot.models import Participant
 from rooms.models import (
     Circle,
     CircleMember,
+    ContactThread,
     Flag,
     ForumPost,
     HiddenMessage,
@@ -46,8 +47,14 @@ def export(session: Session, user_id: str) -> dict[str, Any]:
         } for r in reveals],
         "circles": [{"name": c.name, "status": m.status, "invited_at": m.invited_at.isoformat()}
                     for m, c in circles],
+        "contact_thread_opened": _opened(session, user_id),
         "reports_made": session.scalar(select(func.count()).select_from(Report).where(Report.reporter == user_id)),
     }
+
+
+def _opened(session: Session, user_id: str) -> str | None:
+    thread = session.get(ContactThread, user_id)
+    return thread.opened_at.isoformat() if thread else None
 
 
 def erase(session: Session, user_id: str) -> None:
@@ -58,6 +65,6 @@ def erase(session: Session, user_id: str) -> None:
     for model, column in ((Reveal, Reveal.sender), (Reveal, Reveal.receiver), (CircleMember, CircleMember.user_id),
                           (Report, Report.reporter), (Flag, Flag.author), (NameMismatch, NameMismatch.user_id),
                           (PostView, PostView.user_id), (HiddenMessage, HiddenMessage.author),
-                          (Mute, Mute.user_id)):
+                          (Mute, Mute.user_id), (ContactThread, ContactThread.user_id)):
         session.execute(delete(model).where(column == user_id))
     session.flush()

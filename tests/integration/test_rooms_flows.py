@@ -296,3 +296,23 @@ async def test_circle_room_holds_only_those_who_accepted(bot, consultant, make_u
     assert room.encrypted and set(room.users) == {kari.user_id, ola.user_id, bot.user_id}
     welcome = await ola.wait_for(lambda r: r.room_id == room_id and "Walkers" in r.body)
     assert welcome.decrypted and kname in welcome.body and pname not in welcome.body
+
+
+async def test_contact_reaches_the_consultants_and_the_answer_comes_back_privately(bot, consultant, make_user):
+    kari, kname, ktoolbox = await enrolled(bot, consultant, make_user, "Robin")
+    consultant_room = await joined(bot, consultant, room_of(bot, RoomKind.CONSULTANT))
+    mark = len(consultant.received)
+    ack = await ask_for(kari, ktoolbox, "!contact Could I move to the South café?", bot.user_id, "peer consultants")
+    assert ack.content["msgtype"] == "m.notice"  # an acknowledgement stays a notice
+    first = await consultant.wait_for(lambda r: r.room_id == consultant_room and "South café" in r.body, after=mark)
+    assert first.decrypted and kname in first.body and kari.user_id not in first.body
+    assert first.content["msgtype"] == "m.text"  # consultants' clients notify for it
+    await ask_for(kari, ktoolbox, "!contact And one more thing", bot.user_id, "peer consultants")
+    more = await consultant.wait_for(lambda r: r.room_id == consultant_room and "one more thing" in r.body, after=mark)
+    relates = more.content.get("m.relates_to", {})
+    assert relates.get("rel_type") == "m.thread" and relates.get("event_id") == first.event_id
+    mark_kari = len(kari.received)
+    await ask_for(consultant, consultant_room, f"!answer {kname} Yes, from next month.", bot.user_id,
+                  f"Sent privately to **{kname}**")
+    answer = await kari.wait_for(lambda r: r.room_id == ktoolbox and "from next month" in r.body, after=mark_kari)
+    assert answer.decrypted and answer.content["msgtype"] == "m.text"

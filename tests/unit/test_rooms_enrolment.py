@@ -64,7 +64,7 @@ async def test_start_again_when_enrolled(db, services, port) -> None:
     (reply,) = await send(db, services, KARI, toolbox_of(KARI), "!start")
     assert "already part of the community as **Kari**" in reply
     (reply,) = await send(db, services, KARI, toolbox_of(KARI), "!community South")
-    assert "ask the peer consultant" in reply
+    assert "write to the peer consultant with `!contact TEXT`" in reply
     with db.session() as s:
         assert s.get(Participant, KARI).community == "North"
 

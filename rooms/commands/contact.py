@@ -1,0 +1,82 @@
+"""A line to the peer consultants: ``!contact TEXT`` from the direct chat or toolbox goes to the
+consultant room under the pseudonym, one thread per person; ``!answer PSEUDONYM TEXT`` answers
+privately.
+
+The person's text is shown only in the consultant room (encrypted like every room the bot makes);
+the database keeps no copy of it, only which thread is theirs.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.db import utcnow
+from bot.errors import Invalid
+from bot.models import EnrolmentStatus, Participant, Role, RoomKind, SentEvent
+from bot.outbox import notice_content
+from bot.roomdir import find_room, toolbox_room_of
+from bot.router import PRIVATE_ROOMS, rest
+from rooms.feature import feature
+from rooms.models import ContactThread
+from rooms.targets import split_target
+
+commands = feature.commands
+STAFF_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
+STAFF = {Role.CONSULTANT}
+MAX_TEXT = 2000
+
+
+def _reaches_consultants(text: str) -> dict[str, object]:
+    """A message a consultant must notice: ``m.text``, so clients notify (``m.notice`` never does)."""
+    return notice_content(text, msgtype="m.text")
+
+
+@commands.command("contact", rest("text", max_len=MAX_TEXT), rooms=PRIVATE_ROOMS,
+                  roles={Role.PARTICIPANT, Role.GUEST}, help="rooms.help.contact", usage="TEXT")
+async def contact(ctx: Context, text: str) -> None:
+    me = ctx.session.get(Participant, ctx.sender)
+    if me is None or not me.pseudonym or me.status == EnrolmentStatus.STARTED.value:
+        raise Invalid("rooms.contact.need_pseudonym")
+    text = text.strip()
+    if not text:
+        raise Invalid("rooms.contact.empty")
+    consultants = find_room(ctx.session, RoomKind.CONSULTANT)
+    if consultants is None:
+        raise Invalid("rooms.contact.no_room")
+    thread = ctx.session.get(ContactThread, ctx.sender)
+    private_room = None if ctx.room_kind == RoomKind.TOOLBOX else ctx.room_id
+    if thread is None:
+        body = ctx.t("rooms.contact.opened", lang=ctx.settings.language, pseudonym=me.pseudonym,
+                     text=text)
+        txn = ctx.send_raw(consultants.room_id, _reaches_consultants(body))
+        ctx.session.add(ContactThread(user_id=ctx.sender, root_txn=txn, reply_room=private_room))
+    else:
+        root = ctx.session.get(SentEvent, thread.root_txn)
+        body = ctx.t("rooms.contact.more", lang=ctx.settings.language, pseudonym=me.pseudonym, text=text)
+        content = _reaches_consultants(body)
+        if root is not None:
+            content = notice_content(body, msgtype="m.text", thread_root=root.event_id)
+        ctx.send_raw(consultants.room_id, content)
+        thread.last_at = utcnow()
+        if private_room is not None:
+            thread.reply_room = private_room
+    ctx.session.flush()
+    ctx.reply("rooms.contact.sent")
+
+
+@commands.command("answer", rest("text", max_len=MAX_TEXT), rooms=STAFF_ROOMS, roles=STAFF,
+                  help="rooms.help.answer", usage="PSEUDONYM TEXT")
+async def answer(ctx: Context, text: str) -> None:
+    p, message = split_target(ctx.session, text)
+    message = message.strip()
+    if not message:
+        raise Invalid("rooms.contact.answer_text")
+    room_id = toolbox_room_of(ctx.session, p.user_id)
+    if room_id is None:
+        thread = ctx.session.get(ContactThread, p.user_id)
+        room_id = thread.reply_room if thread is not None else None
+    if room_id is None:
+        raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
+    body = ctx.speaker.t(ctx.speaker.lang_of(ctx.session, p.user_id), "rooms.contact.answered_you",
+                         text=message)
+    ctx.send_raw(room_id, notice_content(body, msgtype="m.text"))
+    ctx.reply("rooms.contact.answer_sent", pseudonym=p.pseudonym)

@@ -1,0 +1,31 @@
+"""a person's line to the consultants (!contact)
+
+Revision ID: rooms_0002_me
+Revises: rooms_0001
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db
+
+revision = 'rooms_0002_me'
+down_revision = 'rooms_0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('rooms_contact_thread',
+    sa.Column('user_id', sa.String(length=255), nullable=False),
+    sa.Column('root_txn', sa.String(length=64), nullable=False),
+    sa.Column('reply_room', sa.String(length=255), nullable=True),
+    sa.Column('opened_at', bot.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_at', bot.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('user_id')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('rooms_contact_thread')
