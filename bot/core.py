@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from bot import personal_data
@@ -13,7 +14,9 @@ from bot.contracts import PERSONAL_DATA
 from bot.feature import Feature
 from bot.models import Role, RoomKind
 from bot.people import participant, prefs
-from bot.router import choice, word
+from bot.router import Router, choice, rest, shown_usage, summary_line, word
+
+_ARG_WORD = re.compile(r"@?[A-Za-z][A-Za-z0-9_:.-]*")
 
 log = logging.getLogger(__name__)
 feature = Feature(name="core", locales=Path(__file__).parent / "locales", provides=(PERSONAL_DATA,))
@@ -23,28 +26,54 @@ OWN_DATA_ROOMS, OWN_DATA_ROLES = {RoomKind.TOOLBOX}, {Role.PARTICIPANT}
 EXPORT_FILENAME = "reconnect-export.json"
 
 
-@commands.command("help", word("command", optional=True, placeholder="COMMAND"),
-                  help="core.help.help", usage="[COMMAND]")
+@commands.command("help", rest("command", max_len=100, optional=True), help="core.help.help", usage="[COMMAND]")
 async def help_command(ctx: Context, command: str | None) -> None:
     router = ctx.services.router
     assert router is not None, "the router is wired into Services at start"
-    allowed = router.visible_to(ctx.role, ctx.room_kind)
     if command:
-        wanted = " ".join(command.lower().lstrip(ctx.prefix).split())
-        matches = [c for c in allowed if c.name == wanted or c.name.startswith(wanted + " ")]
-        if not matches:
-            suggestion = router.suggest(wanted, allowed)
-            if suggestion:
-                ctx.reply("core.help.no_such_suggest", suggestion=f"{ctx.prefix}{suggestion}")
-            else:
-                ctx.reply("core.help.no_such")
-            return
-        lines = [f"- `{c.usage_line(ctx.prefix)}` — {ctx.t(c.help)}" for c in matches]
-        ctx.reply("core.help.detail", commands="\n".join(lines))
+        _explain(ctx, router, " ".join(command.lower().lstrip(ctx.prefix).split()))
         return
-    lines = [f"- `{c.usage_line(ctx.prefix)}` — {ctx.t(c.help)}" for c in allowed]
+    lines = [summary_line(ctx, c) for c in router.visible_to(ctx.role, ctx.room_kind)]
     ctx.reply("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
               room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands="\n".join(lines))
+
+
+def _explain(ctx: Context, router: Router, wanted: str) -> None:
+    """``!help goal add``: what it does, its arguments and an example; ``!help goal``: the group."""
+    mine = [c for c in router.commands if not c.hidden and c.allows_role(ctx.role)]
+    exact = next((c for c in mine if c.name == wanted), None)
+    if exact is None:
+        group = [c for c in mine if c.name.startswith(wanted + " ")]
+        if group:
+            ctx.reply("core.help.group", commands="\n".join(summary_line(ctx, c) for c in group),
+                      example=f"{ctx.prefix}help {group[0].name}")
+            return
+        suggestion = router.suggest(wanted, mine)
+        if suggestion:
+            ctx.reply("core.help.no_such_suggest", suggestion=f"{ctx.prefix}help {suggestion}")
+        else:
+            ctx.reply("core.help.no_such")
+        return
+    parts = [ctx.t("core.help.about", usage=shown_usage(ctx, exact), summary=ctx.t(exact.help))]
+    more = exact.help.replace(".help.", ".more.")
+    if ctx.speaker.catalogue.has(more):
+        parts.append(ctx.t(more))
+    words = ctx.speaker.usage_word(ctx.lang)
+    canonical = exact.usage if exact.usage is not None else " ".join(a.shown for a in exact.args)
+    arguments = []
+    for token in dict.fromkeys(_ARG_WORD.findall(canonical)):
+        key = f"core.arg_about.{token}"
+        if ctx.speaker.catalogue.has(key):
+            arguments.append(f"- `{words(token) or token}` — {ctx.t(key)}")
+    if arguments:
+        parts.append(ctx.t("core.help.arguments", lines="\n".join(arguments)))
+    example = exact.help.replace(".help.", ".example.")
+    if ctx.speaker.catalogue.has(example):
+        parts.append(ctx.t("core.help.example", example=ctx.t(example)))
+    if not exact.allows_room(ctx.room_kind):
+        places = sorted(ctx.t(f"room_kind.{k.value}") for k in exact.rooms)
+        parts.append(ctx.t("core.help.where", where=", ".join(places)))
+    ctx.reply_text("\n\n".join(parts))
 
 
 @commands.command("whoami", help="core.help.whoami")
@@ -67,7 +96,7 @@ async def lang(ctx: Context, language: str) -> None:
     ctx.reply("core.lang_set", language=ctx.t(f"language.{language}"))
 
 
-@commands.command("export", help="core.help.export", rooms=OWN_DATA_ROOMS, roles=OWN_DATA_ROLES)
+@commands.command("export", help="core.help.export", rooms=OWN_DATA_ROOMS, roles=OWN_DATA_ROLES, late=True)
 async def export_data(ctx: Context) -> None:
     data = personal_data.export_document(ctx.services.features, ctx.session, ctx.sender)
     blob = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")  # dates from any feature
@@ -78,7 +107,7 @@ async def export_data(ctx: Context) -> None:
 
 
 @commands.command("forget-me", word("code", optional=True, placeholder="CODE"), help="core.help.forget_me",
-                  rooms=OWN_DATA_ROOMS, roles=OWN_DATA_ROLES)
+                  rooms=OWN_DATA_ROOMS, roles=OWN_DATA_ROLES, late=True)
 async def forget_me(ctx: Context, code: str | None) -> None:
     if code is None:
         new_code = personal_data.request_code(ctx.session, ctx.sender)

@@ -26,12 +26,15 @@ class Catalogue:
         self.messages: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
 
     def load_dir(self, locales_dir: Path) -> None:
+        """``en.yaml`` and ``nb.yaml``, then any ``en.*.yaml`` / ``nb.*.yaml`` beside them (e.g.
+        ``en.help.yaml``: the longer help texts and examples, kept apart from the replies)."""
         for lang in LANGUAGES:
-            path = Path(locales_dir) / f"{lang}.yaml"
-            if not path.exists():
-                continue
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            self.messages[lang].update(_flatten(data))
+            first = Path(locales_dir) / f"{lang}.yaml"
+            for path in [first, *sorted(Path(locales_dir).glob(f"{lang}.*.yaml"))]:
+                if not path.exists():
+                    continue
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                self.messages[lang].update(_flatten(data))
 
     def t(self, lang: str, key: str, **params: Any) -> str:
         text = self.messages.get(lang, {}).get(key)

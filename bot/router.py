@@ -45,6 +45,7 @@ class Arg:
     max: int | None = None
     max_len: int | None = None
     placeholder: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()  # other words for a choice, e.g. ("ja", "yes")
 
     @property
     def shown(self) -> str:
@@ -65,8 +66,9 @@ def integer(name: str, **kw: Any) -> Arg:
     return Arg(name, "int", **kw)
 
 
-def choice(name: str, options: Sequence[str], **kw: Any) -> Arg:
-    return Arg(name, "choice", choices=tuple(options), **kw)
+def choice(name: str, options: Sequence[str], aliases: dict[str, str] | None = None, **kw: Any) -> Arg:
+    """One of ``options``; ``aliases`` maps other words (e.g. Norwegian) to an option."""
+    return Arg(name, "choice", choices=tuple(options), aliases=tuple((aliases or {}).items()), **kw)
 
 
 def user(name: str = "user", **kw: Any) -> Arg:
@@ -88,10 +90,20 @@ class Command:
     usage: str | None = None  # override of the generated argument part, e.g. "[AREA:] TEXT"
     hidden: bool = False  # not listed in !help (still runs)
     crisis_exempt: bool = False  # its text is the person's own plan, not a crisis message
+    # Listed in !help only for these roles (None: for every role allowed); e.g. the enrolment
+    # commands stop being listed once a person is enrolled, though they still answer.
+    listed_for: frozenset[Role] | None = None
+    late: bool = False  # listed after the rest (e.g. !export, !forget-me)
 
-    def usage_line(self, prefix: str) -> str:
+    def usage_line(self, prefix: str, word: Callable[[str], str | None] | None = None) -> str:
+        """``!goal add [AREA:] TEXT``; ``word`` translates the argument words (``TEXT`` -> ``TEKST``)."""
         parts = self.usage if self.usage is not None else " ".join(a.shown for a in self.args)
+        if word is not None:
+            parts = localize_usage(parts, word)
         return f"{prefix}{self.name}" + (f" {parts}" if parts else "")
+
+    def listed_to(self, role: Role) -> bool:
+        return not self.hidden and (self.listed_for is None or role in self.listed_for)
 
     def allows_role(self, role: Role) -> bool:
         if role in self.roles:
@@ -101,6 +113,14 @@ class Command:
 
     def allows_room(self, kind: RoomKind) -> bool:
         return kind in self.rooms
+
+
+_USAGE_WORD = re.compile(r"@?[A-Za-z][A-Za-z0-9_:.-]*")
+
+
+def localize_usage(text: str, word: Callable[[str], str | None]) -> str:
+    """Each argument word through ``word`` (None keeps it): ``WHEN TEXT`` -> ``NÅR TEKST``."""
+    return _USAGE_WORD.sub(lambda m: word(m.group(0)) or m.group(0), text)
 
 
 class CommandSet:
@@ -119,6 +139,8 @@ class CommandSet:
         usage: str | None = None,
         hidden: bool = False,
         crisis_exempt: bool = False,
+        listed_for: Iterable[Role] | None = None,
+        late: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.commands.append(
@@ -132,6 +154,8 @@ class CommandSet:
                     usage=usage,
                     hidden=hidden,
                     crisis_exempt=crisis_exempt,
+                    listed_for=frozenset(listed_for) if listed_for is not None else None,
+                    late=late,
                 )
             )
             return fn
@@ -206,7 +230,7 @@ def parse_args(command: Command, text: str) -> dict[str, Any]:
                 raise UsageError("router.out_of_range", arg=arg.shown, min=arg.min, max=arg.max)
             values[arg.name] = number
         elif arg.kind == "choice":
-            lowered = token.lower()
+            lowered = dict(arg.aliases).get(token.lower(), token.lower())
             if lowered not in arg.choices:
                 if arg.optional:
                     values[arg.name] = None
@@ -250,7 +274,8 @@ class Router:
 
     @property
     def commands(self) -> list[Command]:
-        return sorted(self.by_name.values(), key=lambda c: c.name)
+        """In the order they are declared (the order a person meets them), the late ones last."""
+        return sorted(self.by_name.values(), key=lambda c: c.late)
 
     def is_command(self, body: str) -> bool:
         """``!help``; also ``! help`` (a space after the prefix, as phones sometimes insert) when
@@ -287,7 +312,21 @@ class Router:
         return None
 
     def visible_to(self, role: Role, room_kind: RoomKind) -> list[Command]:
+        """What ``!help`` lists for ``role`` in a room of ``room_kind``."""
+        return [c for c in self.commands if c.listed_to(role) and c.allows_role(role) and c.allows_room(room_kind)]
+
+    def usable_by(self, role: Role, room_kind: RoomKind) -> list[Command]:
+        """Every command ``role`` may run there, listed or not (for suggestions and ``!help X``)."""
         return [c for c in self.commands if not c.hidden and c.allows_role(role) and c.allows_room(room_kind)]
+
+
+def shown_usage(ctx: Context, cmd: Command) -> str:
+    """The command's usage line with its argument words in the reader's language."""
+    return cmd.usage_line(ctx.prefix, ctx.speaker.usage_word(ctx.lang))
+
+
+def summary_line(ctx: Context, cmd: Command) -> str:
+    return f"- `{shown_usage(ctx, cmd)}` — {ctx.t(cmd.help)}"
 
 
 async def dispatch_command(router: Router, ctx: Context) -> str | None:
@@ -297,10 +336,10 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
     m = router.match(ctx.event.body.strip())
     cmd = m.command
     if cmd is None:
-        allowed = router.visible_to(ctx.role, ctx.room_kind)
+        allowed = router.usable_by(ctx.role, ctx.room_kind)
         usable_group = [c for c in m.group if c in allowed]
         if usable_group:
-            lines = "\n".join(f"- `{c.usage_line(router.prefix)}` — {ctx.t(c.help)}" for c in usable_group)
+            lines = "\n".join(summary_line(ctx, c) for c in usable_group)
             ctx.reply("router.group_usage", commands=lines)
             return None
         suggestion = router.suggest(m.typed, allowed)
@@ -320,8 +359,11 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
     try:
         kwargs = parse_args(cmd, m.rest)
     except UsageError as err:
-        ctx.reply(err.reason, **err.params)
-        ctx.reply("router.usage", usage=cmd.usage_line(router.prefix), help=ctx.t(cmd.help))
+        params = dict(err.params)
+        if isinstance(params.get("arg"), str):
+            params["arg"] = localize_usage(params["arg"], ctx.speaker.usage_word(ctx.lang))
+        ctx.reply(err.reason, **params)
+        ctx.reply("router.usage", usage=shown_usage(ctx, cmd), help=ctx.t(cmd.help))
         return cmd.name
     try:
         await cmd.handler(ctx, **kwargs)

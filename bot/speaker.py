@@ -33,6 +33,11 @@ class Speaker:
         params.setdefault("p", self.prefix)
         return self.catalogue.t(lang, key, **params)
 
+    def usage_word(self, lang: str) -> Callable[[str], str | None]:
+        """How an argument word of a usage line reads in ``lang`` (``core.arg.WHEN`` -> ``NÅR``)."""
+        messages = self.catalogue.messages.get(lang, {})
+        return lambda w: messages.get(f"core.arg.{w}")
+
     def lang_of(self, session: Session, user_id: str) -> str:
         return language_of(session, self.settings, user_id)
 

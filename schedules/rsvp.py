@@ -12,6 +12,7 @@ from bot.models import SentEvent
 from schedules.models import Cafe, CafeReaction, Rsvp
 
 ANSWERS = ("yes", "maybe", "no")
+NORWEGIAN = {"ja": "yes", "kanskje": "maybe", "nei": "no"}
 REACTIONS = {"👍": "yes", "🤔": "maybe", "👎": "no"}
 # Skin tones and the emoji presentation selector do not change what a reaction means.
 _MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)} | {"\ufe0f", "\ufe0e"}

@@ -38,8 +38,9 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
                                                  community=p.community)
 
 
-@commands.command("start", rooms=NEWCOMER_ROOMS, roles=NEWCOMERS, help="rooms.help.start")
-async def start(ctx: Context) -> None:
+@commands.command("start", rest("words", max_len=200, optional=True), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
+                  help="rooms.help.start", usage="", listed_for={Role.GUEST})
+async def start(ctx: Context, words: str | None) -> None:  # "!start please" works too
     p = enrolment.start(ctx.session, ctx.sender)
     if p.status == EnrolmentStatus.ACTIVE.value:
         ctx.reply("rooms.enrol.already_enrolled", pseudonym=p.pseudonym)
@@ -49,15 +50,16 @@ async def start(ctx: Context) -> None:
         _next_step(ctx, p, False)
 
 
-@commands.command("consent", rooms=NEWCOMER_ROOMS, roles=NEWCOMERS, help="rooms.help.consent")
-async def consent(ctx: Context) -> None:
+@commands.command("consent", rest("words", max_len=200, optional=True), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
+                  help="rooms.help.consent", usage="", listed_for={Role.GUEST})
+async def consent(ctx: Context, words: str | None) -> None:  # "!consent yes" too
     p, became_pending = enrolment.consent(ctx.session, ctx.sender)
     ctx.reply("rooms.enrol.consented")
     _next_step(ctx, p, became_pending)
 
 
 @commands.command("pseudonym", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
-                  help="rooms.help.pseudonym")
+                  help="rooms.help.pseudonym", listed_for={Role.GUEST})
 async def pseudonym(ctx: Context, name: str) -> None:
     p, became_pending = enrolment.set_pseudonym(ctx.session, ctx.sender, name)
     ctx.reply("rooms.enrol.pseudonym_set", pseudonym=p.pseudonym)
@@ -65,7 +67,7 @@ async def pseudonym(ctx: Context, name: str) -> None:
 
 
 @commands.command("community", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
-                  help="rooms.help.community")
+                  help="rooms.help.community", listed_for={Role.GUEST})
 async def community(ctx: Context, name: str) -> None:
     p, became_pending = enrolment.set_community(ctx.session, ctx.settings, ctx.sender, name)
     ctx.reply("rooms.enrol.community_set", community=p.community)

@@ -73,8 +73,10 @@ async def circle_create(ctx: Context, text: str) -> None:
     notify = Notices.from_context(ctx)
     everyone = ", ".join(p.pseudonym or "" for p in invitees)
     for p in invitees:
-        notify.to_person(p.user_id, "rooms.circle.invited", pseudonym=me.pseudonym, name=circle.name,
-                         others=everyone)
+        # "together with" names the others, not the person reading it.
+        others = ", ".join(q.pseudonym or "" for q in invitees if q is not p)
+        notify.to_person(p.user_id, "rooms.circle.invited" if others else "rooms.circle.invited_pair",
+                         pseudonym=me.pseudonym, name=circle.name, others=others)
     ctx.reply("rooms.circle.asked", name=circle.name, others=everyone)
 
 

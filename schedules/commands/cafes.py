@@ -63,7 +63,7 @@ async def cafe_schedule(ctx: Context, details: str) -> None:
     plan_soon(ctx.services.runtime)
 
 
-@commands.command("cafe cancel", integer("n", min=1), choice("scope", ("series",), optional=True),
+@commands.command("cafe cancel", integer("n", min=1), choice("scope", ("series",), aliases={"serie": "series"}, optional=True),
                   roles=STAFF, help="schedules.help.cafe_cancel")
 async def cafe_cancel(ctx: Context, n: int, scope: str | None) -> None:
     cafe = mine(ctx, n)

@@ -12,7 +12,8 @@ from schedules.feature import feature
 from schedules.jobs import plan_soon
 
 
-@commands.command("rsvp", choice("answer", rsvp.ANSWERS), integer("n", min=1, optional=True), roles=MEMBERS,
+@commands.command("rsvp", choice("answer", rsvp.ANSWERS, aliases=rsvp.NORWEGIAN), integer("n", min=1, optional=True),
+                  roles=MEMBERS,
                   rooms={RoomKind.CAFE, RoomKind.TOOLBOX}, help="schedules.help.rsvp")
 async def rsvp_command(ctx: Context, answer: str, n: int | None) -> None:
     cafe = mine(ctx, n)

@@ -36,7 +36,8 @@ async def med_remove(ctx: Context, n: int) -> None:
     ctx.reply("toolbox.med.removed", name=render.plain(med.name))
 
 
-@command("med remind", integer("n", min=1), choice("switch", ("on", "off")), help="toolbox.help.med_remind", **PRIVATE)
+@command("med remind", integer("n", min=1), choice("switch", ("on", "off"), aliases={"på": "on", "av": "off"}),
+         help="toolbox.help.med_remind", **PRIVATE)
 async def med_remind(ctx: Context, n: int, switch: str) -> None:
     med = meds.set_reminders(ctx.session, ctx.sender, n, switch == "on")
     ctx.reply("toolbox.med.remind_on" if med.remind else "toolbox.med.remind_off", name=render.plain(med.name))

@@ -1,0 +1,104 @@
+"""!help as a newcomer meets it: commands in the order they are used, enrolment commands gone once
+enrolled, ``!help COMMAND`` with arguments and an example in the reader's language, and usage lines
+whose argument words are in that language too."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import UserPref
+from bot.router import Router
+from tests.support.rooms import FORUM, build_community, enrol, send, toolbox_of
+
+KARI, GUEST, CONSULTANT = "@kari:localhost", "@new:localhost", "@consultant:localhost"
+DM = "!dm:localhost"
+
+
+@pytest.fixture
+def community(db, port):
+    with db.session() as s:
+        build_community(s, port)
+        enrol(s, KARI, "Kari")
+    return db
+
+
+def norwegian(db, user_id: str) -> None:
+    with db.session() as s:
+        s.merge(UserPref(user_id=user_id, language="nb"))
+
+
+async def test_toolbox_help_lists_in_order_of_use_without_enrolment_commands(community, services) -> None:
+    (listing,) = await send(community, services, KARI, toolbox_of(KARI), "!help")
+    lines = [line for line in listing.splitlines() if line.startswith("- `")]
+    names = [line[3:].split("`")[0] for line in lines]
+    for gone in ("!start", "!consent", "!pseudonym NAME", "!community NAME"):
+        assert gone not in names, gone
+    order = [next(i for i, n in enumerate(names) if n.startswith(c)) for c in
+             ("!help", "!goal add", "!goals", "!activity add", "!mood", "!crisis", "!share", "!export", "!forget-me")]
+    assert order == sorted(order), names  # not alphabetical: goals before activities, export at the end
+    assert names[-2:] == ["!export", "!forget-me [CODE]"]
+
+
+
+async def test_a_guest_still_sees_the_enrolment_commands_and_start_takes_extra_words(community, services) -> None:
+    (listing,) = await send(community, services, GUEST, DM, "!help")
+    assert "`!start`" in listing and "`!consent`" in listing and "`!pseudonym NAME`" in listing
+    replies = await send(community, services, GUEST, DM, "!start please")
+    assert any("not for emergencies" in r for r in replies), replies
+    (again,) = await send(community, services, KARI, toolbox_of(KARI), "!start")
+    assert "already" in again  # enrolled people are not listed it, but it still answers
+
+
+async def test_help_for_a_command_of_several_words_explains_it(community, services) -> None:
+    (text,) = await send(community, services, CONSULTANT, "!consultants:localhost", "!help cafe schedule")
+    assert "`!cafe schedule COMMUNITY WHEN PLACE [— topic]`" in text
+    assert "**Arguments**" in text and "`WHEN` — a time" in text
+    assert "**Example:** `!cafe schedule North every first thursday 18:00" in text
+
+
+async def test_help_in_norwegian_names_arguments_in_norwegian(community, services) -> None:
+    norwegian(community, KARI)
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help activity add")
+    assert "`!activity add NÅR TEKST`" in text and "WHEN" not in text and "TEXT" not in text
+    assert "**Argumenter**" in text and "**Eksempel:** `!activity add i morgen 10:00" in text
+    (group,) = await send(community, services, KARI, toolbox_of(KARI), "!help goal")
+    assert "`!goal add [OMRÅDE:] TEKST`" in group and "`!help goal add`" in group
+    replies = await send(community, services, KARI, toolbox_of(KARI), "!activity add")
+    assert any("NÅR TEKST" in r for r in replies) and not any("WHEN" in r for r in replies), replies
+
+
+async def test_help_for_a_command_used_elsewhere_says_where(community, services) -> None:
+    (text,) = await send(community, services, KARI, FORUM, "!help goal add")
+    assert "**Example:**" in text and "This works in:" in text
+
+
+async def test_help_for_an_unknown_command_suggests(community, services) -> None:
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help gaol add")
+    assert "`!help goal add`" in text
+
+
+async def test_norwegian_words_for_switches_and_answers(community, services) -> None:
+    from bot.router import parse_args
+    await send(community, services, KARI, toolbox_of(KARI), "!med add Sertralin 50mg 08:00")
+    (on,) = await send(community, services, KARI, toolbox_of(KARI), "!med remind 1 på")
+    (off,) = await send(community, services, KARI, toolbox_of(KARI), "!med remind 1 av")
+    assert on != off and "remind" in on.lower() and "remind" in off.lower()
+    rsvp = services.router.by_name["rsvp"]
+    assert parse_args(rsvp, "ja") == {"answer": "yes", "n": None}
+    assert parse_args(rsvp, "kanskje 2") == {"answer": "maybe", "n": 2}
+    assert parse_args(rsvp, "nei") == {"answer": "no", "n": None}
+    assert parse_args(services.router.by_name["cafe cancel"], "3 serie") == {"n": 3, "scope": "series"}
+
+
+def test_every_listed_command_has_an_example_that_runs_that_command(services) -> None:
+    router: Router = services.router
+    cat = services.catalogue
+    for cmd in router.commands:
+        if cmd.hidden:
+            continue
+        key = cmd.help.replace(".help.", ".example.")
+        for lang in ("en", "nb"):
+            example = cat.messages[lang].get(key)
+            assert example, (lang, key)
+            body = example.replace("{p}", "!").split(" (")[0]
+            assert router.match(body).command is cmd, (lang, key, example)
