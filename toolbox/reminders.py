@@ -32,7 +32,8 @@ def medication_reminders(session: Session, start: datetime, end: datetime) -> li
         while day <= last:
             for clock in meds.times_of(med):
                 at = local_to_utc(day, clock, zone)
-                if start <= at < end:
+                # A time that had already passed when the medicine was added is not owed today.
+                if start <= at < end and at >= med.created_at:
                     due.append(DueReminder(
                         key=f"toolbox.med:{med.id}:{day.isoformat()}T{clock.strftime('%H:%M')}",
                         user_id=med.user_id, due_at=at, message_key="toolbox.reminder.med",

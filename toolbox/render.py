@@ -4,7 +4,7 @@ crisis summary. ``t`` is a :data:`bot.speaker.Say` bound to the reader's languag
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,16 @@ def local_time(t: Say, at: datetime, zone: ZoneInfo) -> str:
     local = at.astimezone(zone)
     return t("toolbox.time.format", weekday=t(f"toolbox.weekday.{local.weekday()}"), day=local.day,
              month=t(f"toolbox.month.{local.month}"), time=local.strftime("%H:%M"))
+
+
+def when_from_now(t: Say, at: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """"today at 18:00", "tomorrow at 08:00" when it is that close, else the full local time."""
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        return t("toolbox.time.today", time=local.strftime("%H:%M"))
+    if local.date() == today + timedelta(days=1):
+        return t("toolbox.time.tomorrow", time=local.strftime("%H:%M"))
+    return local_time(t, at, zone)
 
 
 def local_date(t: Say, day: date) -> str:

@@ -78,11 +78,25 @@ async def test_toolbox_command_refused_in_forum_without_echo(db, services):
         assert "no goals yet" in await reply(s, services, "!goals")
 
 
+async def test_a_clock_time_already_past_today_is_said_to_be_tomorrow(db, services):
+    from datetime import datetime, timedelta
+    now = datetime.now(ZoneInfo("Europe/Oslo"))
+    if now.hour == 0 or now.hour == 23:
+        return  # around midnight "five minutes ago" is another day; the next run checks it
+    earlier = (now - timedelta(minutes=5)).strftime("%H:%M")
+    with db.session() as s:
+        enrol(s)
+        text = await reply(s, services, f"!activity add {earlier} stretch")
+        assert f"tomorrow at {earlier}" in text, text
+        text = await reply(s, services, f"!med add Sertraline 50mg {earlier}")
+        assert f"The first reminder comes tomorrow at {earlier}" in text, text
+
+
 async def test_activity_commands(db, services):
     with db.session() as s:
         enrol(s)
         text = await reply(s, services, "!activity add tomorrow 10:00 walk in the park")
-        assert "Planned: walk in the park" in text and "10:00" in text
+        assert "Planned: walk in the park, tomorrow at 10:00" in text
         assert "Which time of day" in await reply(s, services, "!activity add tomorrow walk")
         assert "What will you do then" in await reply(s, services, "!activity add tomorrow 10:00")
         await reply(s, services, "!activity add i morgen kl 9 kaffe med Kari")
@@ -138,7 +152,11 @@ async def test_crisis_plan_commands(db, services):
         await reply(s, services, "!crisis add coping listen to music")
         await reply(s, services, "!crisis add støtte call my sister")
         assert "don't know that section" in await reply(s, services, "!crisis add feelings x")
-        assert "I've noted" in await reply(s, services, "!crisis review 2030-03-01")
+        past = await reply(s, services, "!crisis review 2020-03-01")
+        assert "I've noted" in past and "That date has already passed" in past
+        assert "already passed" not in await reply(s, services, "!crisis review in 3 months")
+        noted = await reply(s, services, "!crisis review 2030-03-01")
+        assert "I've noted" in noted and "already passed" not in noted
         text = await reply(s, services, "!crisis")
         assert "1. listen to music" in text and "call my sister" in text and "22 40 00 40" in text
         assert "Review planned" in text and "2030" in text

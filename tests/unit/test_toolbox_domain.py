@@ -129,6 +129,7 @@ def test_meds_parse_add_and_reminders(db):
         meds.parse_entry("Lithium 08:00")
     with db.session() as s:
         med = meds.add(s, ANN, "Sertraline", "50 mg", [time(8), time(20)], "Europe/Oslo")
+        med.created_at = datetime(2026, 3, 1, tzinfo=timezone.utc)
         meds.add(s, ANN, "Lithium", "400 mg", [], "Europe/Oslo")
         assert [m.name for m in meds.listed(s, ANN)] == ["Sertraline", "Lithium"]
         with pytest.raises(Invalid):
@@ -143,10 +144,20 @@ def test_meds_parse_add_and_reminders(db):
         assert meds.remove(s, ANN, 1).id == med.id
 
 
+def test_a_medicine_added_after_its_time_is_first_reminded_the_next_day(db):
+    """Added at 09:00 with a time of 08:00: nothing owed today (it used to come at once, "late")."""
+    added = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)  # 09:00 in Oslo
+    with db.session() as s:
+        meds.add(s, ANN, "Sertraline", "50 mg", [time(8)], "Europe/Oslo").created_at = added
+        assert reminders.due_reminders(s, added - timedelta(hours=6), added + timedelta(minutes=1)) == []
+        (tomorrow,) = reminders.due_reminders(s, added, added + timedelta(days=1))
+        assert tomorrow.due_at == datetime(2026, 12, 4, 7, 0, tzinfo=timezone.utc)
+
+
 def test_reminder_keys_unique_per_occurrence_and_break(db):
     start = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
     with db.session() as s:
-        meds.add(s, ANN, "Sertraline", "50 mg", [time(8)], "Europe/Oslo")
+        meds.add(s, ANN, "Sertraline", "50 mg", [time(8)], "Europe/Oslo").created_at = start - timedelta(days=1)
         activities.add(s, ANN, start + timedelta(hours=10), "choir")
         week = reminders.due_reminders(s, start, start + timedelta(days=7))
         assert len(week) == 8 and len({r.key for r in week}) == 8

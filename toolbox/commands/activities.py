@@ -14,12 +14,14 @@ from toolbox.commands.common import PREFIXED_MAX, PRIVATE, WHEN_KEYS, command, z
          **PRIVATE)
 async def activity_add(ctx: Context, text: str) -> None:
     zone = zone_of(ctx)
-    due_at, what = split_when(text, zone, utcnow(), WHEN_KEYS)
+    due_at, what = split_when(text, zone, utcnow(), WHEN_KEYS)  # a clock time already past: tomorrow
     if not what:
         ctx.reply("toolbox.activity.no_text")
         return
+    now = utcnow()
     activity = activities.add(ctx.session, ctx.sender, due_at, what)
-    ctx.reply("toolbox.activity.added", text=render.plain(activity.text), when=render.local_time(ctx.t, due_at, zone))
+    ctx.reply("toolbox.activity.added", text=render.plain(activity.text),
+              when=render.when_from_now(ctx.t, due_at, zone, now))
 
 
 @command("activities", help="toolbox.help.activities", **PRIVATE)

@@ -51,3 +51,5 @@ async def crisis_review(ctx: Context, date: str) -> None:
     day = parse_date(date, zone, utcnow(), WHEN_KEYS)
     crisis_plan.set_review(ctx.session, ctx.sender, day)
     ctx.reply("toolbox.crisis.review_set", date=render.local_date(ctx.t, day))
+    if day < utcnow().astimezone(zone).date():
+        ctx.reply("toolbox.crisis.review_past")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.context import Context
+from bot.db import utcnow
+from bot.recurrence import local_to_utc
 from bot.router import choice, integer, rest
-from bot.zones import zone_name
+from bot.zones import preferred_zone, zone_name
 from toolbox import meds, render
 from toolbox.commands.common import PREFIXED_MAX, PRIVATE, command
 
@@ -24,8 +28,14 @@ async def med_add(ctx: Context, text: str) -> None:
     name, dose, times = meds.parse_entry(text)
     med = meds.add(ctx.session, ctx.sender, name, dose, times, zone_name(ctx.session, ctx.settings, ctx.sender))
     if times:
+        zone = preferred_zone(ctx.session, ctx.sender, med.zone)
+        now = utcnow()
+        today = now.astimezone(zone).date()
+        first = min((at for day in (today, today + timedelta(days=1)) for clock in times
+                     if (at := local_to_utc(day, clock, zone)) > now), default=None)
         ctx.reply("toolbox.med.added_reminders", name=render.plain(med.name), times=med.times.replace(",", ", "),
-                  n=len(meds.listed(ctx.session, ctx.sender)))
+                  n=len(meds.listed(ctx.session, ctx.sender)),
+                  first=render.when_from_now(ctx.t, first, zone, now) if first else "—")
     else:
         ctx.reply("toolbox.med.added", name=render.plain(med.name))
 
