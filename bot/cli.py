@@ -115,7 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "communities": [{"name": "North", "timezone": "Europe/Oslo",
                              "links": [{"title": "Mental Helse", "url": "https://mentalhelse.no"}]},
                             {"name": "South", "timezone": "Europe/Oslo"}],
-            "http": {"enabled": True, "host": "127.0.0.1", "port": args.http_port},
+            "http": {"enabled": True, "host": "127.0.0.1", "port": _http_port(args.http_port)},
         }
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         os.chmod(config_path, 0o600)
@@ -128,6 +128,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         print("Stopping the homeserver ...", flush=True)
         synapse.stop()
+
+
+def _http_port(wanted: int) -> int:
+    """``wanted`` if it is free on loopback, else any free port (said on the console)."""
+    import socket
+
+    from bot.localsynapse import free_port
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", wanted))
+            return wanted
+        except OSError:
+            pass
+    port = free_port()
+    print(f"Port {wanted} is taken; /healthz and /metrics use port {port} instead.", flush=True)
+    return port
 
 
 def _demo_accounts(data: Path, synapse: LocalSynapse) -> dict[str, dict[str, str]]:

@@ -83,3 +83,20 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(write(tmp_path, "bot: [unclosed"))
+
+
+def test_demo_health_port_moves_when_taken() -> None:
+    import socket
+
+    from bot.cli import _http_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        chosen = _http_port(taken)
+        assert chosen != taken and chosen > 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert _http_port(free) == free
