@@ -25,12 +25,11 @@ async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: st
     room_id, made = await ensure_toolbox_room(session, port, user_id, notify.t(lang, "rooms.room.toolbox_name"))
     text = notify.t(lang, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
                     pseudonym=pseudonym, community=community)
-    if made:
-        # The house rules of the shared rooms come here, in the same message: a message posted in
-        # those rooms before someone joined is one they cannot decrypt (Megolm keys are not shared
-        # backwards).
-        hours = notify.speaker.settings.moderation.staffed_hours
-        text += "\n\n" + notify.t(lang, "rooms.room.forum_welcome", hours=hours)
-        text += "\n\n" + notify.t(lang, "rooms.room.cafe_welcome", community=community, hours=hours)
     notify.text_to_room(room_id, text)
+    if made:
+        # The house rules of the shared rooms come here, as a message of their own: a message posted
+        # in those rooms before someone joined is one they cannot decrypt (Megolm keys are not
+        # shared backwards).
+        hours = notify.speaker.settings.moderation.staffed_hours
+        notify.text_to_room(room_id, notify.t(lang, "rooms.enrol.house_rules", community=community, hours=hours))
     return room_id

@@ -155,11 +155,20 @@ class AutoReply(Base):
 
 class ContactThread(Base):
     """A person's line to the peer consultants (``!contact``): the consultant-room thread their
-    messages go into, and the private room an answer goes to when they have no toolbox room."""
+    messages go into."""
 
     __tablename__ = "rooms_contact_thread"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     root_txn: Mapped[str] = mapped_column(String(64))
-    reply_room: Mapped[str | None] = mapped_column(String(255), nullable=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DirectChat(Base):
+    """The direct chat a person last used with the bot before they had a toolbox room (for the
+    "you are in" note after approval, and answers to someone not yet enrolled)."""
+
+    __tablename__ = "rooms_direct_chat"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,6 +12,7 @@ from rooms.models import (
     Circle,
     CircleMember,
     ContactThread,
+    DirectChat,
     Flag,
     ForumPost,
     HiddenMessage,
@@ -65,6 +66,7 @@ def erase(session: Session, user_id: str) -> None:
     for model, column in ((Reveal, Reveal.sender), (Reveal, Reveal.receiver), (CircleMember, CircleMember.user_id),
                           (Report, Report.reporter), (Flag, Flag.author), (NameMismatch, NameMismatch.user_id),
                           (PostView, PostView.user_id), (HiddenMessage, HiddenMessage.author),
-                          (Mute, Mute.user_id), (ContactThread, ContactThread.user_id)):
+                          (Mute, Mute.user_id), (ContactThread, ContactThread.user_id),
+                          (DirectChat, DirectChat.user_id)):
         session.execute(delete(model).where(column == user_id))
     session.flush()

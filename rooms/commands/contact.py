@@ -13,8 +13,9 @@ from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind, SentEvent
 from bot.outbox import notice_content
-from bot.roomdir import find_room, toolbox_room_of
+from bot.roomdir import find_room
 from bot.router import PRIVATE_ROOMS, rest
+from rooms.directchat import private_room_of, remember
 from rooms.feature import feature
 from rooms.models import ContactThread
 from rooms.targets import split_target
@@ -42,13 +43,13 @@ async def contact(ctx: Context, text: str) -> None:
     consultants = find_room(ctx.session, RoomKind.CONSULTANT)
     if consultants is None:
         raise Invalid("rooms.contact.no_room")
+    remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
     thread = ctx.session.get(ContactThread, ctx.sender)
-    private_room = None if ctx.room_kind == RoomKind.TOOLBOX else ctx.room_id
     if thread is None:
         body = ctx.t("rooms.contact.opened", lang=ctx.settings.language, pseudonym=me.pseudonym,
                      text=text)
         txn = ctx.send_raw(consultants.room_id, _reaches_consultants(body))
-        ctx.session.add(ContactThread(user_id=ctx.sender, root_txn=txn, reply_room=private_room))
+        ctx.session.add(ContactThread(user_id=ctx.sender, root_txn=txn))
     else:
         root = ctx.session.get(SentEvent, thread.root_txn)
         body = ctx.t("rooms.contact.more", lang=ctx.settings.language, pseudonym=me.pseudonym, text=text)
@@ -57,8 +58,6 @@ async def contact(ctx: Context, text: str) -> None:
             content = notice_content(body, msgtype="m.text", thread_root=root.event_id)
         ctx.send_raw(consultants.room_id, content)
         thread.last_at = utcnow()
-        if private_room is not None:
-            thread.reply_room = private_room
     ctx.session.flush()
     ctx.reply("rooms.contact.sent")
 
@@ -70,10 +69,7 @@ async def answer(ctx: Context, text: str) -> None:
     message = message.strip()
     if not message:
         raise Invalid("rooms.contact.answer_text")
-    room_id = toolbox_room_of(ctx.session, p.user_id)
-    if room_id is None:
-        thread = ctx.session.get(ContactThread, p.user_id)
-        room_id = thread.reply_room if thread is not None else None
+    room_id = private_room_of(ctx.session, p.user_id)
     if room_id is None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
     body = ctx.speaker.t(ctx.speaker.lang_of(ctx.session, p.user_id), "rooms.contact.answered_you",

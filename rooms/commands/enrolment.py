@@ -7,11 +7,13 @@ from bot.context import Context
 from bot.errors import Invalid
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
 from bot.notices import Notices
+from bot.outbox import notice_content
 from bot.port import RoomSpec
 from bot.roomdir import find_room, register_room
 from bot.router import MATRIX_ID, rest, user
 from rooms import enrolment
 from rooms.admission import admit, help_lines
+from rooms.directchat import direct_chat_of, remember
 from rooms.feature import feature
 from rooms.membership import remove_from_shared_rooms
 
@@ -41,6 +43,7 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
 @commands.command("start", rest("words", max_len=200, optional=True), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
                   help="rooms.help.start", usage="", listed_for={Role.GUEST})
 async def start(ctx: Context, words: str | None) -> None:  # "!start please" works too
+    remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
     p = enrolment.start(ctx.session, ctx.sender)
     if p.status == EnrolmentStatus.ACTIVE.value:
         ctx.reply("rooms.enrol.already_enrolled", pseudonym=p.pseudonym)
@@ -53,6 +56,7 @@ async def start(ctx: Context, words: str | None) -> None:  # "!start please" wor
 @commands.command("consent", rest("words", max_len=200, optional=True), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
                   help="rooms.help.consent", usage="", listed_for={Role.GUEST})
 async def consent(ctx: Context, words: str | None) -> None:  # "!consent yes" too
+    remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
     p, became_pending = enrolment.consent(ctx.session, ctx.sender)
     ctx.reply("rooms.enrol.consented")
     _next_step(ctx, p, became_pending)
@@ -61,6 +65,7 @@ async def consent(ctx: Context, words: str | None) -> None:  # "!consent yes" to
 @commands.command("pseudonym", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
                   help="rooms.help.pseudonym", listed_for={Role.GUEST})
 async def pseudonym(ctx: Context, name: str) -> None:
+    remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
     p, became_pending = enrolment.set_pseudonym(ctx.session, ctx.sender, name)
     ctx.reply("rooms.enrol.pseudonym_set", pseudonym=p.pseudonym)
     _next_step(ctx, p, became_pending)
@@ -69,6 +74,7 @@ async def pseudonym(ctx: Context, name: str) -> None:
 @commands.command("community", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
                   help="rooms.help.community", listed_for={Role.GUEST})
 async def community(ctx: Context, name: str) -> None:
+    remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
     p, became_pending = enrolment.set_community(ctx.session, ctx.settings, ctx.sender, name)
     ctx.reply("rooms.enrol.community_set", community=p.community)
     _next_step(ctx, p, became_pending)
@@ -89,8 +95,14 @@ async def pending(ctx: Context) -> None:
                   help="rooms.help.approve")
 async def approve(ctx: Context, pseudonym: str) -> None:
     p = enrolment.approvable(ctx.session, pseudonym)
-    await admit(ctx.session, ctx.port, Notices.from_context(ctx), p.user_id, p.pseudonym or "", p.community or "")
+    notify = Notices.from_context(ctx)
+    await admit(ctx.session, ctx.port, notify, p.user_id, p.pseudonym or "", p.community or "")
     enrolment.activate(p, ctx.sender)
+    chat = direct_chat_of(ctx.session, p.user_id)
+    if chat is not None:
+        # m.text: news the person is waiting for should make their phone buzz (a notice never does).
+        ctx.send_raw(chat, notice_content(notify.t(notify.lang_of(p.user_id), "rooms.enrol.approved_you",
+                                                   pseudonym=p.pseudonym, community=p.community), msgtype="m.text"))
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
 

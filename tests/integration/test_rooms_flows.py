@@ -114,12 +114,16 @@ async def test_enrolment_from_start_to_forum_and_cafe(bot, consultant, make_user
     note = await consultant.wait_for(lambda r: r.room_id == consultant_room and name in r.body, after=mark)
     assert "South" in note.body and anna.user_id not in note.body
     await ask_for(consultant, consultant_room, f"!approve {name}", bot.user_id, f"**{name}** (South) is in")
+    news = await anna.wait_for(lambda r: r.room_id == dm and "You're in" in r.body)
+    assert news.decrypted and news.content["msgtype"] == "m.text" and name in news.body  # it notifies
     forum, cafe = room_of(bot, RoomKind.FORUM), room_of(bot, RoomKind.CAFE, community="South")
     for room_id in (forum, cafe, room_of(bot, RoomKind.SPACE)):
         await anna.until(lambda r=room_id: r in anna.client.rooms, 30, f"joining {room_id}")
     toolbox = toolbox_of(bot, anna.user_id)
     welcome = await anna.wait_for(lambda r: r.room_id == toolbox and "Welcome" in r.body)
     assert welcome.decrypted
+    rules = await anna.wait_for(lambda r: r.room_id == toolbox and "House rules" in r.body)
+    assert rules.decrypted and "café room for South" in rules.body
     assert anna.client.rooms[forum].encrypted and anna.client.rooms[toolbox].encrypted
     # The display name in the forum is the account name, not the pseudonym: a private tip.
     tip = await anna.wait_for(lambda r: r.room_id == toolbox and "/myroomnick" in r.body)

@@ -12,6 +12,12 @@ CONSULTANT = "@consultant:localhost"
 KARI = "@kari:localhost"
 
 
+def queued_contents(db):
+    from tests.support.core import queued
+    with db.session() as s:
+        return queued(s)
+
+
 def setup(db, port, *people: tuple[str, str]) -> None:
     with db.session() as s:
         build_community(s, port)
@@ -52,9 +58,14 @@ async def test_full_enrolment_by_chat(db, services, port) -> None:
     assert invited == {SPACE, FORUM, CAFE_NORTH}
     spec = port.rooms[toolbox]
     assert spec.is_direct and spec.encrypted and spec.invite == (NEW,) and spec.name == "Toolbox"
-    welcome = outbox(db, toolbox)
-    assert welcome and "Welcome, Blue Bird" in welcome[0]
-    assert "Welcome to the forum" in welcome[0] and "café room for" in welcome[0]
+    welcome, rules = outbox(db, toolbox)
+    assert "Welcome, Blue Bird" in welcome and "toolbox" in welcome
+    assert "forum" not in welcome.lower() and "café" not in welcome.lower()  # the toolbox welcome is about the toolbox
+    assert rules.startswith("📌 **House rules of the shared rooms**") and "café room for North" in rules
+    assert "!contact" in rules and "113" in rules
+    # The direct chat the person enrolled in hears that they are in, and what to do next.
+    (news,) = [c for r, c in queued_contents(db) if r == DM and "You're in" in c["body"]]
+    assert news["msgtype"] == "m.text" and "**Blue Bird**" in news["body"] and "!help" in news["body"]
     (again,) = await send(db, services, CONSULTANT, CONSULTANTS, "!approve Blue Bird")
     assert "already an active participant" in again
 
