@@ -40,8 +40,15 @@ def linked_providers(session: Session, user_id: str) -> dict[str, str]:
 
 
 def resolve_provider(linked: dict[str, str | None], text: str) -> str:
-    """One of ``linked`` (provider id -> display label) named by Matrix id, localpart or label."""
+    """One of ``linked`` (provider id -> display label) named by its number in ``!providers``,
+    Matrix id, localpart or label."""
     wanted = " ".join(text.split()).casefold()
+    if wanted.isdigit():
+        ids = list(linked)
+        n = int(wanted)
+        if 1 <= n <= len(ids):
+            return ids[n - 1]
+        raise NotFound("toolbox.share.no_provider")
     for matcher in (
         lambda uid, label: uid.casefold() == wanted,
         lambda uid, label: uid[1:].split(":")[0].casefold() == wanted.lstrip("@"),

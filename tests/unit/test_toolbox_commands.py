@@ -232,6 +232,12 @@ async def test_share_view_and_shared_log(db, services, port):
         refused_network = await reply(s, services, "!view network", sender=DOC, room=PROVIDER_ROOM)
         assert refused_goals == refused_network and "walk" not in refused_goals
         assert "not one of your providers" in await reply(s, services, "!share goals with Dr Who")
+        bare = await reply(s, services, "!share")
+        assert "What you can share" in bare and "`crisis-plan` (crisis plan)" in bare and "1. Dr Hansen" in bare
+        assert "1. Dr Hansen (@doc:localhost)" in await reply(s, services, "!providers")
+        assert "not one of your providers" in await reply(s, services, "!share moods with 2")
+        assert "Dr Hansen" in await reply(s, services, "!share moods with 1")
+        assert "can no longer see" in await reply(s, services, "!unshare moods from 1")
         assert "Dr Hansen" in await reply(s, services, "!share goals with dr hansen")
         assert "1. `goals` — goals" in await reply(s, services, "!view", sender=DOC, room=PROVIDER_ROOM)
         shown = await reply(s, services, "!view goals", sender=DOC, room=PROVIDER_ROOM)

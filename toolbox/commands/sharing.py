@@ -47,8 +47,29 @@ async def _resolve(ctx: Context, name: str) -> tuple[str, dict[str, str | None]]
         raise type(err)(err.key, providers=", ".join(_label(labels, p) for p in labels)) from None
 
 
-@command("share", rest("text", max_len=300), usage="ITEM with PROVIDER", help="toolbox.help.share", **PRIVATE)
-async def share(ctx: Context, text: str) -> None:
+def _numbered(labels: dict[str, str | None]) -> str:
+    return "\n".join(f"{n}. {_label(labels, p)}" for n, p in enumerate(labels, 1))
+
+
+@command("providers", help="toolbox.help.providers", **PRIVATE)
+async def providers(ctx: Context) -> None:
+    labels = await _provider_labels(ctx)
+    if not labels:
+        ctx.reply("toolbox.share.no_providers")
+        return
+    ctx.reply("toolbox.share.providers", providers=_numbered(labels))
+
+
+@command("share", rest("text", max_len=300, optional=True), usage="ITEM with PROVIDER", help="toolbox.help.share",
+         **PRIVATE)
+async def share(ctx: Context, text: str | None) -> None:
+    if not text:
+        labels = await _provider_labels(ctx)
+        named = {i: ctx.t(f"toolbox.item.{i}") for i in sharing.SHARE_ITEMS}
+        items = ", ".join(f"`{i}`" + (f" ({label})" if label != i else "") for i, label in named.items())
+        ctx.reply("toolbox.share.what", items=items,
+                  providers=_numbered(labels) if labels else ctx.t("toolbox.share.no_providers"))
+        return
     item_word, provider_name = _split(text, WITH_WORDS)
     if provider_name is None:
         raise Invalid("toolbox.share.usage")
