@@ -194,7 +194,7 @@ async def test_exercise_flow(db, services):
         listing = await reply(s, services, "!exercises")
         assert listing.count("\n1. ") + listing.count("\n9. ") == 2
         start = await reply(s, services, "!exercise box breathing")
-        assert "Box breathing" in start and "Step 1 of 6" in start
+        assert "Box breathing" in start and "Step 1 of 6" in start and "Send `!next` when you are ready" in start
         assert "Step 2 of 6" in await reply(s, services, "!next")
         assert "Stopped" in await reply(s, services, "!stop")
         assert "no exercise under way" in await reply(s, services, "!next")
