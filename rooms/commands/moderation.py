@@ -44,8 +44,12 @@ def record(ctx: Context, action: str, target: Participant | None, reason: str | 
     lang = ctx.settings.language
     notify.to_consultants(
         "rooms.mod.echo", actor=ctx.sender, action=notify.t(lang, f"rooms.mod.action.{action}"),
-        target=(target.pseudonym if target else None) or "—",
-        reason=reason or "—", detail=detail)
+        details=_details(target.pseudonym if target else None, " ".join(x for x in (reason, detail) if x)))
+
+
+def _details(*parts: str | None) -> str:
+    """" — Kari — spam" for the parts there are (no empty "— —")."""
+    return "".join(f" — {part}" for part in parts if part and part.strip())
 
 
 async def _tidy(ctx: Context) -> None:
@@ -259,12 +263,13 @@ async def modlog(ctx: Context, n: int | None) -> None:
     if not entries:
         ctx.reply("rooms.mod.log_empty")
         return
+    zone_name = ctx.settings.moderation.staffed_timezone
+    zone = ZoneInfo(zone_name)
     lines = "\n".join(
-        ctx.t("rooms.mod.log_line", i=i, at=f"{e.at:%Y-%m-%d %H:%M}", actor=e.actor,
-              action=ctx.t(f"rooms.mod.action.{e.action}"), target=e.target_pseudonym or "—",
-              reason=e.reason or "—")
+        ctx.t("rooms.mod.log_line", i=i, at=f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}", actor=e.actor,
+              action=ctx.t(f"rooms.mod.action.{e.action}"), details=_details(e.target_pseudonym, e.reason))
         for i, e in enumerate(entries, 1))
-    ctx.reply("rooms.mod.log", lines=lines)
+    ctx.reply("rooms.mod.log", lines=lines, zone=zone_name)
 
 
 @commands.command("hidden", integer("n", optional=True, min=1), rooms=BROADCAST_ROOMS, roles=STAFF,

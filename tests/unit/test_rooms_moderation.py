@@ -180,6 +180,9 @@ async def test_kick_ban_unban(community, services, port) -> None:
     assert {room for room, user in port.called("invite") if user == OLA} >= {SPACE, FORUM, CAFE_NORTH}
     (log,) = await send(db, services, CONSULTANT, CONSULTANTS, "!modlog 2")
     assert "1. " in log and "2. " in log and "3. " not in log and "ban lifted" in log
+    assert "times in Europe/Oslo" in log and "— —" not in log and "— \n" not in log + "\n"
+    unban_line = next(line for line in log.splitlines() if "ban lifted" in line)
+    assert unban_line.endswith("**ban lifted** — Ola Nordmann")  # no reason given: no empty field
 
 
 async def test_announce_and_topic(community, services, port) -> None:
