@@ -110,10 +110,16 @@ def awaiting_review(session: Session) -> list[HiddenMessage]:
     return list(session.scalars(q))
 
 
+def waiting(session: Session, n: int) -> HiddenMessage:
+    """Hidden message number ``n`` of those awaiting review."""
+    rows = awaiting_review(session)
+    if not 1 <= n <= len(rows):
+        raise Invalid("rooms.hidden.no_such", n=n, count=len(rows))
+    return rows[n - 1]
+
+
 def review(session: Session, n: int, by: str) -> HiddenMessage:
-    waiting = awaiting_review(session)
-    if not 1 <= n <= len(waiting):
-        raise Invalid("rooms.hidden.no_such", n=n, count=len(waiting))
-    row = waiting[n - 1]
+    """Decide on hidden message ``n`` (restored or removed for good): it leaves the review list."""
+    row = waiting(session, n)
     row.reviewed_by, row.reviewed_at = by, utcnow()
     return row

@@ -23,7 +23,7 @@ from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.port import PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
-from bot.router import SHARED_ROOMS, integer, rest
+from bot.router import SHARED_ROOMS, choice, integer, rest
 from rooms import activity, moderation
 from rooms.feature import feature
 from rooms.membership import invite_to_community, lift_mute, posting_room_ids, remove_from_shared_rooms, shared_room_ids
@@ -272,22 +272,48 @@ async def modlog(ctx: Context, n: int | None) -> None:
     ctx.reply("rooms.mod.log", lines=lines, zone=zone_name)
 
 
-@commands.command("hidden", integer("n", optional=True, min=1), rooms=BROADCAST_ROOMS, roles=STAFF,
-                  help="rooms.help.hidden")
-async def hidden(ctx: Context, n: int | None) -> None:
+@commands.command("hidden", integer("n", optional=True, min=1),
+                  choice("decision", ("restore", "remove"), aliases={"gjenopprett": "restore", "fjern": "remove"},
+                         optional=True),
+                  rooms=BROADCAST_ROOMS, roles=STAFF, help="rooms.help.hidden")
+async def hidden(ctx: Context, n: int | None, decision: str | None) -> None:
     if n is None:
         waiting = moderation.awaiting_review(ctx.session)
         if not waiting:
             ctx.reply("rooms.hidden.none")
             return
+        zone_name = ctx.settings.moderation.staffed_timezone
         lines = "\n".join(
-            f"{i}. {pseudonym_of(ctx.session, h.author)} — {h.hidden_at:%Y-%m-%d %H:%M} UTC"
+            f"{i}. {pseudonym_of(ctx.session, h.author)} — {h.hidden_at.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M}"
             for i, h in enumerate(waiting, 1))
-        ctx.reply("rooms.hidden.list", lines=lines)
+        ctx.reply("rooms.hidden.list", lines=lines, zone=zone_name)
+        return
+    if decision is None:
+        row = moderation.waiting(ctx.session, n)
+        pseudonym = pseudonym_of(ctx.session, row.author)
+        step = moderation.next_strike(ctx.session, row.author) if row.author else "warn"
+        ctx.reply("rooms.hidden.show", pseudonym=pseudonym, text=_quoted(row.text), n=n,
+                  suggestion=ctx.t(f"rooms.ladder.{step}", pseudonym=pseudonym))
         return
     row = moderation.review(ctx.session, n, ctx.sender)
+    author = ctx.session.get(Participant, row.author) if row.author else None
     pseudonym = pseudonym_of(ctx.session, row.author)
-    step = moderation.next_strike(ctx.session, row.author) if row.author else "warn"
-    ctx.reply("rooms.hidden.show", pseudonym=pseudonym, text=row.text or "—",
-              suggestion=ctx.t(f"rooms.ladder.{step}", pseudonym=pseudonym))
+    notify = Notices.from_context(ctx)
+    if decision == "restore":
+        lang = ctx.settings.language
+        ctx.send_text(row.room_id, ctx.t("rooms.hidden.restored_post", lang=lang, pseudonym=pseudonym,
+                                         text=_quoted(row.text)))
+        if author is not None:
+            notify.to_person(author.user_id, "rooms.hidden.restored_you")
+        record(ctx, "restore", author)
+        ctx.reply("rooms.hidden.restored", pseudonym=pseudonym)
+    else:
+        if author is not None:
+            notify.to_person(author.user_id, "rooms.hidden.removed_you")
+        record(ctx, "remove", author)
+        ctx.reply("rooms.hidden.removed", pseudonym=pseudonym)
 
+
+def _quoted(text: str | None) -> str:
+    """A Markdown quote of every line (a hidden message may span several)."""
+    return "\n".join(f"> {line}" for line in (text or "—").splitlines() or ["—"])

@@ -224,6 +224,15 @@ async def test_three_reports_outside_staffed_hours_hide_a_message(start_bot, con
     assert alerts and all(u.user_id not in a.body for u, _, _ in reporters for a in alerts)
     review = await ask_for(consultant, consultant_room, "!hidden 1", handle.user_id, "Hidden message by")
     assert "something hurtful" in review.body
+    # Restored: reposted under the pseudonym in the forum, and the author is told privately.
+    author_toolbox = toolbox_of(handle, author.user_id)
+    amark = len(author.received)
+    await ask_for(consultant, consultant_room, "!hidden 1 restore", handle.user_id, "Restored")
+    repost = await author.wait_for(lambda r: r.room_id == forum and r.sender == handle.user_id
+                                   and "something hurtful" in r.body, after=amark)
+    assert repost.decrypted and name in repost.body
+    told = await author.wait_for(lambda r: r.room_id == author_toolbox and "put it back" in r.body, after=amark)
+    assert told.decrypted
 
 
 async def test_timed_mute_ends_by_itself_after_restart(start_bot, consultant, make_user):

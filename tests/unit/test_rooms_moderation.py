@@ -109,9 +109,31 @@ async def test_three_reports_outside_staffed_hours_hide_the_message(community, s
     (listing,) = await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden")
     assert "1. Ola Nordmann" in listing
     (shown,) = await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden 1")
-    assert "something hurtful" in shown
+    assert "> something hurtful" in shown and "!hidden 1 restore" in shown and "!hidden 1 remove" in shown
+    (still,) = await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden")  # reading it decides nothing
+    assert "1. Ola Nordmann" in still
+    replies = await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden 1 restore")
+    assert any("Restored" in r for r in replies)
+    (repost,) = outbox(db, FORUM)
+    assert "**Ola Nordmann** wrote" in repost and "> something hurtful" in repost
+    assert "put it back" in outbox(db, toolbox_of(OLA))[-1]
     (empty,) = await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden")
     assert "No hidden messages" in empty
+    (log,) = await send(db, closed, CONSULTANT, CONSULTANTS, "!modlog 1")
+    assert "restored a hidden message" in log and "Ola Nordmann" in log
+
+
+async def test_a_hidden_message_removal_is_confirmed_and_the_author_told(community, services, port) -> None:
+    db = community
+    closed = services_with(services, moderation={"staffed_hours": "sun 03:00-03:01"})
+    for reporter in (KARI, PER, LIV):
+        await send(db, closed, reporter, FORUM, "!report", reply_to=POST)
+    replies = await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden 1 fjern")
+    assert any("removal of the message by **Ola Nordmann** is confirmed" in r for r in replies)
+    assert outbox(db, FORUM) == []
+    assert "stays removed" in outbox(db, toolbox_of(OLA))[-1] and "!contact" in outbox(db, toolbox_of(OLA))[-1]
+    (missing,) = [r for r in await send(db, closed, CONSULTANT, CONSULTANTS, "!hidden 1 restore") if "no hidden" in r]
+    assert "0 are waiting" in missing
 
 
 async def test_reports_inside_staffed_hours_only_alert(community, services, port) -> None:
