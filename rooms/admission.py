@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.notices import Notices
 from bot.port import MatrixPort
+from rooms.hours import parse_hours
 from rooms.membership import ensure_toolbox_room, invite_to_community
 
 
@@ -30,6 +31,8 @@ async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: st
         # The house rules of the shared rooms come here, as a message of their own: a message posted
         # in those rooms before someone joined is one they cannot decrypt (Megolm keys are not
         # shared backwards).
-        hours = notify.speaker.settings.moderation.staffed_hours
-        notify.text_to_room(room_id, notify.t(lang, "rooms.enrol.house_rules", community=community, hours=hours))
+        moderation = notify.speaker.settings.moderation
+        hours = parse_hours(moderation.staffed_hours).said(notify.speaker.say(lang))
+        notify.text_to_room(room_id, notify.t(lang, "rooms.enrol.house_rules", community=community,
+                                              hours=f"{hours} ({moderation.staffed_timezone})"))
     return room_id

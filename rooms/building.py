@@ -14,6 +14,7 @@ from bot.models import RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, register_room
 from bot.speaker import Say
+from rooms.hours import parse_hours
 
 STAFF_LEVEL = 50
 
@@ -52,7 +53,7 @@ async def ensure_rooms(session: Session, port: MatrixPort, settings: Settings,
     """Build what is missing; ``t(key, **params)`` gives room names and topics."""
     staff = tuple(staff_of(settings))
     power = {u: STAFF_LEVEL for u in staff}
-    hours = settings.moderation.staffed_hours
+    hours = parse_hours(settings.moderation.staffed_hours).said(t)
     zone = settings.moderation.staffed_timezone
     made: list[BuiltRoom] = []
 

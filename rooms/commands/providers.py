@@ -13,7 +13,7 @@ from bot.models import Provider, Role, RoomKind
 from bot.router import rest
 from rooms.admission import help_lines
 from rooms.feature import feature
-from rooms.hours import parse_hours
+from rooms.hours import parse_hours, split_zone
 from rooms.models import AutoReply
 
 commands = feature.commands
@@ -21,14 +21,15 @@ AUTO_REPLY_GAP = timedelta(hours=1)
 OFF_WORDS = {"off", "none", "av", "ingen"}
 
 
-@commands.command("hours", rest("hours", optional=True, max_len=64), rooms={RoomKind.PROVIDER},
-                  roles={Role.PROVIDER}, help="rooms.help.hours", usage="[mon-fri 08:00-15:30|off]")
+@commands.command("hours", rest("hours", optional=True, max_len=200), rooms={RoomKind.PROVIDER},
+                  roles={Role.PROVIDER}, help="rooms.help.hours", usage="[mon-fri 08:00-15:30, sat 10:00-12:00 ZONE|off]")
 async def hours(ctx: Context, hours: str | None) -> None:
     provider = ctx.session.get(Provider, ctx.sender)
     assert provider is not None, "the router lets only providers in"
     if hours is None:
         if provider.office_hours:
-            ctx.reply("rooms.provider.hours_are", hours=provider.office_hours, timezone=provider.timezone)
+            ctx.reply("rooms.provider.hours_are", hours=parse_hours(provider.office_hours).said(ctx.t),
+                      timezone=provider.timezone)
         else:
             ctx.reply("rooms.provider.hours_none")
         return
@@ -36,8 +37,12 @@ async def hours(ctx: Context, hours: str | None) -> None:
         provider.office_hours = None
         ctx.reply("rooms.provider.hours_off")
         return
-    provider.office_hours = parse_hours(hours).canonical()
-    ctx.reply("rooms.provider.hours_set", hours=provider.office_hours, timezone=provider.timezone)
+    text, zone = split_zone(hours)
+    schedule = parse_hours(text)
+    provider.office_hours = schedule.canonical()
+    if zone is not None:
+        provider.timezone = zone
+    ctx.reply("rooms.provider.hours_set", hours=schedule.said(ctx.t), timezone=provider.timezone)
 
 
 def out_of_hours_reply_due(session: Session, room_id: str, provider: Provider, now: datetime) -> datetime | None:
@@ -71,5 +76,7 @@ async def provider_auto_reply(ctx: Context) -> None:
     if opens is None:
         return
     local = opens.astimezone(ZoneInfo(provider.timezone))
-    ctx.reply("rooms.provider.out_of_hours", hours=provider.office_hours, when=f"{local:%Y-%m-%d %H:%M}",
+    ctx.reply("rooms.provider.out_of_hours", hours=parse_hours(provider.office_hours or "").said(ctx.t),
+              when=ctx.t("rooms.day_time", day=ctx.t(f"rooms.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
+                         time=f"{local:%H:%M}", zone=provider.timezone),
               numbers=help_lines(ctx.settings))

@@ -3,15 +3,16 @@ what peers do with consent (reveals, circles), provider hours, and the data API.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.db import utcnow
 from bot.feature import Feature
-from bot.models import Provider, RoomKind
+from bot.models import Provider, RoomKind, UserPref
 from bot.roomdir import register_room
 from rooms import api, membership, personal_data
+from rooms.hours import parse_hours
 from rooms.models import CircleMember, Flag, Reveal
 from tests.support.core import test_settings
 from tests.support.rooms import CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send, toolbox_of
@@ -289,9 +290,10 @@ async def test_out_of_hours_auto_reply_at_most_hourly(community, services, port)
     (reply,) = await send(db, services, "@gp:localhost", room, "!hours weekdays")
     assert "couldn't read those hours" in reply
     (reply,) = await send(db, services, "@gp:localhost", room, "!hours sun 03:00-03:01")
-    assert "sun 03:00-03:01" in reply
+    assert "Sun 03:00–03:01" in reply
     (auto,) = await send(db, services, KARI, room, "Hi, a question about my meds")
     assert "will be read from" in auto and "not for emergencies" in auto and "116 117" in auto
+    assert "Sun 03:00–03:01" in auto and "at 03:00 (Europe/Oslo)" in auto  # the time comes with its zone
     assert await send(db, services, KARI, room, "and one more thing") == []
     assert await send(db, services, "@gp:localhost", room, "Answering now") == []
     (refused,) = await send(db, services, KARI, room, "!hours mon-fri 08:00-15:00")
@@ -311,7 +313,7 @@ async def test_rooms_are_built_once_and_new_communities_added(db, services, port
     assert all(s.encrypted and s.power_users == {"@admin:localhost": 50, CONSULTANT: 50} for s in specs)
     assert all(set(s.invite) == {"@admin:localhost", CONSULTANT} for s in specs)
     assert specs[0].is_space and specs[1].parent_space is not None
-    assert "mon-fri 09:00-15:00" in specs[1].topic and "North" not in specs[2].topic
+    assert "Mon–Fri 09:00–15:00 (Europe/Oslo)" in specs[1].topic and "North" not in specs[2].topic
     await build_rooms(app)
     assert len(port.called("create_room")) == 5
     bigger = FakeRuntime(db=db, port=port, services=services,
@@ -342,7 +344,8 @@ async def test_export_and_erase(community, services, port) -> None:
     with db.session() as s:
         personal_data.erase(s, OLA)
     with db.session() as s:
-        assert personal_data.export(s, OLA) == {"moderation": [], "reveals": [], "circles": [], "reports_made": 0}
+        assert personal_data.export(s, OLA) == {"moderation": [], "reveals": [], "circles": [], "contact_thread_opened": None,
+                                                     "reports_made": 0}
         figures = api.forum_figures(s, utcnow() - timedelta(days=1))
     assert figures[0].posts == 1 and figures[0].posters == 0  # counted, no longer attributed
     (log,) = await send(db, services, CONSULTANT, CONSULTANTS, "!modlog")
@@ -379,6 +382,38 @@ async def test_edit_adding_a_detail_flags_the_original(community, services, port
     assert (FORUM, "$orig", "privacy") in port.called("redact")
     with db.session() as s:
         assert api.forum_figures(s, utcnow() - timedelta(days=1)) == []  # the edit was never a post
+
+
+async def test_office_hours_in_several_spans_in_the_provider_s_zone_shown_in_the_reader_s_language(
+        community, services, port) -> None:
+    db = community
+    room = "!provider-kari2:localhost"
+    with db.session() as s:
+        s.add(Provider(user_id="@gp:localhost", added_by=CONSULTANT))
+        register_room(s, room, RoomKind.PROVIDER, owner=KARI, partner="@gp:localhost")
+        s.add(UserPref(user_id=KARI, language="nb"))
+    (reply,) = await send(db, services, "@gp:localhost", room,
+                          "!hours mandag-fredag 08:00-15:30, lørdag 10:00-12:00 America/New_York")
+    assert "Mon–Fri 08:00–15:30, Sat 10:00–12:00" in reply and "America/New_York" in reply
+    with db.session() as s:
+        gp = s.get(Provider, "@gp:localhost")
+        assert gp.office_hours == "mon-fri 08:00-15:30, sat 10:00-12:00" and gp.timezone == "America/New_York"
+    (bad,) = await send(db, services, "@gp:localhost", room, "!hours mon-fri 08:00-15:30 Mars/Olympus")
+    assert "Mars/Olympus" in bad
+    schedule = parse_hours("mon-fri 08:00-15:30, sat 10:00-12:00")
+    saturday_11_ny = datetime(2026, 12, 5, 16, 0, tzinfo=timezone.utc)
+    assert schedule.is_open(saturday_11_ny, "America/New_York")
+    assert not schedule.is_open(saturday_11_ny, "Europe/Oslo")
+    sunday = datetime(2026, 12, 6, 16, 0, tzinfo=timezone.utc)
+    opening = schedule.next_opening(sunday, "America/New_York")
+    assert (opening.weekday(), opening.hour) == (0, 8)
+    # The participant reads the hours in Norwegian, with the zone named.
+    from rooms.models import AutoReply
+    with db.session() as s:
+        s.get(Provider, "@gp:localhost").office_hours = "sun 03:00-03:01"
+        s.query(AutoReply).delete()
+    (auto,) = await send(db, services, KARI, room, "Hei")
+    assert "søn. 03:00–03:01" in auto and "(America/New_York)" in auto and "Sun" not in auto, auto
 
 
 def test_unreadable_staffed_hours_stop_start_up_naming_the_key() -> None:

@@ -80,9 +80,11 @@ def test_weekly_hours_parse_open_and_next() -> None:
     opening = hours.next_opening(friday_late, "Europe/Oslo")
     assert (opening.weekday(), opening.hour, opening.minute) == (0, 8, 0)
     assert parse_hours("wed 12:00-14:00").canonical() == "wed 12:00-14:00"
+    assert parse_hours("mandag-fredag kl 8.00-15.30; lør. 10:00-12:00").canonical() == "mon-fri 08:00-15:30, sat 10:00-12:00"
 
 
-@pytest.mark.parametrize("text", ["weekdays", "mon-fri", "fri-mon 08:00-15:00", "mon 15:00-08:00", "mon 25:00-26:00"])
+@pytest.mark.parametrize("text", ["weekdays", "mon-fri", "fri-mon 08:00-15:00", "mon 15:00-08:00", "mon 25:00-26:00",
+                                  ", ,", "mon 08:00-09:00, " * 8, "x" * 300])
 def test_bad_hours(text: str) -> None:
     with pytest.raises(Invalid):
         parse_hours(text)
