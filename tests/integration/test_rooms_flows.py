@@ -280,9 +280,10 @@ async def test_provider_room_has_exactly_three_members(bot, consultant, make_use
     room = gp.client.rooms[room_id]
     assert room.encrypted
     assert set(room.users) == {kari.user_id, gp.user_id, bot.user_id}
-    await ask_for(gp, room_id, "!hours sun 03:00-03:01", bot.user_id, "office hours are now **sun 03:00-03:01**")
+    await ask_for(gp, room_id, "!hours sun 03:00-03:01, sun 04:00-04:01 America/New_York", bot.user_id,
+                  "office hours are now **Sun 03:00–03:01, Sun 04:00–04:01** (America/New_York)")
     auto = await ask_for(kari, room_id, "A question about my medicine", bot.user_id, "will be read from")
-    assert "not for emergencies" in auto.body and "113" in auto.body
+    assert "not for emergencies" in auto.body and "113" in auto.body and "(America/New_York)" in auto.body
 
 
 async def test_toolbox_command_in_forum_is_refused_without_echo(bot, consultant, make_user):
