@@ -6,6 +6,7 @@ A bad config stops start-up with one line naming the key and the problem
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+log = logging.getLogger(__name__)
 MATRIX_ID = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 
 
@@ -26,6 +28,25 @@ class ConfigError(Exception):
 def _check_matrix_id(value: str) -> str:
     if not MATRIX_ID.match(value):
         raise ValueError(f"{value!r} is not a Matrix user id like @name:server")
+    return value
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Oslo") from None
+    return value
+
+
+def _check_offset(value: str) -> str:
+    from bot.durations import parse_offset
+    from bot.errors import Invalid
+
+    try:
+        parse_offset(value)
+    except Invalid:
+        raise ValueError(f"{value!r} is not an offset like 3d, 2h, 30s or day-of 09:00") from None
     return value
 
 
@@ -140,13 +161,47 @@ class CrisisConfig(BaseModel):
     alert_period_minutes: int = Field(default=60, ge=0)
     phrases_dir: Path | None = None
 
+    @field_validator("phrases_dir")
+    @classmethod
+    def _phrases(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return v
+        if not v.is_dir():
+            raise ValueError(f"'{v}' is not a folder (it must hold en.txt and nb.txt)")
+        for lang in ("en", "nb"):
+            path = v / f"{lang}.txt"
+            if not path.is_file():
+                raise ValueError(f"'{v}' has no {lang}.txt (one crisis phrase per line)")
+            phrases = [line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+            if not any(phrases):
+                log.warning("config key 'crisis.phrases_dir': %s holds no phrases; crisis language in %s "
+                            "will not be recognised", path, lang)
+        return v
+
 
 class ModerationConfig(BaseModel):
-    # Staffed hours of the consultant, e.g. "mon-fri 09:00-15:00", in staffed_timezone.
+    # Staffed hours of the consultant, e.g. "mon-fri 09:00-15:00, sat 10:00-12:00", in staffed_timezone.
     staffed_hours: str = "mon-fri 09:00-15:00"
     staffed_timezone: str = "Europe/Oslo"
     auto_hide_reports: int = Field(default=3, ge=2)
     reveal_expiry_hours: int = Field(default=72, ge=1)
+
+    @field_validator("staffed_hours")
+    @classmethod
+    def _hours(cls, v: str) -> str:
+        from bot.errors import Invalid
+        from bot.weekhours import parse_hours
+
+        try:
+            parse_hours(v)
+        except Invalid:
+            raise ValueError(f"{v!r} is not weekly hours like 'mon-fri 09:00-15:00'") from None
+        return v
+
+    @field_validator("staffed_timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return _check_zone(v)
 
 
 class ScheduleConfig(BaseModel):
@@ -158,6 +213,29 @@ class ScheduleConfig(BaseModel):
     digest_time: str = "08:30"
     digest_timezone: str = "Europe/Oslo"
     unanswered_hours: int = Field(default=24, ge=1)
+
+    @field_validator("cafe_room_reminders")
+    @classmethod
+    def _offsets(cls, v: list[str]) -> list[str]:
+        return [_check_offset(x) for x in v]
+
+    @field_validator("cafe_private_reminder")
+    @classmethod
+    def _offset(cls, v: str) -> str:
+        return _check_offset(v)
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", v.strip())
+        if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise ValueError(f"{v!r} is not a time like 08:30")
+        return v.strip()
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return _check_zone(v)
 
 
 class HttpConfig(BaseModel):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.notices import Notices
 from bot.port import MatrixPort
-from rooms.hours import parse_hours
+from bot.weekhours import parse_hours
 from rooms.membership import ensure_toolbox_room, invite_to_community
 
 

@@ -14,7 +14,7 @@ from bot.models import RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, register_room
 from bot.speaker import Say
-from rooms.hours import parse_hours
+from bot.weekhours import parse_hours
 
 STAFF_LEVEL = 50
 

@@ -8,14 +8,11 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings
 from bot.db import utcnow
-from bot.errors import Invalid
 from bot.models import Participant
 from bot.notices import Notices
 from rooms import consent, moderation
 from rooms.building import ensure_rooms
-from rooms.hours import parse_hours
 from rooms.membership import lift_mute
 
 if TYPE_CHECKING:
@@ -23,14 +20,6 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-def check_settings(settings: Settings) -> None:
-    """Stop start-up with a message naming the key when the staffed hours cannot be read."""
-    try:
-        parse_hours(settings.moderation.staffed_hours)
-    except Invalid:
-        raise ConfigError("config key 'moderation.staffed_hours': write it like 'mon-fri 09:00-15:00'") from None
 
 
 async def build_rooms(runtime: "Runtime") -> None:
@@ -74,7 +63,6 @@ class Housekeeper:
         self.interval = interval
 
     async def start(self, runtime: "Runtime") -> "Stop":
-        check_settings(runtime.settings)
         await build_rooms(runtime)
         task = asyncio.create_task(self._loop(runtime), name="rooms-housekeeping")
 

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Participant
-from rooms.hours import parse_hours
+from bot.weekhours import parse_hours
 from rooms.models import HiddenMessage, ModerationEntry, Mute, Report
 
 # The strike ladder offered (never imposed) after a hidden message: warning, 2-week mute, ban.

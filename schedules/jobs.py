@@ -14,23 +14,19 @@ import threading
 import traceback
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
-from bot.config import ConfigError
 from bot.contracts import DigestSource, ReminderSource
 from bot.db import utcnow
-from bot.durations import parse_offset
-from bot.errors import Invalid
 from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
-from schedules.reminders import Due, collect, parse_clock
+from schedules.reminders import Due, collect
 
 if TYPE_CHECKING:
     from bot.feature import Stop
@@ -42,28 +38,6 @@ PLAN_EVERY = timedelta(seconds=20)
 HORIZON = timedelta(minutes=10)
 SOON = timedelta(seconds=1)
 T = TypeVar("T")
-
-
-def check_settings(runtime: "Runtime") -> None:
-    """Refuse to start on reminder settings that cannot be read, naming the key."""
-    s = runtime.settings.schedules
-    for key, values in (("schedules.cafe_room_reminders", s.cafe_room_reminders),
-                        ("schedules.cafe_private_reminder", [s.cafe_private_reminder])):
-        for value in values:
-            try:
-                parse_offset(value)
-            except Invalid:
-                raise ConfigError(f"config key '{key}': {value!r} is not an offset like 3d, 2h, 30s "
-                                  "or day-of 09:00") from None
-    try:
-        parse_clock(s.digest_time)
-    except ValueError:
-        raise ConfigError(f"config key 'schedules.digest_time': {s.digest_time!r} is not a time like 08:30") from None
-    try:
-        ZoneInfo(s.digest_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"config key 'schedules.digest_timezone': {s.digest_timezone!r} is not an IANA time zone "
-                          "such as Europe/Oslo") from None
 
 
 def _log_failure(what: str, exc: BaseException) -> None:
@@ -90,7 +64,6 @@ class Scheduler:
         return [src for f in self.runtime.features for src in f.digest_sources]
 
     def start(self) -> None:
-        check_settings(self.runtime)
         self.aps.start()
         self.aps.add_job(self.plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="schedules:plan",
                          replace_existing=True, next_run_time=utcnow())

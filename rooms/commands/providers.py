@@ -11,9 +11,9 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.models import Provider, Role, RoomKind
 from bot.router import rest
+from bot.weekhours import parse_hours, split_zone
 from rooms.admission import help_lines
 from rooms.feature import feature
-from rooms.hours import parse_hours, split_zone
 from rooms.models import AutoReply
 
 commands = feature.commands
@@ -77,6 +77,6 @@ async def provider_auto_reply(ctx: Context) -> None:
         return
     local = opens.astimezone(ZoneInfo(provider.timezone))
     ctx.reply("rooms.provider.out_of_hours", hours=parse_hours(provider.office_hours or "").said(ctx.t),
-              when=ctx.t("rooms.day_time", day=ctx.t(f"rooms.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
+              when=ctx.t("core.day_time", day=ctx.t(f"core.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
                          time=f"{local:%H:%M}", zone=provider.timezone),
               numbers=help_lines(ctx.settings))

@@ -36,6 +36,9 @@ def test_defaults_and_sqlite_under_data_dir(tmp_path):
     assert settings.language == "en"
 
 
+B = 'homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\n'
+
+
 @pytest.mark.parametrize("text, key", [
     ('homeserver: {url: "ftp://x"}\nbot: {user_id: "@b:l"}', "homeserver.url"),
     ('homeserver: {url: "http://x"}\nbot: {user_id: "bot"}', "bot.user_id"),
@@ -46,6 +49,15 @@ def test_defaults_and_sqlite_under_data_dir(tmp_path):
     ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\npeople: {consultants: [bob]}', "people.consultants"),
     ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l"}\nbogus: 1', "bogus"),
     ('homeserver: {url: "http://x"}\nbot: {user_id: "@b:l", command_prefix: ""}', "bot.command_prefix"),
+    # Checked at load, before login (they used to fail only in a start hook, or not at all).
+    (B + 'moderation: {staffed_hours: weekdays}', "moderation.staffed_hours"),
+    (B + 'moderation: {staffed_timezone: Mars/Olympus}', "moderation.staffed_timezone"),
+    (B + 'schedules: {cafe_room_reminders: ["3d", someday]}', "schedules.cafe_room_reminders"),
+    (B + 'schedules: {cafe_private_reminder: soon}', "schedules.cafe_private_reminder"),
+    (B + 'schedules: {digest_time: "half past eight"}', "schedules.digest_time"),
+    (B + 'schedules: {digest_time: "25:00"}', "schedules.digest_time"),
+    (B + 'schedules: {digest_timezone: Mars/Olympus}', "schedules.digest_timezone"),
+    (B + 'crisis: {phrases_dir: /nonexistent/phrases}', "crisis.phrases_dir"),
 ])
 def test_bad_config_names_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
@@ -100,3 +112,21 @@ def test_demo_health_port_moves_when_taken() -> None:
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
     assert _http_port(free) == free
+
+
+def test_a_phrases_dir_needs_both_languages_and_warns_when_empty(tmp_path, caplog):
+    phrases = tmp_path / "phrases"
+    phrases.mkdir()
+    (phrases / "en.txt").write_text("I want to die\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'crisis.phrases_dir'.*nb.txt"):
+        load_config(write(tmp_path, B + f"crisis: {{phrases_dir: {phrases}}}"))
+    (phrases / "nb.txt").write_text("# nothing yet\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        settings = load_config(write(tmp_path, B + f"crisis: {{phrases_dir: {phrases}}}"))
+    assert settings.crisis.phrases_dir == phrases
+    assert any("holds no phrases" in r.getMessage() for r in caplog.records)
+
+
+def test_several_staffed_spans_are_accepted(tmp_path):
+    settings = load_config(write(tmp_path, B + 'moderation: {staffed_hours: "mon-fri 09:00-15:00, sat 10:00-12:00"}'))
+    assert settings.moderation.staffed_hours.startswith("mon-fri")

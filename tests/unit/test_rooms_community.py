@@ -11,8 +11,8 @@ from bot.db import utcnow
 from bot.feature import Feature
 from bot.models import Provider, RoomKind, UserPref
 from bot.roomdir import register_room
+from bot.weekhours import parse_hours
 from rooms import api, membership, personal_data
-from rooms.hours import parse_hours
 from rooms.models import CircleMember, Flag, Reveal
 from tests.support.core import test_settings
 from tests.support.rooms import CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send, toolbox_of
@@ -415,11 +415,3 @@ async def test_office_hours_in_several_spans_in_the_provider_s_zone_shown_in_the
     (auto,) = await send(db, services, KARI, room, "Hei")
     assert "søn. 03:00–03:01" in auto and "(America/New_York)" in auto and "Sun" not in auto, auto
 
-
-def test_unreadable_staffed_hours_stop_start_up_naming_the_key() -> None:
-    from bot.config import ConfigError
-    from rooms.lifecycle import check_settings
-
-    with pytest.raises(ConfigError, match="moderation.staffed_hours"):
-        check_settings(test_settings(moderation={"staffed_hours": "weekdays"}))
-    check_settings(test_settings())

@@ -8,8 +8,8 @@ import pytest
 
 from bot.durations import parse_duration
 from bot.errors import Invalid
+from bot.weekhours import parse_hours
 from rooms.crisis import PhraseList, normalise
-from rooms.hours import parse_hours
 from rooms.pseudonyms import clean_pseudonym
 
 

@@ -6,20 +6,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from bot.config import ConfigError
 from bot.contracts import DueReminder
 from bot.feature import Feature
 from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
 from bot.recurrence import OneOff
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
-from schedules.jobs import Scheduler, check_settings
+from schedules.jobs import Scheduler
 from schedules.models import Cafe, ReminderLedger
 from tests.support.core import FakePort, FakeRuntime, queued, test_settings
 from tests.support.schedules import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
@@ -186,18 +184,6 @@ async def test_scheduler_has_one_job_per_moment_however_many_fall_due(community,
         assert len([i for i in ids if i.startswith("due:")]) == 1
     finally:
         scheduler.stop()
-
-
-@pytest.mark.parametrize("schedules, key", [
-    ({"cafe_room_reminders": ["3d", "someday"]}, "schedules.cafe_room_reminders"),
-    ({"cafe_private_reminder": "soon"}, "schedules.cafe_private_reminder"),
-    ({"digest_time": "half past eight"}, "schedules.digest_time"),
-    ({"digest_timezone": "Mars/Olympus"}, "schedules.digest_timezone"),
-])
-def test_unreadable_schedule_settings_stop_start_up_naming_the_key(schedules, key):
-    app = SimpleNamespace(settings=test_settings(schedules=schedules))
-    with pytest.raises(ConfigError, match=f"config key '{key}'"):
-        check_settings(app)
 
 
 async def test_a_series_gets_its_next_meeting_announced_once_the_last_has_begun(db, services):

@@ -41,7 +41,7 @@ class WeeklyHours:
 
     def said(self, say: Say) -> str:
         ordered = sorted(self.days)
-        first, last = say(f"rooms.day.{ordered[0]}"), say(f"rooms.day.{ordered[-1]}")
+        first, last = say(f"core.day.{ordered[0]}"), say(f"core.day.{ordered[-1]}")
         span = first if ordered[0] == ordered[-1] else f"{first}–{last}"
         return f"{span} {self.start:%H:%M}–{self.end:%H:%M}"
 
@@ -86,24 +86,24 @@ def _day(token: str) -> int:
         return DAYS.index(token)
     if token in _NB_DAYS:
         return _NB_DAYS[token]
-    raise Invalid("rooms.hours.bad")
+    raise Invalid("core.hours.bad")
 
 
 def _span(text: str) -> WeeklyHours:
     m = _SPAN.match(text)
     if m is None:
-        raise Invalid("rooms.hours.bad")
+        raise Invalid("core.hours.bad")
     first = _day(m.group(1))
     last = _day(m.group(2)) if m.group(2) else first
     if last < first:
-        raise Invalid("rooms.hours.bad")
+        raise Invalid("core.hours.bad")
     try:
         start = time(int(m.group(3)), int(m.group(4)))
         end = time(int(m.group(5)), int(m.group(6)))
     except ValueError:
-        raise Invalid("rooms.hours.bad") from None
+        raise Invalid("core.hours.bad") from None
     if end <= start:
-        raise Invalid("rooms.hours.bad")
+        raise Invalid("core.hours.bad")
     return WeeklyHours(frozenset(range(first, last + 1)), start, end)
 
 
@@ -115,7 +115,7 @@ def split_zone(text: str) -> tuple[str, str | None]:
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise Invalid("rooms.hours.bad_zone", zone=words[-1]) from None
+            raise Invalid("core.hours.bad_zone", zone=words[-1]) from None
         return " ".join(words[:-1]), name
     return text, None
 
@@ -123,10 +123,10 @@ def split_zone(text: str) -> tuple[str, str | None]:
 def parse_schedule(text: str) -> Schedule:
     """Spans separated by commas or semicolons; at most a week's worth."""
     if len(text) > MAX_TEXT:
-        raise Invalid("rooms.hours.bad")
+        raise Invalid("core.hours.bad")
     parts = [p for p in re.split(r"[,;]", text) if p.strip()]
     if not parts or len(parts) > MAX_SPANS:
-        raise Invalid("rooms.hours.bad")
+        raise Invalid("core.hours.bad")
     return Schedule(tuple(_span(p) for p in parts))
 
 
