@@ -64,6 +64,10 @@ class HomeserverConfig(BaseModel):
 class BotConfig(BaseModel):
     user_id: str
     password: str | None = None
+    # Instead of a password (e.g. behind Matrix Authentication Service / OIDC): a token issued to
+    # one device, and that device's id. The crypto store in data_dir must belong to that device.
+    access_token: str | None = None
+    device_id: str | None = None
     device_name: str = "ReConnect bot"
     command_prefix: str = "!"
     # Servers whose users may invite the bot; empty means "the bot's own server".
@@ -85,6 +89,14 @@ class BotConfig(BaseModel):
         if not v or len(v) > 3 or any(c.isspace() for c in v):
             raise ValueError("must be 1-3 non-space characters")
         return v
+
+    @model_validator(mode="after")
+    def _token_needs_device(self) -> "BotConfig":
+        if self.access_token and not self.device_id:
+            raise ValueError("bot.device_id is needed with bot.access_token (the device the token was issued to)")
+        if self.device_id and not self.access_token:
+            raise ValueError("bot.device_id is only used with bot.access_token")
+        return self
 
     @property
     def server_name(self) -> str:

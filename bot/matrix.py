@@ -78,6 +78,8 @@ async def connect(settings: Settings, session: Session) -> AsyncClient:
     user_id = settings.bot.user_id
     client = AsyncClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 
+    if settings.bot.access_token:
+        return await _connect_with_token(settings, session, client, store_dir)
     device_id = _state(session, "device_id")
     token_row = session.get(BotSecret, "access_token")
     if device_id and token_row is not None:
@@ -116,6 +118,38 @@ async def connect(settings: Settings, session: Session) -> AsyncClient:
         session.delete(stale)
     session.commit()
     log.info("logged in as new device %s", resp.device_id)
+    return client
+
+
+async def _connect_with_token(settings: Settings, session: Session, client: AsyncClient,
+                              store_dir: Path) -> AsyncClient:
+    """``bot.access_token`` + ``bot.device_id``: no login. The token must belong to that device,
+    and the crypto store and the database must not belong to another one."""
+    user_id, device_id = settings.bot.user_id, settings.bot.device_id or ""
+    known = _state(session, "device_id")
+    others = sorted(p.name for p in store_dir.glob(f"{user_id}_*.db")
+                    if p != crypto_store_file(store_dir, user_id, device_id))
+    if (known and known != device_id) or others:
+        await client.close()
+        raise StartupError(f"config key 'bot.device_id': {device_id} does not match the crypto store in {store_dir} "
+                           f"(device {known or others[0]}); use that device's token, or a fresh data_dir")
+    client.restore_login(user_id, device_id, settings.bot.access_token or "")
+    who = await client.whoami()
+    if not isinstance(who, WhoamiResponse):
+        await client.close()
+        raise StartupError(f"config key 'bot.access_token': the homeserver refused it "
+                           f"({getattr(who, 'status_code', None) or getattr(who, 'message', who)})")
+    if who.user_id != user_id or (who.device_id and who.device_id != device_id):
+        await client.close()
+        raise StartupError(f"config key 'bot.access_token': it belongs to {who.user_id} device {who.device_id}, "
+                           f"not {user_id} device {device_id}")
+    if known != device_id:
+        session.merge(BotState(key="device_id", value=device_id))
+        stale = session.get(BotState, "sync_token")
+        if stale is not None:
+            session.delete(stale)
+        session.commit()
+    log.info("using the configured access token for device %s", device_id)
     return client
 
 

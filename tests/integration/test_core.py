@@ -185,3 +185,45 @@ async def test_unencrypted_room_gets_no_service(bot, make_user):
     reply = await ivy.ask(resp.room_id, "!whoami", bot.user_id)
     assert "not end-to-end encrypted" in reply.body
     assert ivy.user_id not in reply.body
+
+
+async def _token_for(url: str, user_id: str, password: str, device_id: str) -> str:
+    """A token issued to one device, as an OIDC provider (e.g. Matrix Authentication Service) would."""
+    body = {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user_id},
+            "password": password, "device_id": device_id, "initial_device_display_name": "ReConnect (token)"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/_matrix/client/v3/login", json=body) as resp:
+            data = await resp.json()
+    assert data.get("device_id") == device_id, data
+    return str(data["access_token"])
+
+
+async def test_access_token_login_without_a_password(synapse, staff, tmp_path, make_user):
+    from tests.integration.conftest import BotHandle, bot_config
+
+    data_dir = tmp_path / "token-bot"
+    config = bot_config(synapse, data_dir, staff)
+    user_id, password = config["bot"]["user_id"], config["bot"].pop("password")
+    token = await _token_for(synapse.url, user_id, password, "TOKENDEV")
+    config["bot"].update(access_token=token, device_id="TOKENDEV")
+    handle = BotHandle(synapse, data_dir, config)
+    await handle.start()
+    try:
+        assert handle.app.client.device_id == "TOKENDEV"
+        anna = await make_user("anna")
+        room = await anna.dm(user_id)
+        reply = await anna.ask(room, "!help", user_id)
+        assert reply.decrypted and "!whoami" in reply.body
+    finally:
+        await handle.stop()
+    # Another device's token over this crypto store: refused with one line naming the key.
+    other = await _token_for(synapse.url, user_id, password, "OTHERDEV")
+    handle.config["bot"].update(access_token=other, device_id="OTHERDEV")
+    with pytest.raises(StartupError, match="bot.device_id.*TOKENDEV"):
+        await handle.start()
+    await handle.stop()
+    # A token that is not that device's: refused too.
+    handle.config["bot"].update(access_token=other, device_id="TOKENDEV")
+    with pytest.raises(StartupError, match="bot.access_token.*OTHERDEV"):
+        await handle.start()
+    await handle.stop()

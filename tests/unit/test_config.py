@@ -130,3 +130,11 @@ def test_a_phrases_dir_needs_both_languages_and_warns_when_empty(tmp_path, caplo
 def test_several_staffed_spans_are_accepted(tmp_path):
     settings = load_config(write(tmp_path, B + 'moderation: {staffed_hours: "mon-fri 09:00-15:00, sat 10:00-12:00"}'))
     assert settings.moderation.staffed_hours.startswith("mon-fri")
+
+
+def test_access_token_needs_its_device_id(tmp_path):
+    with pytest.raises(ConfigError, match="'bot'.*bot.device_id is needed"):
+        load_config(write(tmp_path, 'homeserver: {url: "http://x"}\nbot: {user_id: "@b:l", access_token: t}'))
+    settings = load_config(write(tmp_path, 'homeserver: {url: "http://x"}\n'
+                                           'bot: {user_id: "@b:l", access_token: t, device_id: DEV}'))
+    assert settings.bot.device_id == "DEV" and settings.bot.password is None
