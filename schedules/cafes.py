@@ -78,6 +78,18 @@ def schedule(session: Session, *, community: str, rule: Rule, tz: ZoneInfo, plac
     return cafe
 
 
+# How long a café is taken to last, for "does it overlap another?".
+CAFE_LENGTH = timedelta(hours=2)
+
+
+def overlapping(session: Session, community: str, starts_at: datetime) -> Cafe | None:
+    """Another café of the community (not cancelled, not over) within a café's length of ``starts_at``."""
+    q = (select(Cafe).where(Cafe.community == community, Cafe.cancelled_at.is_(None),
+                            Cafe.starts_at > starts_at - CAFE_LENGTH, Cafe.starts_at < starts_at + CAFE_LENGTH)
+         .order_by(Cafe.starts_at))
+    return session.scalars(q).first()
+
+
 def new_announce_txn() -> str:
     return f"cafe-announce-{uuid.uuid4().hex[:20]}"
 

@@ -43,9 +43,21 @@ async def cafe_list(ctx: Context) -> None:
     ctx.reply_text("\n".join(line.rstrip() for line in lines))
 
 
+ANYWAY = ("anyway", "likevel")
+
+
+def _insisting(details: str) -> tuple[str, bool]:
+    """``… anyway`` (``… likevel``) at the end: schedule even over another café."""
+    words = details.rstrip().rsplit(None, 1)
+    if len(words) == 2 and words[1].casefold() in ANYWAY:
+        return words[0], True
+    return details, False
+
+
 @commands.command("cafe schedule", rest("details", max_len=600), roles=STAFF, help="schedules.help.cafe_schedule",
-                  usage="COMMUNITY WHEN PLACE [— topic]")
+                  usage="COMMUNITY WHEN PLACE [— topic] [anyway]")
 async def cafe_schedule(ctx: Context, details: str) -> None:
+    details, insist = _insisting(details)
     community, after = cafes.split_community(ctx.settings, details)
     tz = community_zone(ctx.settings, community)
     now = utcnow()
@@ -53,6 +65,12 @@ async def cafe_schedule(ctx: Context, details: str) -> None:
     place, topic = cafes.split_place(remainder)
     if cafes.cafe_room_of(ctx.session, community) is None:
         raise Invalid("schedules.cafe.no_room", community=community)
+    starts_at = rule.next_after(now, tz) if isinstance(rule, Recurrence) else rule.at
+    other = cafes.overlapping(ctx.session, community, starts_at)
+    if other is not None and not insist:
+        ctx.reply("schedules.cafe.overlaps", community=community, when=cafe_when(ctx, other), place=other.place,
+                  again=f"{ctx.prefix}cafe schedule {details.strip()} {ctx.t('schedules.cafe.anyway_word')}")
+        return
     cafe = cafes.schedule(ctx.session, community=community, rule=rule, tz=tz, place=place, topic=topic,
                           by=ctx.sender, now=now)
     room_id = announce(ctx.session, ctx.settings, cafe, ctx.speaker.say())

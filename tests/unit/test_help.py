@@ -51,7 +51,7 @@ async def test_a_guest_still_sees_the_enrolment_commands_and_start_takes_extra_w
 
 async def test_help_for_a_command_of_several_words_explains_it(community, services) -> None:
     (text,) = await send(community, services, CONSULTANT, "!consultants:localhost", "!help cafe schedule")
-    assert "`!cafe schedule COMMUNITY WHEN PLACE [— topic]`" in text
+    assert "`!cafe schedule COMMUNITY WHEN PLACE [— topic] [anyway]`" in text
     assert "**Arguments**" in text and "`WHEN` — a time" in text
     assert "**Example:** `!cafe schedule North every first thursday 18:00" in text
 

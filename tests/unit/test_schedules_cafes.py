@@ -75,6 +75,26 @@ async def test_bad_schedules_get_a_clear_answer_and_save_nothing(community, serv
     assert the_cafe(community) is None
 
 
+async def test_an_overlapping_cafe_is_warned_about_and_planned_only_when_insisted(community, services):
+    await schedule_one(community, services)
+    later = f"{DAY.isoformat()} 19:00"
+    sent = await schedule_one(community, services, f"North {later} Town hall")
+    (warning,) = bodies(sent, CONSULTANT_ROOM)
+    assert "North already has a café then" in warning and "Library, 2nd floor" in warning
+    assert f"!cafe schedule North {later} Town hall anyway" in warning
+    assert bodies(sent, CAFE_NORTH) == []
+    with community.session() as s:
+        assert len(s.scalars(select(Cafe)).all()) == 1
+    # Another community, or three hours apart, is no overlap.
+    assert "Planned" in bodies(await schedule_one(community, services, f"South {later} Town hall"), CONSULTANT_ROOM)[0]
+    assert "Planned" in bodies(await schedule_one(community, services, f"North {DAY.isoformat()} 21:00 Pub"),
+                               CONSULTANT_ROOM)[0]
+    sent = await schedule_one(community, services, f"North {later} Town hall anyway")
+    assert "Planned: café for North" in bodies(sent, CONSULTANT_ROOM)[0]
+    with community.session() as s:
+        assert s.scalars(select(Cafe).where(Cafe.place == "Town hall", Cafe.community == "North")).one()
+
+
 async def test_recurring_cafe_announces_its_first_meeting(community, services):
     sent = await schedule_one(community, services, "North every first thursday 18:00 Library")
     assert "recurring café for North" in bodies(sent, CONSULTANT_ROOM)[0]
