@@ -112,11 +112,16 @@ def cafe_prompts(session: Session, settings: Settings, start: datetime, end: dat
         if start <= at < end and at < cafe.starts_at:
             tz = community_zone(settings, cafe.community)
             text = prompt.text
-            found.append(Due(key=f"cafe-prompt:{prompt.id}:{prompt.created_at.isoformat()}", due_at=at,
-                             room_id=forum,
-                             render=lambda s, tr, c=cafe, t=text, z=tz: tr(
-                                 "schedules.reminder.prompt", text=t, community=c.community,
-                                 when=when_text(tr, c.starts_at, z))))
+            key = f"cafe-prompt:{prompt.id}:{prompt.created_at.isoformat()}"
+            cafe_room = find_rooms(session, RoomKind.CAFE, community=cafe.community)
+            # The forum, and the café's own room (a key of its own, so each is sent exactly once).
+            for suffix, room_id in (("", forum), (":cafe", cafe_room[0].room_id if cafe_room else None)):
+                if room_id is None and suffix:
+                    continue
+                found.append(Due(key=key + suffix, due_at=at, room_id=room_id,
+                                 render=lambda s, tr, c=cafe, t=text, z=tz: tr(
+                                     "schedules.reminder.prompt", text=t, community=c.community,
+                                     when=when_text(tr, c.starts_at, z))))
     return found
 
 

@@ -101,10 +101,11 @@ async def cafe_cancel(ctx: Context, n: int, scope: str | None) -> None:
     plan_soon(ctx.services.runtime)
 
 
-@commands.command("cafe prompt", rest("text", max_len=1000), roles=STAFF, help="schedules.help.cafe_prompt")
-async def cafe_prompt(ctx: Context, text: str) -> None:
+@commands.command("cafe prompt", integer("n", min=1, optional=True), rest("text", max_len=1000), roles=STAFF,
+                  help="schedules.help.cafe_prompt", usage="[N] TEXT")
+async def cafe_prompt(ctx: Context, n: int | None, text: str) -> None:
     now = utcnow()
-    cafe = cafes.pick(cafes.upcoming(ctx.session, now), 1)
+    cafe = cafes.pick(cafes.upcoming(ctx.session, now), n or 1)
     prompt = cafes.set_prompt(ctx.session, cafe, text, ctx.sender, now)
     at = max(cafe.starts_at - timedelta(days=ctx.settings.schedules.prompt_days_before), prompt.created_at)
     ctx.reply("schedules.cafe.prompt_set", cafe_when=cafe_when(ctx, cafe), community=cafe.community,

@@ -271,4 +271,9 @@ async def test_prompt_is_set_for_the_next_cafe(community, services):
     assert "No cafés are planned yet" in none
     await schedule_one(community, services)
     (reply,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe prompt What helps?"))
-    assert "posted in the forum on" in reply and "for North" in reply
+    assert "posted in the forum and the café room on" in reply and "for North" in reply
+    await schedule_one(community, services, f"South {WHEN} Town hall")
+    (chosen,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe prompt 2 Who helps?"))
+    assert "for South" in chosen
+    (missing,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe prompt 3 Who?"))
+    assert "3" in missing and "Who?" not in missing

@@ -258,6 +258,10 @@ async def test_a_reflection_prompt_is_posted_in_the_forum_days_before(community,
     (prompt,) = only(sent, FORUM)
     assert "before the café for North on Thursday 10 December at 18:00" in prompt
     assert "What helped you this month?" in prompt
+    in_cafe_room = [b for b in only(sent, CAFE_NORTH) if "What helped you this month?" in b]
+    assert len(in_cafe_room) == 1  # the café's own room gets it too, once
+    later = run_sweep(community, services, STARTS - timedelta(days=2))
+    assert not [b for r, b in later if "What helped you this month?" in b]
 
 
 async def test_each_runtime_has_its_own_scheduler_that_a_command_can_ask_to_look_again(db, services):
