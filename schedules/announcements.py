@@ -15,11 +15,12 @@ from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
 from bot.speaker import Say
 from bot.zones import community_zone
+from schedules import polls
 from schedules.cafes import cafe_room_of
 from schedules.delivery import Status, already_handled, txn_for
 from schedules.models import Cafe, ReminderLedger
-from schedules.rsvp import REACTIONS
-from schedules.wording import announcement
+from schedules.rsvp import ANSWERS, REACTIONS
+from schedules.wording import announcement, when_text
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,13 @@ def announce(session: Session, settings: Settings, cafe: Cafe, tr: Say) -> str |
         log.warning("café %s not announced: no café room for its community", cafe.id)
         return None
     assert cafe.announce_txn is not None
-    enqueue(session, room.room_id, notice_content(announcement(tr, cafe, community_zone(settings, cafe.community))),
-            txn_id=cafe.announce_txn)
+    zone = community_zone(settings, cafe.community)
+    enqueue(session, room.room_id, notice_content(announcement(tr, cafe, zone)), txn_id=cafe.announce_txn)
+    # Right under it, the native poll to answer with (reactions and !rsvp work as well).
+    question = tr("schedules.poll.question", community=cafe.community, when=when_text(tr, cafe.starts_at, zone))
+    answers = [(a, tr(f"schedules.poll.{a}")) for a in ANSWERS]
+    enqueue(session, room.room_id, polls.start_content(question, answers), event_type=polls.START_TYPE,
+            txn_id=polls.poll_txn(cafe))
     return room.room_id
 
 

@@ -73,8 +73,11 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
         status = decide(due, now, grace=grace, online_since=online_since, paused=paused)
         if status in (Status.SENT, Status.LATE):
             text = _render(session, due, status, speaker)
-            if text is None:
+            built = due.event(session, text) if text is not None and due.event is not None else None
+            if text is None or (due.event is not None and built is None):
                 status = Status.SKIPPED
+            elif built is not None:
+                enqueue(session, due.room_id or "", built[1], event_type=built[0], txn_id=txn_for(due.key))
             else:
                 enqueue(session, due.room_id or "", notice_content(text), txn_id=txn_for(due.key))
         session.add(ReminderLedger(key=due.key, status=status.value, due_at=due.due_at, handled_at=now,

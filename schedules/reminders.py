@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from bot.recurrence import wall_time
 from bot.roomdir import find_rooms, toolbox_room_of
 from bot.speaker import Say
 from bot.zones import community_zone
+from schedules import polls
 from schedules.cafes import cafe_room_of
 from schedules.digest import digest_text
 from schedules.models import Cafe, CafePrompt, Rsvp
@@ -39,6 +40,8 @@ class Due:
     room_id: str | None  # None: nowhere to send it (recorded as skipped)
     render: Callable[[Session, Say], str]
     user_id: str | None = None  # a personal reminder: in that person's language, paused on a break
+    # Not a message: given the rendered text, the event type and content to send (None: skip it).
+    event: Callable[[Session, str], tuple[str, dict[str, Any]] | None] | None = None
 
 
 def user_tag(user_id: str) -> str:
@@ -93,6 +96,23 @@ def cafe_private_reminders(session: Session, settings: Settings, start: datetime
             found.append(Due(key=f"cafe-private:{cafe.id}:{user_tag(answer.user_id)}", due_at=at,
                              room_id=toolbox_room_of(session, answer.user_id), user_id=answer.user_id,
                              render=_cafe_render("schedules.reminder.cafe_private", cafe, tz)))
+    return found
+
+
+def poll_ends(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    """Each café's poll closes when the café starts."""
+    found: list[Due] = []
+    q = select(Cafe).where(Cafe.cancelled_at.is_(None), Cafe.starts_at >= start, Cafe.starts_at < end)
+    for cafe in session.scalars(q):
+        room = cafe_room_of(session, cafe.community)
+
+        def event(s: Session, text: str, c: Cafe = cafe) -> tuple[str, dict[str, Any]] | None:
+            sent = polls.poll_event_of(s, c)
+            return (polls.END_TYPE, polls.end_content(sent.event_id, text)) if sent is not None else None
+
+        found.append(Due(key=f"cafe-poll-end:{cafe.id}", due_at=cafe.starts_at,
+                         room_id=room.room_id if room else None,
+                         render=lambda s, tr: tr("schedules.poll.ended"), event=event))
     return found
 
 
@@ -181,6 +201,7 @@ def collect(session: Session, settings: Settings, sources: Iterable[ReminderSour
     found = (cafe_room_reminders(session, settings, start, end)
              + cafe_private_reminders(session, settings, start, end)
              + cafe_prompts(session, settings, start, end)
+             + poll_ends(session, settings, start, end)
              + confidentiality_reminders(session, settings, start, end)
              + digests(session, settings, digest_sources, start, end)
              + feature_reminders(session, sources, start, end))

@@ -6,7 +6,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.models import RoomKind
 from bot.router import choice, integer
-from schedules import rsvp
+from schedules import polls, rsvp
 from schedules.commands.common import MEMBERS, cafe_when, commands, mine
 from schedules.feature import feature
 from schedules.jobs import plan_soon
@@ -20,6 +20,29 @@ async def rsvp_command(ctx: Context, answer: str, n: int | None) -> None:
     rsvp.set_answer(ctx.session, cafe, ctx.sender, answer, utcnow())
     ctx.reply(f"schedules.rsvp.{answer}", when=cafe_when(ctx, cafe), place=cafe.place)
     plan_soon(ctx.services.runtime)
+
+
+async def rsvp_by_poll(ctx: Context) -> None:
+    """An answer to the announcement's poll, in either the unstable or the stable form."""
+    if ctx.role not in MEMBERS:
+        return
+    found = polls.response_of(ctx.event.type, ctx.event.content)
+    if found is None:
+        return
+    start, answer = found
+    poll = polls.cafe_for_poll(ctx.session, start)
+    now = utcnow()
+    if poll is None:
+        return
+    cafe, room_id = poll
+    if room_id != ctx.room_id or cafe.cancelled_at is not None or cafe.starts_at <= now:
+        return
+    rsvp.set_answer(ctx.session, cafe, ctx.sender, answer, now)
+    plan_soon(ctx.services.runtime)
+
+
+for _type in polls.RESPONSE_TYPES:
+    feature.observe(_type)(rsvp_by_poll)
 
 
 @feature.observe("m.reaction")

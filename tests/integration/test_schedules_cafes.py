@@ -144,3 +144,33 @@ async def test_buddy_match_makes_an_encrypted_room_for_exactly_the_two(start_bot
     assert set(room.users) == {eva.user_id, finn.user_id, handle.user_id}
     told = await eva.wait_for(lambda r: r.room_id == eva_toolbox and "would also like company" in r.body)
     assert told.decrypted
+
+
+async def test_the_announcement_poll_is_an_rsvp_and_closes_when_the_cafe_starts(start_bot, consultant, make_user):
+    handle = await start_bot(schedules={"cafe_room_reminders": [], "cafe_private_reminder": "5s"})
+    ann, bob = await make_user("ann"), await make_user("bob")
+    cafe_room, ann_toolbox = await enrol(handle, consultant, ann, "Ann")
+    await enrol(handle, consultant, bob, "Bob")
+    await schedule_in(handle, consultant, 40)
+    poll = await bob.wait_for(lambda r: r.room_id == cafe_room and r.type == "org.matrix.msc3381.poll.start")
+    assert poll.decrypted and poll.sender == handle.user_id
+    start = poll.content["org.matrix.msc3381.poll.start"]
+    assert [a["id"] for a in start["answers"]] == ["yes", "maybe", "no"]
+    assert [a["m.id"] for a in poll.content["m.poll"]["answers"]] == ["yes", "maybe", "no"]
+    assert "Are you coming" in poll.content["body"]
+    reference = {"rel_type": "m.reference", "event_id": poll.event_id}
+    # Bob answers as Element does (unstable form), Ann in the stable form; both encrypted.
+    await bob.send(cafe_room, "", {"m.relates_to": reference, "org.matrix.msc3381.poll.response": {"answers": ["yes"]}},
+                   event_type="org.matrix.msc3381.poll.response")
+    await ann.send(cafe_room, "", {"m.relates_to": reference, "m.selections": ["maybe"]}, event_type="m.poll.response")
+    for _ in range(20):
+        listing = await consultant.ask(consultant_room(handle), "!cafe", handle.user_id)
+        if "(👍 1 · 🤔 1 · 👎 0)" in listing.body:
+            break
+        await asyncio.sleep(0.5)
+    assert "(👍 1 · 🤔 1 · 👎 0)" in listing.body
+    mine = await ann.ask(ann_toolbox, "!cafe", handle.user_id)
+    assert "maybe" in mine.body.lower()
+    ended = await bob.wait_for(lambda r: r.room_id == cafe_room and r.type == "org.matrix.msc3381.poll.end",
+                               timeout=90)
+    assert ended.decrypted and ended.content["m.relates_to"] == reference

@@ -16,6 +16,7 @@ from schedules.models import Cafe, Rsvp
 from tests.support.core import make_context
 from tests.support.schedules import (
     CAFE_NORTH,
+    CAFE_SOUTH,
     CONSULTANT,
     CONSULTANT_ROOM,
     bodies,
@@ -47,7 +48,8 @@ def the_cafe(db) -> Cafe:
 
 async def test_consultant_schedules_and_the_cafe_room_gets_the_announcement(community, services):
     sent = await schedule_one(community, services)
-    (announcement,) = bodies(sent, CAFE_NORTH)
+    announcement, poll = bodies(sent, CAFE_NORTH)
+    assert poll.startswith("Are you coming to the café for North") and "1. Yes, I'm coming" in poll
     assert "Café for North" in announcement and "Library, 2nd floor — small steps" in announcement
     assert "18:00" in announcement and "👍 yes" in announcement
     (reply,) = bodies(sent, CONSULTANT_ROOM)
@@ -148,6 +150,49 @@ async def redact(db, services, sender, reaction_id):
 def answers(db) -> dict[str, str]:
     with db.session() as s:
         return {r.user_id: r.answer for r in s.scalars(select(Rsvp))}
+
+
+async def poll_answer(db, services, sender, event_id, answer, *, stable=False, room=CAFE_NORTH, target="$poll"):
+    from schedules import polls
+    relates = {"rel_type": "m.reference", "event_id": target}
+    if stable:
+        event_type, content = "m.poll.response", {"m.relates_to": relates, "m.selections": [answer]}
+    else:
+        event_type = "org.matrix.msc3381.poll.response"
+        content = {"m.relates_to": relates, "org.matrix.msc3381.poll.response": {"answers": [answer]}}
+    with db.session() as s:
+        ctx = make_context(s, services, sender=sender, room_id=room, event_id=event_id, event_type=event_type,
+                           content=content)
+        observers = [o for f in services.features for o in f.event_observers.get(event_type, [])]
+        assert observers == [rsvp_commands.rsvp_by_poll]  # registered for both forms
+        for observer in observers:
+            await observer(ctx)
+    assert event_type in polls.RESPONSE_TYPES
+
+
+async def test_the_announcement_poll_counts_like_reactions_and_rsvp_and_the_latest_answer_wins(community, services):
+    from schedules import polls
+    sent = await schedule_one(community, services)
+    (poll,) = [c for r, c in sent if r == CAFE_NORTH and polls.START_TYPE in c]
+    unstable = poll[polls.START_TYPE]
+    assert [a["id"] for a in unstable["answers"]] == ["yes", "maybe", "no"] and unstable["max_selections"] == 1
+    assert [a["m.id"] for a in poll["m.poll"]["answers"]] == ["yes", "maybe", "no"]
+    assert poll["body"].startswith("Are you coming") and poll["org.matrix.msc1767.text"] == poll["body"]
+    cafe = the_cafe(community)
+    with community.session() as s:
+        s.add(SentEvent(txn_id=cafe.announce_txn, event_id="$announce", room_id=CAFE_NORTH))
+        s.add(SentEvent(txn_id=polls.poll_txn(cafe), event_id="$poll", room_id=CAFE_NORTH))
+    await poll_answer(community, services, user("ann"), "$p1", "yes")
+    await poll_answer(community, services, user("bob"), "$p2", "maybe", stable=True)
+    await poll_answer(community, services, user("cat"), "$p3", "yes", room=CAFE_SOUTH)  # not the poll's room
+    await poll_answer(community, services, user("cat"), "$p4", "perhaps")  # not an answer
+    assert answers(community) == {user("ann"): "yes", user("bob"): "maybe"}
+    await run(community, services, user("ann"), CAFE_NORTH, "!rsvp no")
+    assert answers(community)[user("ann")] == "no"
+    await react(community, services, user("ann"), "$r1", "🤔")
+    assert answers(community)[user("ann")] == "maybe"
+    await poll_answer(community, services, user("ann"), "$p5", "yes", stable=True)
+    assert answers(community)[user("ann")] == "yes"  # the latest answer wins, whichever way it came
 
 
 async def test_reactions_on_the_announcement_are_answers(community, services):

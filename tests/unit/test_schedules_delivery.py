@@ -225,7 +225,8 @@ async def test_the_planner_announces_a_series_next_meeting_in_the_cafe_room(db, 
     scheduler = Scheduler(fake_app(db, services))
     woke, _ = scheduler._plan(datetime(2026, 12, 3, 17, 1, tzinfo=UTC))
     with db.session() as s:
-        (announcement,) = [c["body"] for room, c in queued(s) if room == CAFE_NORTH]
+        announcement, poll = [c["body"] for room, c in queued(s) if room == CAFE_NORTH]
+        assert "Are you coming to the café for North" in poll
         txns = [t for t in s.scalars(select(OutboxMessage.txn_id))]
     assert woke and "Café for North" in announcement and "Thursday 7 January at 18:00" in announcement
     assert any(t.startswith("cafe-announce-") for t in txns)
@@ -283,3 +284,23 @@ async def test_each_runtime_has_its_own_scheduler_that_a_command_can_ask_to_look
     assert first.slots.get(SCHEDULER) is None and not mine.aps.running
     plan_soon(first)  # a command after stop: nothing to ask, no error
     plan_soon(None)
+
+
+async def test_the_poll_is_ended_when_the_cafe_starts(community, services):
+    from schedules import polls
+    with community.session() as s:
+        cafe = s.scalars(select(Cafe)).one()
+        s.add(SentEvent(txn_id=polls.poll_txn(cafe), event_id="$poll", room_id=CAFE_NORTH))
+    run_sweep(community, services, STARTS - timedelta(minutes=5))
+    with community.session() as s:
+        before = len(queued(s))
+    run_sweep(community, services, STARTS + timedelta(seconds=1))
+    with community.session() as s:
+        ends = [(r, c) for r, c in queued(s)[before:] if "org.matrix.msc3381.poll.end" in c]
+        types = [m.event_type for m in s.scalars(select(OutboxMessage)) if m.event_type == polls.END_TYPE]
+    assert len(ends) == 1 and ends[0][0] == CAFE_NORTH and types == [polls.END_TYPE]
+    assert ends[0][1]["m.relates_to"] == {"rel_type": "m.reference", "event_id": "$poll"}
+    assert "poll is closed" in ends[0][1]["body"]
+    run_sweep(community, services, STARTS + timedelta(minutes=1))
+    with community.session() as s:
+        assert len([m for m in s.scalars(select(OutboxMessage)) if m.event_type == polls.END_TYPE]) == 1
