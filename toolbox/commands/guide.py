@@ -58,7 +58,9 @@ async def info(ctx: Context, topic: str | None) -> None:
         page = content.find("info", ctx.lang, topic)
         ctx.reply_text(f"**{page.title}**\n\n{_page_text(ctx, page.body)}")
         return
-    lines = [f"{n}. **{p.title}** (`{p.id}`)" for n, p in enumerate(content.pages("info", ctx.lang), 1)]
+    # The word to type in the reader's language: the page's first alias (its id is English).
+    lines = [f"{n}. **{p.title}** (`{p.aliases[0] if p.aliases else p.id}`)"
+             for n, p in enumerate(content.pages("info", ctx.lang), 1)]
     ctx.reply("toolbox.info.list", topics="\n".join(lines))
 
 

@@ -66,7 +66,8 @@ async def share(ctx: Context, text: str | None) -> None:
     if not text:
         labels = await _provider_labels(ctx)
         named = {i: ctx.t(f"toolbox.item.{i}") for i in sharing.SHARE_ITEMS}
-        items = ", ".join(f"`{i}`" + (f" ({label})" if label != i else "") for i, label in named.items())
+        items = ", ".join(f"`{ctx.t(f'toolbox.item_word.{i}')}`" + (f" ({label})" if label != i else "")
+                          for i, label in named.items())
         ctx.reply("toolbox.share.what", items=items,
                   providers=_numbered(labels) if labels else ctx.t("toolbox.share.no_providers"))
         return
@@ -146,7 +147,8 @@ async def view(ctx: Context, item: str | None) -> None:
         if not items:
             ctx.reply("toolbox.view.nothing_shared")
             return
-        ctx.reply("toolbox.view.list", items="\n".join(f"{n}. `{i}` — {ctx.t(f'toolbox.item.{i}')}"
+        ctx.reply("toolbox.view.list", items="\n".join(f"{n}. `{ctx.t(f'toolbox.item_word.{i}')}` — "
+                                                         f"{ctx.t(f'toolbox.item.{i}')}"
                                                          for n, i in enumerate(items, 1)))
         return
     item_id = sharing.item_of(item)
