@@ -4,7 +4,7 @@ speaker, so a sentence reads the same whichever path sends it."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,21 @@ class Speaker:
 
         def say(key: str, **params: Any) -> str:
             return self.t(bound, key, **params)
+
+        return say
+
+    def langs_of(self, session: Session, user_ids: Iterable[str]) -> list[str]:
+        """The languages of a small room's members, the default language first: one when they share
+        it, both when they differ (a message there is then written in each)."""
+        found = {self.lang_of(session, u) for u in user_ids} or {self.default_lang}
+        return sorted(found, key=lambda lang: (lang != self.default_lang, lang))
+
+    def say_to_all(self, session: Session, user_ids: Iterable[str]) -> Say:
+        """Bound to every language of ``user_ids``: the text once per language, one after the other."""
+        langs = self.langs_of(session, list(user_ids))
+
+        def say(key: str, **params: Any) -> str:
+            return "\n\n".join(self.t(lang, key, **params) for lang in langs)
 
         return say
 

@@ -102,10 +102,13 @@ async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
         circle.room_id = room_id
         register_room(ctx.session, room_id, RoomKind.CIRCLE, owner=circle.created_by)
         names = ", ".join(pseudonym_of(ctx.session, u) for u in people)
-        notify.to_room(room_id, "rooms.circle.welcome", name=circle.name, members=names)
+        notify.text_to_room(room_id, ctx.speaker.say_to_all(ctx.session, people)(
+            "rooms.circle.welcome", name=circle.name, members=names))
     else:
         await ctx.port.invite(circle.room_id, ctx.sender)
-        notify.to_room(circle.room_id, "rooms.circle.joined", pseudonym=pseudonym_of(ctx.session, ctx.sender))
+        members = (*consent.members(ctx.session, circle.id), ctx.sender)
+        notify.text_to_room(circle.room_id, ctx.speaker.say_to_all(ctx.session, members)(
+            "rooms.circle.joined", pseudonym=pseudonym_of(ctx.session, ctx.sender)))
 
 
 # --- answering requests -------------------------------------------------------------------------

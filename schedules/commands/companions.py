@@ -22,8 +22,11 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
     register_room(ctx.session, room_id, RoomKind.BUDDY, community=cafe.community, owner=first, partner=second)
     matching.record_match(ctx.session, cafe.id, "buddy" if kind == "buddy" else "ride", first, second, room_id,
                           utcnow())
-    ctx.send_text(room_id, ctx.t(f"schedules.{kind}.intro", lang=lang, first=name_of(ctx, first),
-                               second=name_of(ctx, second), when=cafe_when(ctx, cafe, lang), place=cafe.place))
+    # In each member's language (both, one after the other, when they differ).
+    ctx.send_text(room_id, "\n\n".join(
+        ctx.t(f"schedules.{kind}.intro", lang=each, first=name_of(ctx, first), second=name_of(ctx, second),
+              when=cafe_when(ctx, cafe, each), place=cafe.place)
+        for each in ctx.speaker.langs_of(ctx.session, (first, second))))
     for waiting, other in ((first, second), (second, first)):
         if waiting != ctx.sender:
             tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe, other=name_of(ctx, other))
@@ -32,8 +35,8 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
 async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...]) -> None:
     """Withdraw, tell the rooms of undone matches, and find the ones left behind someone new."""
     for match in matching.withdraw(ctx.session, cafe.id, ctx.sender, kinds):
-        ctx.send_text(match.room_id, ctx.t(f"schedules.{kind}.withdrawn_room", lang=ctx.settings.language,
-                                         name=name_of(ctx, ctx.sender)))
+        ctx.send_text(match.room_id, ctx.speaker.say_to_all(ctx.session, (match.first_user, match.second_user))(
+            f"schedules.{kind}.withdrawn_room", name=name_of(ctx, ctx.sender)))
         left = match.second_user if match.first_user == ctx.sender else match.first_user
         if kind == "buddy":
             partner = matching.buddy_for(ctx.session, cafe.id, left)

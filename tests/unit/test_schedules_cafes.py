@@ -322,3 +322,21 @@ async def test_prompt_is_set_for_the_next_cafe(community, services):
     assert "for South" in chosen
     (missing,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe prompt 3 Who?"))
     assert "3" in missing and "Who?" not in missing
+
+
+async def test_a_pair_room_speaks_its_members_languages(community, services, port):
+    await schedule_one(community, services)
+    with community.session() as s:
+        s.merge(UserPref(user_id=user("ann"), language="nb"))
+        s.merge(UserPref(user_id=user("bob"), language="nb"))
+    await run(community, services, user("ann"), toolbox_of("ann"), "!cafe buddy")
+    sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe buddy 1")
+    ((room_id, _),) = port.called("create_room")
+    (intro,) = bodies(sent, room_id)
+    assert intro.startswith("Hei, Ann og Bob!") and "Hello" not in intro  # both Norwegian: Norwegian only
+    await run(community, services, user("cat"), toolbox_of("cat"), "!cafe buddy")
+    sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe buddy cancel")
+    (_, (mixed_room, _)) = port.called("create_room")
+    (mixed,) = bodies(sent, mixed_room)
+    assert "Hello Cat and Ann!" in mixed and "Hei, Cat og Ann!" in mixed  # one each: both languages
+    assert mixed.index("Hello") < mixed.index("Hei")  # the community's language first

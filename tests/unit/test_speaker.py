@@ -91,3 +91,16 @@ async def test_the_crisis_reply_carries_the_summary_with_the_configured_prefix(c
     private = outbox(db, toolbox_of(KARI))[-1]
     assert "**Your crisis plan:**\nSend `?crisis` in your toolbox room to read it." in private
     assert "!crisis" not in private
+
+
+def test_a_small_room_speaks_each_member_language_once(db, services) -> None:
+    from bot.models import UserPref
+    speaker = services.speaker
+    with db.session() as s:
+        s.merge(UserPref(user_id="@nb1:l", language="nb"))
+        s.merge(UserPref(user_id="@nb2:l", language="nb"))
+        assert speaker.langs_of(s, ["@nb1:l", "@nb2:l"]) == ["nb"]
+        assert speaker.langs_of(s, ["@en:l", "@nb1:l"]) == ["en", "nb"]
+        assert speaker.langs_of(s, []) == ["en"]
+        both = speaker.say_to_all(s, ["@nb1:l", "@en:l"])("core.help.no_such")
+        assert both.startswith("There is no command") and "Det finnes" in both
