@@ -34,8 +34,16 @@ async def help_command(ctx: Context, command: str | None) -> None:
         _explain(ctx, router, " ".join(command.lower().lstrip(ctx.prefix).split()))
         return
     lines = [summary_line(ctx, c) for c in router.visible_to(ctx.role, ctx.room_kind)]
-    ctx.reply("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
-              room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands="\n".join(lines))
+    text = ctx.t("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
+                 room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands="\n".join(lines))
+    # What this role can do in its other rooms, so it can be found from here (e.g. !circle leave).
+    elsewhere = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role)
+                 and not c.allows_room(ctx.room_kind)]
+    if elsewhere:
+        text += "\n\n" + ctx.t("core.help.elsewhere", commands=", ".join(
+            f"`{ctx.prefix}{c.name}` ({', '.join(sorted(ctx.t(f'room_kind.{k.value}') for k in c.rooms))})"
+            for c in elsewhere))
+    ctx.reply_text(text)
 
 
 def _explain(ctx: Context, router: Router, wanted: str) -> None:

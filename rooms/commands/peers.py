@@ -96,7 +96,8 @@ async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
     if circle.room_id is None:
         people = (*consent.members(ctx.session, circle.id), ctx.sender)
         lang = ctx.settings.language
-        spec = RoomSpec(name=notify.t(lang, "rooms.room.circle_name"),
+        # "Circle 2": tells a person's circles apart, and says nothing about who is in them.
+        spec = RoomSpec(name=notify.t(lang, "rooms.room.circle_name", n=circle.id),
                         topic=notify.t(lang, "rooms.room.circle_topic"), invite=people)
         room_id = await ctx.port.create_room(spec)
         circle.room_id = room_id

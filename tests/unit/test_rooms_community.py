@@ -253,11 +253,15 @@ async def test_circle_is_made_with_those_who_accept(community, services, port) -
     (asked,) = await send(db, services, KARI, toolbox_of(KARI), "!circle create Walkers with Ola, Per")
     assert "Ola, Per" in asked
     assert "Walkers" in outbox(db, toolbox_of(OLA))[0] and "Walkers" in outbox(db, toolbox_of(PER))[0]
+    # Each invitation names the others, never the reader among "together with".
+    assert "together with: Per" in outbox(db, toolbox_of(OLA))[0] and "Ola" not in outbox(db, toolbox_of(OLA))[0]
+    assert "together with: Ola" in outbox(db, toolbox_of(PER))[0]
     assert port.called("create_room") == []  # nobody has said yes yet
     await send(db, services, PER, toolbox_of(PER), "!decline")
     await send(db, services, OLA, toolbox_of(OLA), "!accept")
     ((room_id, spec),) = port.called("create_room")
-    assert sorted(spec.invite) == sorted([KARI, OLA]) and spec.encrypted and spec.name == "Circle"
+    assert sorted(spec.invite) == sorted([KARI, OLA]) and spec.encrypted and spec.name.startswith("Circle ")
+    assert spec.name[len("Circle "):].isdigit() and "Walkers" not in spec.name  # tells circles apart, names nothing
     assert PER not in port.room_members[room_id]
     assert "Walkers" in outbox(db, room_id)[0]
     assert "chose not to join" in outbox(db, toolbox_of(KARI))[-2]
