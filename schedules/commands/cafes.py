@@ -82,22 +82,32 @@ async def cafe_schedule(ctx: Context, details: str) -> None:
 
 
 @commands.command("cafe cancel", integer("n", min=1), choice("scope", ("series",), aliases={"serie": "series"}, optional=True),
+                  choice("confirm", ("yes",), aliases={"ja": "yes"}, optional=True),
                   roles=STAFF, help="schedules.help.cafe_cancel")
-async def cafe_cancel(ctx: Context, n: int, scope: str | None) -> None:
+async def cafe_cancel(ctx: Context, n: int, scope: str | None, confirm: str | None) -> None:
     cafe = mine(ctx, n)
     whole = scope == "series"
     if whole and cafe.series_id is None:
         raise Invalid("schedules.cafe.not_a_series", n=n)
-    told = cafes.cancel(ctx.session, cafe, utcnow(), whole_series=whole)
+    if confirm is None:
+        # Name the café and how many would be told, and ask once more: a cancel cannot be undone.
+        coming = rsvp.counts(ctx.session, [cafe.id]).get(cafe.id, {})
+        told = coming.get("yes", 0) + coming.get("maybe", 0)
+        again = f"{ctx.prefix}cafe cancel {n}" + (f" {ctx.t('core.arg.series')}" if whole else "") + \
+            f" {ctx.t('core.arg.yes')}"
+        ctx.reply("schedules.cafe.cancel_confirm_series" if whole else "schedules.cafe.cancel_confirm",
+                  community=cafe.community, when=cafe_when(ctx, cafe), place=cafe.place, told=told, again=again)
+        return
+    told_people = cafes.cancel(ctx.session, cafe, utcnow(), whole_series=whole)
     room = cafes.cafe_room_of(ctx.session, cafe.community)
     if room is not None:
         lang = ctx.settings.language
         ctx.send_text(room.room_id, ctx.t("schedules.cafe.cancelled_notice", lang=lang,
                                         when=cafe_when(ctx, cafe, lang), place=cafe.place))
-    for user_id in told:
+    for user_id in told_people:
         tell(ctx, user_id, "schedules.cafe.cancelled_private", cafe)
     ctx.reply("schedules.cafe.cancelled_series" if whole else "schedules.cafe.cancelled",
-              when=cafe_when(ctx, cafe), told=len(told))
+              when=cafe_when(ctx, cafe), told=len(told_people))
     plan_soon(ctx.services.runtime)
 
 

@@ -88,7 +88,8 @@ async def test_norwegian_words_for_switches_and_answers(community, services) -> 
     assert parse_args(rsvp, "ja") == {"answer": "yes", "n": None}
     assert parse_args(rsvp, "kanskje 2") == {"answer": "maybe", "n": 2}
     assert parse_args(rsvp, "nei") == {"answer": "no", "n": None}
-    assert parse_args(services.router.by_name["cafe cancel"], "3 serie") == {"n": 3, "scope": "series"}
+    assert parse_args(services.router.by_name["cafe cancel"], "3 serie ja") == {"n": 3, "scope": "series",
+                                                                                 "confirm": "yes"}
 
 
 def test_every_listed_command_has_an_example_that_runs_that_command(services) -> None:

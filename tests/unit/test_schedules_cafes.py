@@ -223,7 +223,10 @@ async def test_cancel_tells_the_room_and_privately_those_coming(community, servi
     await schedule_one(community, services)
     await run(community, services, user("ann"), CAFE_NORTH, "!rsvp yes")
     await run(community, services, user("bob"), CAFE_NORTH, "!rsvp no")
-    sent = await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1")
+    (ask,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1"))
+    assert "This would cancel the café for North" in ask and "Library, 2nd floor" in ask and "the 1 who said" in ask
+    assert "`!cafe cancel 1 yes`" in ask and the_cafe(community).cancelled_at is None  # nothing happened yet
+    sent = await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1 yes")
     assert "is cancelled" in bodies(sent, CAFE_NORTH)[0]
     assert "that you planned to come to is cancelled" in bodies(sent, toolbox_of("ann"))[0]
     assert bodies(sent, toolbox_of("bob")) == []
