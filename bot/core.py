@@ -11,6 +11,7 @@ from bot import personal_data
 from bot.context import Context
 from bot.contracts import PERSONAL_DATA
 from bot.feature import Feature
+from bot.markup import Markdown
 from bot.models import Role, RoomKind
 from bot.people import participant, prefs
 from bot.router import choice, word
@@ -40,11 +41,11 @@ async def help_command(ctx: Context, command: str | None) -> None:
                 ctx.reply("core.help.no_such")
             return
         lines = [f"- `{c.usage_line(ctx.prefix)}` — {ctx.t(c.help)}" for c in matches]
-        ctx.reply("core.help.detail", commands="\n".join(lines))
+        ctx.reply("core.help.detail", commands=Markdown("\n".join(lines)))
         return
     lines = [f"- `{c.usage_line(ctx.prefix)}` — {ctx.t(c.help)}" for c in allowed]
     ctx.reply("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
-              room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands="\n".join(lines))
+              room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands=Markdown("\n".join(lines)))
 
 
 @commands.command("whoami", help="core.help.whoami")

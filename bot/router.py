@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from bot.context import Context
+from bot.markup import Markdown
 from bot.models import Role, RoomKind
 
 Handler = Callable[..., Awaitable[None]]
@@ -300,7 +301,7 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
         allowed = router.visible_to(ctx.role, ctx.room_kind)
         usable_group = [c for c in m.group if c in allowed]
         if usable_group:
-            lines = "\n".join(f"- `{c.usage_line(router.prefix)}` — {ctx.t(c.help)}" for c in usable_group)
+            lines = Markdown("\n".join(f"- `{c.usage_line(router.prefix)}` — {ctx.t(c.help)}" for c in usable_group))
             ctx.reply("router.group_usage", commands=lines)
             return None
         suggestion = router.suggest(m.typed, allowed)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.markup import Markdown, literal
 from bot.notices import Notices
 from bot.port import MatrixPort
 from rooms.membership import ensure_toolbox_room, invite_to_community
 
 
-def help_lines(settings: Settings) -> str:
+def help_lines(settings: Settings) -> Markdown:
     """The emergency and help-line numbers from config, one Markdown list item each."""
-    return "\n".join(f"- {n.label}: **{n.number}**" for n in settings.crisis.numbers)
+    return Markdown("\n".join(f"- {literal(n.label)}: **{literal(n.number)}**" for n in settings.crisis.numbers))
 
 
 async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: str, pseudonym: str,
@@ -32,5 +33,5 @@ async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: st
         hours = notify.speaker.settings.moderation.staffed_hours
         text += "\n\n" + notify.t(lang, "rooms.room.forum_welcome", hours=hours)
         text += "\n\n" + notify.t(lang, "rooms.room.cafe_welcome", community=community, hours=hours)
-    notify.text_to_room(room_id, text)
+    notify.text_to_room(room_id, text, alert=True, mentions=(user_id,))
     return room_id

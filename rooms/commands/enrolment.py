@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.errors import Invalid
+from bot.markup import Markdown, literal
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.port import RoomSpec
@@ -34,7 +35,7 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
     else:
         ctx.reply("rooms.enrol.waiting", pseudonym=p.pseudonym, community=p.community)
     if became_pending:
-        Notices.from_context(ctx).to_consultants("rooms.enrol.new_pending", pseudonym=p.pseudonym,
+        Notices.from_context(ctx).to_consultants("rooms.enrol.new_pending", alert=True, pseudonym=p.pseudonym,
                                                  community=p.community)
 
 
@@ -78,8 +79,8 @@ async def pending(ctx: Context) -> None:
     if not waiting:
         ctx.reply("rooms.enrol.none_pending")
         return
-    lines = "\n".join(f"{i}. **{p.pseudonym}** ({p.community}), {p.created_at:%Y-%m-%d}"
-                      for i, p in enumerate(waiting, 1))
+    lines = Markdown("\n".join(f"{i}. **{literal(p.pseudonym)}** ({literal(p.community)}), {p.created_at:%Y-%m-%d}"
+                               for i, p in enumerate(waiting, 1)))
     ctx.reply("rooms.enrol.pending_list", lines=lines)
 
 

@@ -19,6 +19,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.durations import parse_duration
 from bot.errors import Invalid
+from bot.markup import markdown_join
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.port import PortError
@@ -113,7 +114,7 @@ async def report(ctx: Context, reason: str | None) -> None:
     if moderation.should_hide(ctx.session, ctx.settings, target, count, utcnow()):
         hidden = await _hide(ctx, target)
     moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
-    notify.to_consultants("rooms.report.alert", link=event_link(ctx.room_id, target), count=count,
+    notify.to_consultants("rooms.report.alert", alert=True, link=event_link(ctx.room_id, target), count=count,
                           reason=reason or "—")
     notify.to_person(ctx.sender, "rooms.report.thanks")
     if hidden is not None:
@@ -136,7 +137,7 @@ def _record_hidden(ctx: Context, notify: Notices, target: str, author: str | Non
     moderation.log(ctx.session, ctx.port.bot_user_id, "hide", p, None)
     step = moderation.next_strike(ctx.session, author) if author else "warn"
     pseudonym = (p.pseudonym if p else None) or "—"
-    notify.to_consultants("rooms.report.hidden", count=len(moderation.awaiting_review(ctx.session)),
+    notify.to_consultants("rooms.report.hidden", alert=True, count=len(moderation.awaiting_review(ctx.session)),
                           pseudonym=pseudonym,
                           suggestion=notify.t(ctx.settings.language, f"rooms.ladder.{step}", pseudonym=pseudonym))
 
@@ -152,7 +153,7 @@ async def warn(ctx: Context, text: str) -> None:
     if toolbox_room_of(ctx.session, p.user_id) is None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
     await _tidy(ctx)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.warned", text=message)
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.warned", alert=True, text=message)
     record(ctx, "warn", p, message)
 
 
@@ -166,7 +167,7 @@ async def mute(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     moderation.mute(ctx.session, p.user_id, until, ctx.sender)
     when = _until_text(ctx, until)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open", alert=True,
                                         until=when)
     record(ctx, "mute", p, duration_text or None, detail=ctx.t("rooms.mod.until", until=when) if until else "")
 
@@ -185,7 +186,7 @@ async def unmute(ctx: Context, pseudonym: str) -> None:
     await lift_mute(ctx.port, ctx.session, p.user_id)
     await _tidy(ctx)
     moderation.unmute(ctx.session, p.user_id)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unmuted_you")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unmuted_you", alert=True)
     record(ctx, "unmute", p)
 
 
@@ -195,7 +196,7 @@ async def kick(ctx: Context, rest: str) -> None:
     p, reason = split_target(ctx.session, rest)
     await _tidy(ctx)
     await remove_from_shared_rooms(ctx.session, ctx.port, p.user_id)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.kicked_you", reason=reason or "—")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.kicked_you", alert=True, reason=reason or "—")
     record(ctx, "kick", p, reason or None)
 
 
@@ -206,7 +207,7 @@ async def ban(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     for room_id in shared_room_ids(ctx.session, p.user_id):
         await ctx.port.ban(room_id, p.user_id, reason or None)  # also keeps them out of rooms not yet joined
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.banned_you", reason=reason or "—")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.banned_you", alert=True, reason=reason or "—")
     record(ctx, "ban", p, reason or None)
 
 
@@ -221,7 +222,7 @@ async def unban(ctx: Context, pseudonym: str) -> None:
             log.info("%s was not banned in %s", p.user_id, room_id)  # e.g. a room made after the ban
     await invite_to_community(ctx.session, ctx.port, p.user_id, p.community)
     await _tidy(ctx)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you", alert=True)
     record(ctx, "unban", p)
 
 
@@ -259,11 +260,11 @@ async def modlog(ctx: Context, n: int | None) -> None:
     if not entries:
         ctx.reply("rooms.mod.log_empty")
         return
-    lines = "\n".join(
+    lines = markdown_join("\n", (
         ctx.t("rooms.mod.log_line", i=i, at=f"{e.at:%Y-%m-%d %H:%M}", actor=e.actor,
               action=ctx.t(f"rooms.mod.action.{e.action}"), target=e.target_pseudonym or "—",
               reason=e.reason or "—")
-        for i, e in enumerate(entries, 1))
+        for i, e in enumerate(entries, 1)))
     ctx.reply("rooms.mod.log", lines=lines)
 
 
@@ -275,9 +276,9 @@ async def hidden(ctx: Context, n: int | None) -> None:
         if not waiting:
             ctx.reply("rooms.hidden.none")
             return
-        lines = "\n".join(
+        lines = markdown_join("\n", (
             f"{i}. {pseudonym_of(ctx.session, h.author)} — {h.hidden_at:%Y-%m-%d %H:%M} UTC"
-            for i, h in enumerate(waiting, 1))
+            for i, h in enumerate(waiting, 1)))
         ctx.reply("rooms.hidden.list", lines=lines)
         return
     row = moderation.review(ctx.session, n, ctx.sender)

@@ -7,6 +7,7 @@ import re
 
 from bot.context import Context
 from bot.errors import Invalid
+from bot.markup import Markdown, markdown_join
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.port import RoomSpec
@@ -39,7 +40,7 @@ async def reveal(ctx: Context, text: str) -> None:
         raise Invalid("rooms.reveal.no_message")
     me = _me(ctx)
     _, receiver = consent.ask_reveal(ctx.session, me, target.pseudonym or "", message)
-    if not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", pseudonym=me.pseudonym):
+    if not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", alert=True, pseudonym=me.pseudonym):
         raise Invalid("rooms.mod.no_private_room", pseudonym=receiver.pseudonym)
     ctx.reply("rooms.reveal.sent", pseudonym=receiver.pseudonym,
               hours=ctx.settings.moderation.reveal_expiry_hours)
@@ -51,10 +52,10 @@ async def revealed(ctx: Context) -> None:
     if not rows:
         ctx.reply("rooms.reveal.none")
         return
-    lines = "\n".join(
+    lines = markdown_join("\n", (
         ctx.t("rooms.reveal.line_accepted" if r.status == consent.ACCEPTED else "rooms.reveal.line_pending",
               i=i, pseudonym=pseudonym_of(ctx.session, r.receiver), date=f"{(r.decided_at or r.created_at):%Y-%m-%d}")
-        for i, r in enumerate(rows, 1))
+        for i, r in enumerate(rows, 1)))
     ctx.reply("rooms.reveal.list", lines=lines)
 
 
@@ -73,7 +74,7 @@ async def circle_create(ctx: Context, text: str) -> None:
     notify = Notices.from_context(ctx)
     everyone = ", ".join(p.pseudonym or "" for p in invitees)
     for p in invitees:
-        notify.to_person(p.user_id, "rooms.circle.invited", pseudonym=me.pseudonym, name=circle.name,
+        notify.to_person(p.user_id, "rooms.circle.invited", alert=True, pseudonym=me.pseudonym, name=circle.name,
                          others=everyone)
     ctx.reply("rooms.circle.asked", name=circle.name, others=everyone)
 
@@ -100,7 +101,7 @@ async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
         circle.room_id = room_id
         register_room(ctx.session, room_id, RoomKind.CIRCLE, owner=circle.created_by)
         names = ", ".join(pseudonym_of(ctx.session, u) for u in people)
-        notify.to_room(room_id, "rooms.circle.welcome", name=circle.name, members=names)
+        notify.to_room(room_id, "rooms.circle.welcome", alert=True, mentions=people, name=circle.name, members=names)
     else:
         await ctx.port.invite(circle.room_id, ctx.sender)
         notify.to_room(circle.room_id, "rooms.circle.joined", pseudonym=pseudonym_of(ctx.session, ctx.sender))
@@ -116,7 +117,7 @@ def _describe(ctx: Context, r: consent.Request) -> str:
 async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
     waiting = consent.pending_for(ctx.session, ctx.sender)
     if n is None and len(waiting) > 1:
-        lines = "\n".join(f"{i}. {_describe(ctx, r)}" for i, r in enumerate(waiting, 1))
+        lines = Markdown("\n".join(f"{i}. {_describe(ctx, r)}" for i, r in enumerate(waiting, 1)))
         ctx.reply("rooms.request.which", lines=lines)
         return
     request = consent.pick(ctx.session, ctx.sender, n)

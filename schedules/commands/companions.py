@@ -23,7 +23,8 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
     matching.record_match(ctx.session, cafe.id, "buddy" if kind == "buddy" else "ride", first, second, room_id,
                           utcnow())
     ctx.send_text(room_id, ctx.t(f"schedules.{kind}.intro", lang=lang, first=name_of(ctx, first),
-                               second=name_of(ctx, second), when=cafe_when(ctx, cafe, lang), place=cafe.place))
+                               second=name_of(ctx, second), when=cafe_when(ctx, cafe, lang), place=cafe.place),
+                  alert=True, mentions=(first, second))
     for waiting, other in ((first, second), (second, first)):
         if waiting != ctx.sender:
             tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe, other=name_of(ctx, other))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import DomainError, Invalid
+from bot.markup import Markdown, literal, markdown_join
 from bot.models import Role, RoomKind
 from bot.router import rest, word
 from bot.zones import person_zone
@@ -80,15 +81,15 @@ async def shared(ctx: Context) -> None:
     by_provider: dict[str, list[str]] = {}
     for row in rows:
         by_provider.setdefault(row.provider_id, []).append(ctx.t(f"toolbox.item.{row.item}"))
-    shares = "\n".join(f"{n}. {_label(labels, p)}: {', '.join(items)}"
-                       for n, (p, items) in enumerate(by_provider.items(), 1))
+    shares = Markdown("\n".join(f"{n}. {literal(_label(labels, p))}: {', '.join(items)}"
+                                for n, (p, items) in enumerate(by_provider.items(), 1)))
     zone = zone_of(ctx)
-    views = "\n".join(
+    views = markdown_join("\n", (
         ctx.t("toolbox.share.view_shown" if v.shown else "toolbox.share.view_refused",
               when=render.local_time(ctx.t, v.viewed_at, zone), provider=_label(labels, v.provider_id),
               item=ctx.t(f"toolbox.item.{v.item}"))
         for v in sharing.views(ctx.session, ctx.sender)
-    )
+    ))
     ctx.reply("toolbox.share.overview", shares=shares or ctx.t("toolbox.share.nothing_shared"),
               views=views or ctx.t("toolbox.share.no_views"))
 
@@ -125,8 +126,8 @@ async def view(ctx: Context, item: str | None) -> None:
         if not items:
             ctx.reply("toolbox.view.nothing_shared")
             return
-        ctx.reply("toolbox.view.list", items="\n".join(f"{n}. `{i}` — {ctx.t(f'toolbox.item.{i}')}"
-                                                         for n, i in enumerate(items, 1)))
+        ctx.reply("toolbox.view.list", items=Markdown("\n".join(f"{n}. `{i}` — {ctx.t(f'toolbox.item.{i}')}"
+                                                                  for n, i in enumerate(items, 1))))
         return
     item_id = sharing.item_of(item)
     if not sharing.record_view(ctx.session, room.owner, ctx.sender, item_id):
