@@ -141,7 +141,8 @@ class Context:
         self._queue(self.room_id, content)
 
     def reply(self, key: str, *, alert: bool = False, **params: Any) -> None:
-        self.reply_text(self.t(key, **params), alert=alert)
+        """Catalogue text as the answer; an alert names the sender (it is for them)."""
+        self.reply_text(self.t(key, **params), alert=alert, mentions=(self.sender,) if alert else ())
 
     def send_text(self, room_id: str, text: str, *, alert: bool = False, mentions: Iterable[str] = (),
                   thread_root: str | None = None, txn_id: str | None = None) -> str:
