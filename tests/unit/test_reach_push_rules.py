@@ -9,17 +9,27 @@ queues, as the intended reader:
   notifies *with highlight* the people named in ``m.mentions``, even when they set that room to
   "mentions only" (a room rule with no actions). Members not named keep their room setting: notified
   without highlight by default, silent in a mentions-only room. No message names ``@room``.
+
+With ``RECONNECT_JS_SDK`` naming a ``node_modules`` folder that holds matrix-js-sdk (``npm install
+matrix-js-sdk`` in a temporary folder), every evaluation is also made by the SDK's PushProcessor under
+Node (``js_push_actions.mjs``) and must agree.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Collection, Mapping
 from zoneinfo import ZoneInfo
 
 import pytest
 from synapse.push.bulk_push_rule_evaluator import _flatten_dict
+from synapse.push.clientformat import format_push_rules_for_user
 from synapse.synapse_rust.push import FilteredPushRules, PushRule, PushRuleEvaluator, PushRules
+from synapse.types import UserID
 
 from bot.context import Services
 from bot.contracts import DueReminder
@@ -35,28 +45,56 @@ CONSULTANT = "@consultant:localhost"
 UTC = timezone.utc
 
 
-def push_actions(content: Mapping[str, Any], *, reader: str, room_id: str, members: int,
-                 mentions_only: bool = False) -> Collection[Any]:
-    """The actions of the first matching default push rule for ``reader`` (plus, with
-    ``mentions_only``, the room rule Element writes for "mentions and keywords")."""
+def _rules(room_id: str, mentions_only: bool) -> FilteredPushRules:
+    """The default rules (plus, with ``mentions_only``, the room rule Element writes for "mentions
+    and keywords": no actions)."""
     user_rules = []
     if mentions_only:
         user_rules.append(PushRule.from_db(f"global/room/{room_id}", 3,
                                            f'[{{"kind":"event_match","key":"room_id","pattern":"{room_id}"}}]', "[]"))
-    rules = FilteredPushRules(PushRules(user_rules), {}, False, False, False, False, False, False, False)
+    return FilteredPushRules(PushRules(user_rules), {}, False, False, False, False, False, False, False)
+
+
+def push_actions(content: Mapping[str, Any], *, reader: str, room_id: str, members: int,
+                 mentions_only: bool = False) -> Collection[Any]:
+    """The actions of the first matching push rule for ``reader``, by Synapse's evaluator."""
     event = {"type": "m.room.message", "room_id": room_id, "sender": BOT, "content": dict(content)}
     evaluator = PushRuleEvaluator(_flatten_dict(event), "m.mentions" in content, members, 100, {"room": 50}, {},
                                   False, [], False, False, False)
-    return evaluator.run(rules, reader, reader[1:].split(":")[0].title(), None)
+    return evaluator.run(_rules(room_id, mentions_only), reader, reader[1:].split(":")[0].title(), None)
+
+
+JS_SDK = os.environ.get("RECONNECT_JS_SDK")
+
+
+def js_verdict(content: Mapping[str, Any], *, reader: str, room_id: str, members: int,
+               mentions_only: bool = False) -> dict[str, bool]:
+    """What matrix-js-sdk's PushProcessor makes of the same event and rules."""
+    rules = format_push_rules_for_user(UserID.from_string(reader), _rules(room_id, mentions_only))
+    payload = {"rules": rules, "reader": reader, "room_id": room_id, "members": members,
+               "event": {"type": "m.room.message", "sender": BOT, "content": dict(content)}}
+    out = subprocess.run(["node", str(Path(__file__).with_name("js_push_actions.mjs"))], input=json.dumps(payload),
+                         capture_output=True, text=True, check=True, timeout=60)
+    verdict: dict[str, bool] = json.loads(out.stdout)
+    return verdict
+
+
+def _verdict(content: Mapping[str, Any], **kw: Any) -> dict[str, bool]:
+    actions = push_actions(content, **kw)
+    verdict = {"notify": "notify" in actions,
+               "highlight": any(isinstance(a, dict) and a.get("set_tweak") == "highlight" and a.get("value", True)
+                                for a in actions)}
+    if JS_SDK:
+        assert js_verdict(content, **kw) == verdict, (content, kw)
+    return verdict
 
 
 def notifies(content: Mapping[str, Any], **kw: Any) -> bool:
-    return "notify" in push_actions(content, **kw)
+    return _verdict(content, **kw)["notify"]
 
 
 def highlights(content: Mapping[str, Any], **kw: Any) -> bool:
-    return any(isinstance(a, dict) and a.get("set_tweak") == "highlight" and a.get("value", True)
-               for a in push_actions(content, **kw))
+    return _verdict(content, **kw)["highlight"]
 
 
 def reaches(content: Mapping[str, Any], reader: str, room_id: str, members: int) -> bool:
