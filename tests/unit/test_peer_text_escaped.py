@@ -150,3 +150,48 @@ def test_sanitiser_keeps_only_the_matrix_subset() -> None:
     clean = _sanitise(dirty)
     assert clean == ('<p>a</p><a>j</a><a href="https://ok.example">ok</a><img><img src="mxc://server/id" alt="fine">'
                      '<code class="language-py evil">c</code><code>d</code>')
+
+
+@pytest.mark.parametrize("typed", HOSTILE)
+async def test_announcement_reaches_the_rooms_as_typed(community, services, typed) -> None:
+    await send(community, services, CONSULTANT, CONSULTANTS, f"!announce {typed}")
+    assert_literal(last_in(community, FORUM), typed)
+
+
+@pytest.mark.parametrize("typed", HOSTILE)
+async def test_cafe_prompt_reaches_the_forum_as_typed(db, services, typed) -> None:
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from bot.recurrence import OneOff
+    from schedules import cafes
+    from schedules.delivery import sweep
+    from tests.support import schedules as cafe_support
+
+    t0 = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+    starts = datetime(2026, 12, 10, 17, 0, tzinfo=timezone.utc)
+    with db.session() as s:
+        cafe_support.build_community(s)
+        cafe = cafes.schedule(s, community="North", rule=OneOff(starts), tz=ZoneInfo("Europe/Oslo"), place="Library",
+                              topic=None, by=CONSULTANT, now=t0)
+        cafes.set_prompt(s, cafe, typed, CONSULTANT, t0)
+    for now in (t0, starts - timedelta(days=3)):
+        with db.session() as s:
+            sweep(s, services.settings, [], now, online_since=t0, speaker=services.speaker, digest_sources=[])
+    assert_literal(last_in(db, cafe_support.FORUM), typed)
+
+
+@pytest.mark.parametrize("typed", HOSTILE)
+async def test_a_goal_shown_to_the_provider_is_as_typed(community, services, typed) -> None:
+    from bot.models import Provider, RoomKind
+    from bot.roomdir import register_room
+
+    provider, room = "@gp:localhost", "!provider-kari:localhost"
+    with community.session() as s:
+        s.add(Provider(user_id=provider, added_by=CONSULTANT))
+        register_room(s, room, RoomKind.PROVIDER, owner=KARI, partner=provider)
+    await send(community, services, KARI, toolbox_of(KARI), f"!goal add {typed}")
+    assert_literal(last_in(community, toolbox_of(KARI)), typed.strip())
+    await send(community, services, KARI, toolbox_of(KARI), f"!share goals with {provider}")
+    await send(community, services, provider, room, "!view goals")
+    assert_literal(last_in(community, room), typed)
