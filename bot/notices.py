@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.context import Context
     from bot.runtime import Runtime
 
+
 class Send(Protocol):
     """Queue Markdown text for a room (``alert``: m.text naming ``mentions``; else a notice)."""
 
