@@ -290,3 +290,15 @@ async def test_cafe_listing_and_rsvp_stay_quiet(cafe, services) -> None:
         sent = await cafe_support.run(cafe, services, CAT, cafe_support.toolbox_of("cat"), body)
         assert quiet(in_room(sent, cafe_support.toolbox_of("cat")), CAT, cafe_support.toolbox_of("cat"), members=2)
 
+
+
+async def test_an_alerting_reply_in_a_shared_room_names_its_sender(community, services) -> None:
+    from tests.support.core import make_context
+
+    with community.session() as s:
+        ctx = make_context(s, services, sender=KARI, room_id=community_support.FORUM, body="!x")
+        ctx.reply("rooms.report.thanks", alert=True)
+        ctx.reply("rooms.report.thanks")
+        alert, ack = (m["content"] for m in ctx.sent)
+    assert reaches(alert, KARI, community_support.FORUM, members=20)
+    assert quiet(ack, KARI, community_support.FORUM, members=20)
