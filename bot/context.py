@@ -127,25 +127,29 @@ class Context:
         return self.speaker.t(lang or self.lang, key, **params)
 
     # --- replies (queued in this transaction, sent after commit) ---------------------------------
-    def reply_text(self, text: str, *, mentions: Iterable[str] = ()) -> None:
-        """Answer in the room of the event, keeping its thread."""
+    def reply_text(self, text: str, *, mentions: Iterable[str] = (), alert: bool = False) -> None:
+        """Answer in the room of the event, keeping its thread. ``alert=True`` when the answer must
+        reach someone (``m.text``, see :func:`bot.outbox.notice_content`)."""
         in_shared = self.room_kind not in (RoomKind.DIRECT, RoomKind.TOOLBOX)
         content = notice_content(
             text,
+            alert=alert,
             mentions=mentions,
             thread_root=self.event.thread_root,
             reply_to=self.event.event_id if in_shared else None,
         )
         self._queue(self.room_id, content)
 
-    def reply(self, key: str, **params: Any) -> None:
-        self.reply_text(self.t(key, **params))
+    def reply(self, key: str, *, alert: bool = False, **params: Any) -> None:
+        """Catalogue text as the answer; an alert names the sender (it is for them)."""
+        self.reply_text(self.t(key, **params), alert=alert, mentions=(self.sender,) if alert else ())
 
-    def send_text(self, room_id: str, text: str, *, mentions: Iterable[str] = (),
+    def send_text(self, room_id: str, text: str, *, alert: bool = False, mentions: Iterable[str] = (),
                   thread_root: str | None = None, txn_id: str | None = None) -> str:
-        """Queue a notice to any room; returns its transaction id (pass one to find the sent
-        event later in ``SentEvent``)."""
-        return self._queue(room_id, notice_content(text, mentions=mentions, thread_root=thread_root), txn_id=txn_id)
+        """Queue a message to any room (a notice, or ``m.text`` with ``alert=True``); returns its
+        transaction id (pass one to find the sent event later in ``SentEvent``)."""
+        content = notice_content(text, alert=alert, mentions=mentions, thread_root=thread_root)
+        return self._queue(room_id, content, txn_id=txn_id)
 
     def send_file(self, room_id: str, uploaded: UploadedFile, *, filename: str, mimetype: str,
                   size: int, alt_text: str, width: int | None = None, height: int | None = None) -> None:

@@ -12,6 +12,7 @@ from bot import personal_data
 from bot.context import Context
 from bot.contracts import PERSONAL_DATA
 from bot.feature import Feature
+from bot.markup import Markdown
 from bot.models import Role, RoomKind
 from bot.people import participant, prefs
 from bot.router import Router, choice, rest, shown_usage, summary_line, word
@@ -35,15 +36,15 @@ async def help_command(ctx: Context, command: str | None) -> None:
         return
     lines = [summary_line(ctx, c) for c in router.visible_to(ctx.role, ctx.room_kind)]
     text = ctx.t("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
-                 room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands="\n".join(lines))
+                 room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands=Markdown("\n".join(lines)))
     # What this role can do in its other rooms, so it can be found from here (e.g. !circle leave).
     elsewhere = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role)
                  and not c.allows_room(ctx.room_kind)]
     if elsewhere:
-        text += "\n\n" + ctx.t("core.help.elsewhere", commands=", ".join(
+        text += "\n\n" + ctx.t("core.help.elsewhere", commands=Markdown(", ".join(
             f"`{ctx.prefix}{c.name}` ({', '.join(sorted(ctx.t(f'room_kind.{k.value}') for k in c.rooms))})"
-            for c in elsewhere))
-    ctx.reply_text(text)
+            for c in elsewhere)))
+    ctx.reply_text(Markdown(text))
 
 
 def _explain(ctx: Context, router: Router, wanted: str) -> None:
@@ -53,7 +54,7 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
     if exact is None:
         group = [c for c in mine if c.name.startswith(wanted + " ")]
         if group:
-            ctx.reply("core.help.group", commands="\n".join(summary_line(ctx, c) for c in group),
+            ctx.reply("core.help.group", commands=Markdown("\n".join(summary_line(ctx, c) for c in group)),
                       example=f"{ctx.prefix}help {group[0].name}")
             return
         suggestion = router.suggest(wanted, mine)
@@ -74,14 +75,14 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
         if ctx.speaker.catalogue.has(key):
             arguments.append(f"- `{words(token) or token}` — {ctx.t(key)}")
     if arguments:
-        parts.append(ctx.t("core.help.arguments", lines="\n".join(arguments)))
+        parts.append(ctx.t("core.help.arguments", lines=Markdown("\n".join(arguments))))
     example = exact.help.replace(".help.", ".example.")
     if ctx.speaker.catalogue.has(example):
         parts.append(ctx.t("core.help.example", example=ctx.t(example)))
     if not exact.allows_room(ctx.room_kind):
         places = sorted(ctx.t(f"room_kind.{k.value}") for k in exact.rooms)
         parts.append(ctx.t("core.help.where", where=", ".join(places)))
-    ctx.reply_text("\n\n".join(parts))
+    ctx.reply_text(Markdown("\n\n".join(parts)))
 
 
 @commands.command("whoami", help="core.help.whoami")

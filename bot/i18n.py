@@ -7,18 +7,14 @@ everywhere shows the key itself (and a test keeps that from happening).
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.markup import Markdown, fill
+
 LANGUAGES = ("en", "nb")
-
-
-class _SafeDict(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 class Catalogue:
@@ -36,13 +32,13 @@ class Catalogue:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
                 self.messages[lang].update(_flatten(data))
 
-    def t(self, lang: str, key: str, **params: Any) -> str:
+    def t(self, lang: str, key: str, **params: Any) -> Markdown:
+        """The message as Markdown; each parameter shows as the literal text it is (see
+        :mod:`bot.markup`), unless it is :class:`~bot.markup.Markdown` the code composed."""
         text = self.messages.get(lang, {}).get(key)
         if text is None:
             text = self.messages["en"].get(key, key)
-        if params:
-            return string.Formatter().vformat(text, (), _SafeDict(params))
-        return text
+        return fill(text, params)
 
     def has(self, key: str) -> bool:
         return key in self.messages["en"]

@@ -6,33 +6,36 @@ import json
 import uuid
 from typing import Any, Iterable
 
-import markdown as md
 from sqlalchemy.orm import Session
 
+from bot.markup import plain_text, render_markdown
 from bot.models import OutboxMessage
 from bot.port import UploadedFile
 
-_MD = md.Markdown(extensions=["sane_lists", "nl2br"], output_format="html")
+__all__ = ["enqueue", "file_content", "notice_content", "reaction_content", "render_markdown"]
 
-
-def render_markdown(text: str) -> str:
-    _MD.reset()
-    html: str = _MD.convert(text)
-    return html
+# Clients never notify for m.notice (push rule .m.rule.suppress_notices, ahead of every mention
+# rule), so what must reach a person is m.text; acknowledgements, help and listings stay notices.
+NOTICE = "m.notice"
+ALERT = "m.text"
 
 
 def notice_content(
     text: str,
     *,
+    alert: bool = False,
     mentions: Iterable[str] = (),
     thread_root: str | None = None,
     reply_to: str | None = None,
-    msgtype: str = "m.notice",
 ) -> dict[str, Any]:
-    """An ``m.notice`` with a Markdown-rendered HTML body; keeps threads and replies."""
+    """A message from Markdown (rendered by :mod:`bot.markup`); keeps threads and replies.
+
+    ``alert=True`` when it must reach someone (a reminder, warning, invitation, introduction,
+    consultant alert, digest, answer): sent as ``m.text`` so the reader's client notifies. In a
+    group room name who it is for in ``mentions`` (user ids; never the whole room)."""
     content: dict[str, Any] = {
-        "msgtype": msgtype,
-        "body": text,
+        "msgtype": ALERT if alert else NOTICE,
+        "body": plain_text(text),
         "format": "org.matrix.custom.html",
         "formatted_body": render_markdown(text),
         "m.mentions": {"user_ids": sorted(set(mentions))} if mentions else {},
@@ -68,7 +71,7 @@ def file_content(
     file_obj["url"] = uploaded.url
     return {
         "msgtype": "m.image" if is_image else "m.file",
-        "body": alt_text if is_image else filename,
+        "body": plain_text(alt_text) if is_image else filename,
         "filename": filename,
         "info": info,
         "file": file_obj,

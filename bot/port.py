@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.markup import plain_text
+
 
 class PortError(Exception):
     """The homeserver refused or could not do what was asked."""
@@ -28,6 +30,11 @@ class RoomSpec:
     power_users: dict[str, int] = field(default_factory=dict)
     parent_space: str | None = None
     encrypted: bool = True  # every room the bot makes is encrypted; spaces cannot hold messages
+
+    def __post_init__(self) -> None:
+        # Name and topic come from the catalogue as Markdown; state is plain text.
+        object.__setattr__(self, "name", plain_text(self.name))
+        object.__setattr__(self, "topic", plain_text(self.topic))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from bot.context import Context
+from bot.markup import Markdown
 from bot.models import Role, RoomKind
 
 Handler = Callable[..., Awaitable[None]]
@@ -339,7 +340,7 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
         allowed = router.usable_by(ctx.role, ctx.room_kind)
         usable_group = [c for c in m.group if c in allowed]
         if usable_group:
-            lines = "\n".join(summary_line(ctx, c) for c in usable_group)
+            lines = Markdown("\n".join(summary_line(ctx, c) for c in usable_group))
             ctx.reply("router.group_usage", commands=lines)
             return None
         suggestion = router.suggest(m.typed, allowed)

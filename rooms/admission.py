@@ -6,15 +6,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.markup import Markdown, literal
 from bot.notices import Notices
 from bot.port import MatrixPort
 from bot.weekhours import parse_hours
 from rooms.membership import ensure_toolbox_room, invite_to_community
 
 
-def help_lines(settings: Settings) -> str:
+def help_lines(settings: Settings) -> Markdown:
     """The emergency and help-line numbers from config, one Markdown list item each."""
-    return "\n".join(f"- {n.label}: **{n.number}**" for n in settings.crisis.numbers)
+    return Markdown("\n".join(f"- {literal(n.label)}: **{literal(n.number)}**" for n in settings.crisis.numbers))
 
 
 async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: str, pseudonym: str,
@@ -26,7 +27,7 @@ async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: st
     room_id, made = await ensure_toolbox_room(session, port, user_id, notify.t(lang, "rooms.room.toolbox_name"))
     text = notify.t(lang, "rooms.enrol.welcome" if made else "rooms.enrol.welcome_back",
                     pseudonym=pseudonym, community=community)
-    notify.text_to_room(room_id, text)
+    notify.text_to_room(room_id, text, alert=True, mentions=(user_id,))
     if made:
         # The house rules of the shared rooms come here, as a message of their own: a message posted
         # in those rooms before someone joined is one they cannot decrypt (Megolm keys are not

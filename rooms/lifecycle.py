@@ -47,7 +47,7 @@ async def _housekeeping(runtime: "Runtime") -> None:
             p = session.get(Participant, mute.user_id)
             session.delete(mute)
             moderation.log(session, runtime.port.bot_user_id, "unmute", p, None)
-            notify.to_person(mute.user_id, "rooms.mod.unmuted_you")
+            notify.to_person(mute.user_id, "rooms.mod.unmuted_you", alert=True)
             notify.to_consultants("rooms.mod.mute_ended", pseudonym=(p.pseudonym if p else None) or "—")
         for request in consent.expire(session, runtime.settings.moderation.reveal_expiry_hours, now):
             receiver = session.get(Participant, request.receiver)

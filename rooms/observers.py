@@ -52,7 +52,7 @@ async def privacy_guard(ctx: Context) -> None:
     lang = notify.lang_of(ctx.sender)
     names = ", ".join(notify.t(lang, f"rooms.privacy.kind.{k}") for k in kinds)
     where = notify.t(lang, f"room_kind.{ctx.room_kind.value}")
-    notify.to_person(ctx.sender, "rooms.privacy.nudge", kinds=names, where=where)
+    notify.to_person(ctx.sender, "rooms.privacy.nudge", alert=True, kinds=names, where=where)
     log.info("privacy flag on %s in %s", ctx.event.event_id, ctx.room_id)
 
 
@@ -99,9 +99,9 @@ async def crisis_watch(ctx: Context) -> None:
     if private is None and ctx.room_kind is RoomKind.DIRECT:
         private = ctx.room_id
     if private is not None:
-        ctx.send_text(private, text)
+        ctx.send_text(private, text, alert=True, mentions=(ctx.sender,))
     if due:
-        notify.to_consultants("rooms.crisis.alert", link=event_link(ctx.room_id, ctx.event.event_id),
+        notify.to_consultants("rooms.crisis.alert", alert=True, link=event_link(ctx.room_id, ctx.event.event_id),
                               where=notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}"))
 
 
@@ -175,4 +175,4 @@ async def member_changes(ctx: Context) -> None:
     if activity.note_name(ctx.session, user_id, ctx.room_id, fits) and not on_break(ctx.session, user_id):
         notify = Notices.from_context(ctx)
         where = notify.t(notify.lang_of(user_id), f"room_kind.{ctx.room_kind.value}")
-        notify.to_person(user_id, "rooms.name.mismatch", pseudonym=p.pseudonym, where=where)
+        notify.to_person(user_id, "rooms.name.mismatch", alert=True, pseudonym=p.pseudonym, where=where)

@@ -44,12 +44,13 @@ def announce(session: Session, settings: Settings, cafe: Cafe, tr: Say) -> str |
 
 
 def tell_privately(session: Session, user_id: str, text: str) -> OutboxMessage | None:
-    """Queue a note in the person's toolbox room (None if they have none)."""
+    """Queue a note in the person's toolbox room (None if they have none); it is meant to reach
+    them (a cancelled café, a buddy or ride match): m.text, naming them."""
     room_id = toolbox_room_of(session, user_id)
     if room_id is None:
         log.info("no toolbox room for a private café note (user %s)", user_id)
         return None
-    return enqueue(session, room_id, notice_content(text))
+    return enqueue(session, room_id, notice_content(text, alert=True, mentions=(user_id,)))
 
 
 def seed_reactions(session: Session, now: datetime) -> bool:

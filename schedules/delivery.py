@@ -12,13 +12,14 @@ import enum
 import hashlib
 import logging
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.contracts import DigestSource, ReminderSource
+from bot.markup import Markdown
 from bot.outbox import enqueue, notice_content
 from bot.people import on_break
 from bot.speaker import Speaker
@@ -79,7 +80,7 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
             elif built is not None:
                 enqueue(session, due.room_id or "", built[1], event_type=built[0], txn_id=txn_for(due.key))
             else:
-                enqueue(session, due.room_id or "", notice_content(text), txn_id=txn_for(due.key))
+                enqueue(session, due.room_id or "", reminder_content(session, due, text, now), txn_id=txn_for(due.key))
         session.add(ReminderLedger(key=due.key, status=status.value, due_at=due.due_at, handled_at=now,
                                    user_id=due.user_id))
         session.flush()
@@ -87,6 +88,15 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
             log.info("reminder %s %s (due %s)", due.key, status.value, due.due_at.isoformat())
         done.append((due, status))
     return done
+
+
+def reminder_content(session: Session, due: Due, text: str, now: datetime) -> dict[str, Any]:
+    """A personal reminder names its person; a room reminder the people ``due.mentions`` gives."""
+    if due.mentions is not None:
+        mentions: Collection[str] = due.mentions(session, now)
+    else:
+        mentions = (due.user_id,) if due.alert and due.user_id else ()
+    return notice_content(text, alert=due.alert, mentions=mentions)
 
 
 def _render(session: Session, due: Due, status: Status, speaker: Speaker) -> str | None:
@@ -98,7 +108,8 @@ def _render(session: Session, due: Due, status: Status, speaker: Speaker) -> str
     except Exception as exc:  # noqa: BLE001 - a feature's broken reminder must not stop the sweep
         log.error("reminder %s could not be rendered (%s)", due.key, type(exc).__name__)
         return None
-    return say("schedules.late", text=text) if status is Status.LATE else text
+    # A Due's render gives the bot's own Markdown (its values already escaped by the catalogue).
+    return say("schedules.late", text=Markdown(text)) if status is Status.LATE else text
 
 
 def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> datetime:

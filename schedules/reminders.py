@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,6 +20,8 @@ from bot.config import Settings
 from bot.contracts import DigestSource, ReminderSource
 from bot.durations import Offset, parse_offset, reminder_time
 from bot.models import RoomKind
+from bot.notices import consultants_to_alert
+from bot.people import on_break
 from bot.recurrence import wall_time
 from bot.roomdir import find_rooms, toolbox_room_of
 from bot.speaker import Say
@@ -40,6 +42,10 @@ class Due:
     room_id: str | None  # None: nowhere to send it (recorded as skipped)
     render: Callable[[Session, Say], str]
     user_id: str | None = None  # a personal reminder: in that person's language, paused on a break
+    # Meant to reach someone: sent as m.text (clients notify), naming ``mentions(session, at)`` in a
+    # group room. Forum prompts and confidentiality reminders are for no one in particular: notices.
+    alert: bool = False
+    mentions: Callable[[Session, datetime], Collection[str]] | None = None
     # Not a message: given the rendered text, the event type and content to send (None: skip it).
     event: Callable[[Session, str], tuple[str, dict[str, Any]] | None] | None = None
 
@@ -65,6 +71,12 @@ def _cafe_render(key: str, cafe: Cafe, tz: ZoneInfo) -> Callable[[Session, Say],
                             topic=topic_part(tr, cafe), community=cafe.community)
 
 
+def coming(session: Session, cafe_id: int, at: datetime) -> list[str]:
+    """Who said yes or maybe to a café (and is not on a break): a café-room reminder names them."""
+    q = select(Rsvp.user_id).where(Rsvp.cafe_id == cafe_id, Rsvp.answer.in_(("yes", "maybe")))
+    return [user_id for user_id in session.scalars(q) if not on_break(session, user_id, at)]
+
+
 def cafe_room_reminders(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
     offsets = room_offsets(settings)
     reach = max([o for _, o in offsets if isinstance(o, timedelta)], default=timedelta())
@@ -78,7 +90,8 @@ def cafe_room_reminders(session: Session, settings: Settings, start: datetime, e
             if start <= at < end and cafe.created_at <= at < cafe.starts_at:
                 found.append(Due(key=f"cafe-room:{cafe.id}:{text}", due_at=at,
                                  room_id=room.room_id if room else None,
-                                 render=_cafe_render("schedules.reminder.cafe_room", cafe, tz)))
+                                 render=_cafe_render("schedules.reminder.cafe_room", cafe, tz),
+                                 alert=True, mentions=lambda s, now, c=cafe.id: coming(s, c, now)))
     return found
 
 
@@ -95,7 +108,7 @@ def cafe_private_reminders(session: Session, settings: Settings, start: datetime
         for answer in session.scalars(q):
             found.append(Due(key=f"cafe-private:{cafe.id}:{user_tag(answer.user_id)}", due_at=at,
                              room_id=toolbox_room_of(session, answer.user_id), user_id=answer.user_id,
-                             render=_cafe_render("schedules.reminder.cafe_private", cafe, tz)))
+                             render=_cafe_render("schedules.reminder.cafe_private", cafe, tz), alert=True))
     return found
 
 
@@ -180,7 +193,8 @@ def digests(session: Session, settings: Settings, sources: Sequence[DigestSource
         if start <= at < end:
             found.append(Due(key=f"digest:{day.isoformat()}", due_at=at,
                              room_id=consultant[0].room_id if consultant else None,
-                             render=lambda s, tr, at=at: digest_text(s, settings, at, tr, sources)))
+                             render=lambda s, tr, at=at: digest_text(s, settings, at, tr, sources),
+                             alert=True, mentions=lambda s, now: consultants_to_alert(settings)))
         day += timedelta(days=1)
     return found
 
@@ -191,7 +205,8 @@ def feature_reminders(session: Session, sources: Iterable[ReminderSource], start
     for source in sources:
         for r in source(session, start, end):
             found.append(Due(key=r.key, due_at=r.due_at, room_id=toolbox_room_of(session, r.user_id),
-                             user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **r.params)))
+                             user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **r.params),
+                             alert=True))
     return found
 
 

@@ -3,13 +3,13 @@ crisis summary. ``t`` is a :data:`bot.speaker.Say` bound to the reader's languag
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.markup import Markdown, literal
 from bot.speaker import Say
 from toolbox import goals as goals_domain
 from toolbox.models import Activity, CrisisItem, CrisisPlanMeta, Goal, Medication, MoodEntry, NetworkContact
@@ -19,10 +19,9 @@ SUMMARY_SECTIONS = ("coping", "distractions", "support", "professionals", "reaso
 SUMMARY_LINES = 3
 
 
-def plain(text: str) -> str:
-    """The person's own text inside a list line: one line, no HTML, no accidental Markdown."""
-    text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;")
-    return re.sub(r"([\\`*_\[\]#|])", r"\\\1", text)
+def plain(text: str) -> Markdown:
+    """The person's own text inside a list line: one line, shown as typed (no HTML, no Markdown)."""
+    return literal(" ".join(text.split()))
 
 
 def local_time(t: Say, at: datetime, zone: ZoneInfo) -> str:
@@ -46,17 +45,17 @@ def local_date(t: Say, day: date) -> str:
              month=t(f"toolbox.month.{day.month}"), year=day.year)
 
 
-def goals(t: Say, session: Session, rows: Sequence[Goal]) -> str:
+def goals(t: Say, session: Session, rows: Sequence[Goal]) -> Markdown:
     lines = []
     for n, goal in enumerate(rows, 1):
         mark = "✅ " if goal.done_at else ""
         area = f"*{t(f'toolbox.area.{goal.area}')}:* " if goal.area else ""
         lines.append(f"{n}. {mark}{area}{plain(goal.text)}")
         lines += [f"    - {plain(step.text)}" for step in goals_domain.steps_of(session, goal)]
-    return "\n".join(lines)
+    return Markdown("\n".join(lines))
 
 
-def activities(t: Say, rows: Sequence[Activity], zone: ZoneInfo) -> str:
+def activities(t: Say, rows: Sequence[Activity], zone: ZoneInfo) -> Markdown:
     lines = []
     for n, a in enumerate(rows, 1):
         line = f"{n}. {local_time(t, a.due_at, zone)} — {plain(a.text)}"
@@ -66,17 +65,17 @@ def activities(t: Say, rows: Sequence[Activity], zone: ZoneInfo) -> str:
                 line += " " + t("toolbox.activity.ratings", importance=a.importance or "–",
                                 enjoyment=a.enjoyment or "–")
         lines.append(line)
-    return "\n".join(lines)
+    return Markdown("\n".join(lines))
 
 
-def moods(t: Say, rows: Sequence[MoodEntry], zone: ZoneInfo) -> str:
-    return "\n".join(
+def moods(t: Say, rows: Sequence[MoodEntry], zone: ZoneInfo) -> Markdown:
+    return Markdown("\n".join(
         f"- {local_time(t, m.created_at, zone)}: **{m.score}/10**" + (f" — {plain(m.note)}" if m.note else "")
         for m in rows
-    )
+    ))
 
 
-def network(t: Say, rows: Sequence[NetworkContact]) -> str:
+def network(t: Say, rows: Sequence[NetworkContact]) -> Markdown:
     parts: list[str] = []
     n = 0
     for circle in CIRCLES:
@@ -87,11 +86,11 @@ def network(t: Say, rows: Sequence[NetworkContact]) -> str:
             lines.append(f"{n}. {plain(contact.name)}{note}")
         if lines:
             parts.append(f"**{t(f'toolbox.circle.{circle}')}**\n\n" + "\n".join(lines))
-    return "\n\n".join(parts)
+    return Markdown("\n\n".join(parts))
 
 
 def crisis_plan(t: Say, plan: dict[str, list[CrisisItem]], meta: CrisisPlanMeta | None,
-                today: date) -> str:
+                today: date) -> Markdown:
     parts = []
     for section, lines in plan.items():
         body = "\n".join(f"{n}. {plain(i.text)}" for n, i in enumerate(lines, 1)) or f"*{t('toolbox.crisis.empty_section')}*"
@@ -99,10 +98,10 @@ def crisis_plan(t: Say, plan: dict[str, list[CrisisItem]], meta: CrisisPlanMeta 
     if meta is not None and meta.review_on is not None:
         key = "toolbox.crisis.review_due" if meta.review_on <= today else "toolbox.crisis.review_on"
         parts.append(t(key, date=local_date(t, meta.review_on)))
-    return "\n\n".join(parts)
+    return Markdown("\n\n".join(parts))
 
 
-def crisis_summary(t: Say, plan: dict[str, list[CrisisItem]]) -> str:
+def crisis_summary(t: Say, plan: dict[str, list[CrisisItem]]) -> Markdown:
     """What helps, a few lines each, for a hard moment (the caller gives the heading)."""
     parts = []
     for section in SUMMARY_SECTIONS:
@@ -110,11 +109,11 @@ def crisis_summary(t: Say, plan: dict[str, list[CrisisItem]]) -> str:
         if lines:
             parts.append(f"**{t(f'toolbox.section.{section}')}:** " + "; ".join(plain(i.text) for i in lines))
     if not parts:  # only sections outside the summary are filled in
-        return t("toolbox.crisis.summary_see_plan")
-    return "\n\n".join(parts)
+        return Markdown(t("toolbox.crisis.summary_see_plan"))
+    return Markdown("\n\n".join(parts))
 
 
-def meds(t: Say, rows: Sequence[Medication]) -> str:
+def meds(t: Say, rows: Sequence[Medication]) -> Markdown:
     lines = []
     for n, med in enumerate(rows, 1):
         times = med.times.replace(",", ", ")
@@ -122,4 +121,4 @@ def meds(t: Say, rows: Sequence[Medication]) -> str:
         if times:
             line += f" — {times} " + t("toolbox.med.reminders_on" if med.remind else "toolbox.med.reminders_off")
         lines.append(line)
-    return "\n".join(lines)
+    return Markdown("\n".join(lines))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.errors import Invalid
+from bot.markup import Markdown, literal
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.outbox import notice_content
@@ -36,7 +37,7 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
     else:
         ctx.reply("rooms.enrol.waiting", pseudonym=p.pseudonym, community=p.community)
     if became_pending:
-        Notices.from_context(ctx).to_consultants("rooms.enrol.new_pending", pseudonym=p.pseudonym,
+        Notices.from_context(ctx).to_consultants("rooms.enrol.new_pending", alert=True, pseudonym=p.pseudonym,
                                                  community=p.community)
 
 
@@ -86,8 +87,8 @@ async def pending(ctx: Context) -> None:
     if not waiting:
         ctx.reply("rooms.enrol.none_pending")
         return
-    lines = "\n".join(f"{i}. **{p.pseudonym}** ({p.community}), {p.created_at:%Y-%m-%d}"
-                      for i, p in enumerate(waiting, 1))
+    lines = Markdown("\n".join(f"{i}. **{literal(p.pseudonym)}** ({literal(p.community)}), {p.created_at:%Y-%m-%d}"
+                               for i, p in enumerate(waiting, 1)))
     ctx.reply("rooms.enrol.pending_list", lines=lines)
 
 
@@ -102,7 +103,8 @@ async def approve(ctx: Context, pseudonym: str) -> None:
     if chat is not None:
         # m.text: news the person is waiting for should make their phone buzz (a notice never does).
         ctx.send_raw(chat, notice_content(notify.t(notify.lang_of(p.user_id), "rooms.enrol.approved_you",
-                                                   pseudonym=p.pseudonym, community=p.community), msgtype="m.text"))
+                                                   pseudonym=p.pseudonym, community=p.community),
+                                          alert=True, mentions=(p.user_id,)))
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
 

@@ -19,6 +19,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.durations import parse_duration
 from bot.errors import Invalid
+from bot.markup import Markdown, literal, markdown_join
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.port import PortError
@@ -117,7 +118,7 @@ async def report(ctx: Context, reason: str | None) -> None:
     if moderation.should_hide(ctx.session, ctx.settings, target, count, utcnow()):
         hidden = await _hide(ctx, target)
     moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
-    notify.to_consultants("rooms.report.alert", link=event_link(ctx.room_id, target), count=count,
+    notify.to_consultants("rooms.report.alert", alert=True, link=event_link(ctx.room_id, target), count=count,
                           reason=reason or "—")
     notify.to_person(ctx.sender, "rooms.report.thanks")
     if hidden is not None:
@@ -140,7 +141,7 @@ def _record_hidden(ctx: Context, notify: Notices, target: str, author: str | Non
     moderation.log(ctx.session, ctx.port.bot_user_id, "hide", p, None)
     step = moderation.next_strike(ctx.session, author) if author else "warn"
     pseudonym = (p.pseudonym if p else None) or "—"
-    notify.to_consultants("rooms.report.hidden", count=len(moderation.awaiting_review(ctx.session)),
+    notify.to_consultants("rooms.report.hidden", alert=True, count=len(moderation.awaiting_review(ctx.session)),
                           pseudonym=pseudonym,
                           suggestion=notify.t(ctx.settings.language, f"rooms.ladder.{step}", pseudonym=pseudonym))
 
@@ -156,7 +157,7 @@ async def warn(ctx: Context, text: str) -> None:
     if toolbox_room_of(ctx.session, p.user_id) is None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
     await _tidy(ctx)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.warned", text=message)
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.warned", alert=True, text=message)
     record(ctx, "warn", p, message)
 
 
@@ -170,7 +171,7 @@ async def mute(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     moderation.mute(ctx.session, p.user_id, until, ctx.sender)
     when = _until_text(ctx, until)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open",
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open", alert=True,
                                         until=when)
     record(ctx, "mute", p, duration_text or None, detail=ctx.t("rooms.mod.until", until=when) if until else "")
 
@@ -189,7 +190,7 @@ async def unmute(ctx: Context, pseudonym: str) -> None:
     await lift_mute(ctx.port, ctx.session, p.user_id)
     await _tidy(ctx)
     moderation.unmute(ctx.session, p.user_id)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unmuted_you")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unmuted_you", alert=True)
     record(ctx, "unmute", p)
 
 
@@ -199,7 +200,7 @@ async def kick(ctx: Context, rest: str) -> None:
     p, reason = split_target(ctx.session, rest)
     await _tidy(ctx)
     await remove_from_shared_rooms(ctx.session, ctx.port, p.user_id)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.kicked_you", reason=reason or "—")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.kicked_you", alert=True, reason=reason or "—")
     record(ctx, "kick", p, reason or None)
 
 
@@ -210,7 +211,7 @@ async def ban(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     for room_id in shared_room_ids(ctx.session, p.user_id):
         await ctx.port.ban(room_id, p.user_id, reason or None)  # also keeps them out of rooms not yet joined
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.banned_you", reason=reason or "—")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.banned_you", alert=True, reason=reason or "—")
     record(ctx, "ban", p, reason or None)
 
 
@@ -225,7 +226,7 @@ async def unban(ctx: Context, pseudonym: str) -> None:
             log.info("%s was not banned in %s", p.user_id, room_id)  # e.g. a room made after the ban
     await invite_to_community(ctx.session, ctx.port, p.user_id, p.community)
     await _tidy(ctx)
-    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you")
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you", alert=True)
     record(ctx, "unban", p)
 
 
@@ -265,10 +266,10 @@ async def modlog(ctx: Context, n: int | None) -> None:
         return
     zone_name = ctx.settings.moderation.staffed_timezone
     zone = ZoneInfo(zone_name)
-    lines = "\n".join(
+    lines = markdown_join("\n", (
         ctx.t("rooms.mod.log_line", i=i, at=f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}", actor=e.actor,
               action=ctx.t(f"rooms.mod.action.{e.action}"), details=_details(e.target_pseudonym, e.reason))
-        for i, e in enumerate(entries, 1))
+        for i, e in enumerate(entries, 1)))
     ctx.reply("rooms.mod.log", lines=lines, zone=zone_name)
 
 
@@ -283,9 +284,9 @@ async def hidden(ctx: Context, n: int | None, decision: str | None) -> None:
             ctx.reply("rooms.hidden.none")
             return
         zone_name = ctx.settings.moderation.staffed_timezone
-        lines = "\n".join(
+        lines = markdown_join("\n", (
             f"{i}. {pseudonym_of(ctx.session, h.author)} — {h.hidden_at.astimezone(ZoneInfo(zone_name)):%Y-%m-%d %H:%M}"
-            for i, h in enumerate(waiting, 1))
+            for i, h in enumerate(waiting, 1)))
         ctx.reply("rooms.hidden.list", lines=lines, zone=zone_name)
         return
     if decision is None:
@@ -314,6 +315,6 @@ async def hidden(ctx: Context, n: int | None, decision: str | None) -> None:
         ctx.reply("rooms.hidden.removed", pseudonym=pseudonym)
 
 
-def _quoted(text: str | None) -> str:
-    """A Markdown quote of every line (a hidden message may span several)."""
-    return "\n".join(f"> {line}" for line in (text or "—").splitlines() or ["—"])
+def _quoted(text: str | None) -> Markdown:
+    """A Markdown quote of every line (a hidden message may span several), shown as typed."""
+    return Markdown("\n".join(f"> {literal(line)}" for line in (text or "—").splitlines() or ["—"]))

@@ -7,6 +7,7 @@ import re
 
 from bot.context import Context
 from bot.errors import Invalid
+from bot.markup import Markdown, markdown_join
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.port import RoomSpec
@@ -39,7 +40,7 @@ async def reveal(ctx: Context, text: str) -> None:
         raise Invalid("rooms.reveal.no_message")
     me = _me(ctx)
     _, receiver = consent.ask_reveal(ctx.session, me, target.pseudonym or "", message)
-    if not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", pseudonym=me.pseudonym):
+    if not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", alert=True, pseudonym=me.pseudonym):
         raise Invalid("rooms.mod.no_private_room", pseudonym=receiver.pseudonym)
     ctx.reply("rooms.reveal.sent", pseudonym=receiver.pseudonym,
               hours=ctx.settings.moderation.reveal_expiry_hours)
@@ -51,10 +52,10 @@ async def revealed(ctx: Context) -> None:
     if not rows:
         ctx.reply("rooms.reveal.none")
         return
-    lines = "\n".join(
+    lines = markdown_join("\n", (
         ctx.t("rooms.reveal.line_accepted" if r.status == consent.ACCEPTED else "rooms.reveal.line_pending",
               i=i, pseudonym=pseudonym_of(ctx.session, r.receiver), date=f"{(r.decided_at or r.created_at):%Y-%m-%d}")
-        for i, r in enumerate(rows, 1))
+        for i, r in enumerate(rows, 1)))
     ctx.reply("rooms.reveal.list", lines=lines)
 
 
@@ -75,7 +76,7 @@ async def circle_create(ctx: Context, text: str) -> None:
     for p in invitees:
         # "together with" names the others, not the person reading it.
         others = ", ".join(q.pseudonym or "" for q in invitees if q is not p)
-        notify.to_person(p.user_id, "rooms.circle.invited" if others else "rooms.circle.invited_pair",
+        notify.to_person(p.user_id, "rooms.circle.invited" if others else "rooms.circle.invited_pair", alert=True,
                          pseudonym=me.pseudonym, name=circle.name, others=others)
     ctx.reply("rooms.circle.asked", name=circle.name, others=everyone)
 
@@ -104,7 +105,7 @@ async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
         register_room(ctx.session, room_id, RoomKind.CIRCLE, owner=circle.created_by)
         names = ", ".join(pseudonym_of(ctx.session, u) for u in people)
         notify.text_to_room(room_id, ctx.speaker.say_to_all(ctx.session, people)(
-            "rooms.circle.welcome", name=circle.name, members=names))
+            "rooms.circle.welcome", name=circle.name, members=names), alert=True, mentions=people)
     else:
         await ctx.port.invite(circle.room_id, ctx.sender)
         members = (*consent.members(ctx.session, circle.id), ctx.sender)
@@ -122,7 +123,7 @@ def _describe(ctx: Context, r: consent.Request) -> str:
 async def _answer(ctx: Context, n: int | None, accepted: bool) -> None:
     waiting = consent.pending_for(ctx.session, ctx.sender)
     if n is None and len(waiting) > 1:
-        lines = "\n".join(f"{i}. {_describe(ctx, r)}" for i, r in enumerate(waiting, 1))
+        lines = Markdown("\n".join(f"{i}. {_describe(ctx, r)}" for i, r in enumerate(waiting, 1)))
         ctx.reply("rooms.request.which", lines=lines)
         return
     request = consent.pick(ctx.session, ctx.sender, n)

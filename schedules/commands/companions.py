@@ -26,7 +26,7 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
     ctx.send_text(room_id, "\n\n".join(
         ctx.t(f"schedules.{kind}.intro", lang=each, first=name_of(ctx, first), second=name_of(ctx, second),
               when=cafe_when(ctx, cafe, each), place=cafe.place)
-        for each in ctx.speaker.langs_of(ctx.session, (first, second))))
+        for each in ctx.speaker.langs_of(ctx.session, (first, second))), alert=True, mentions=(first, second))
     for waiting, other in ((first, second), (second, first)):
         if waiting != ctx.sender:
             tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe, other=name_of(ctx, other))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import NotFound
+from bot.markup import Markdown, literal
 from bot.router import integer, rest, word
 from bot.timephrase import parse_date
 from toolbox import crisis_plan, render
@@ -14,7 +15,7 @@ from toolbox.limits import TEXT_MAX
 
 @command("crisis", help="toolbox.help.crisis", crisis_exempt=True, **PRIVATE)
 async def crisis_show(ctx: Context) -> None:
-    numbers = "\n".join(f"- {n.label}: **{n.number}**" for n in ctx.settings.crisis.numbers)
+    numbers = Markdown("\n".join(f"- {literal(n.label)}: **{literal(n.number)}**" for n in ctx.settings.crisis.numbers))
     if crisis_plan.is_empty(ctx.session, ctx.sender):
         ctx.reply("toolbox.crisis.empty", numbers=numbers)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.markup import Markdown, literal
 from bot.people import participant, prefs
 from bot.router import rest, word
 from bot.zones import valid_zone, zone_name
@@ -10,12 +11,12 @@ from toolbox import content, exercises
 from toolbox.commands.common import PRIVATE, command
 
 
-def _page_text(ctx: Context, text: str) -> str:
-    """Content files write commands as ``{p}goal add``; show them with this bot's prefix."""
-    return text.replace("{p}", ctx.prefix)
+def _page_text(ctx: Context, text: str) -> Markdown:
+    """Content files (our own Markdown) write commands as ``{p}goal add``; show them with this bot's prefix."""
+    return Markdown(text.replace("{p}", ctx.prefix))
 
 
-def _step(ctx: Context, page: content.Page, index: int) -> str:
+def _step(ctx: Context, page: content.Page, index: int) -> Markdown:
     return ctx.t("toolbox.exercise.step", n=index + 1, count=len(page.steps),
                  text=_page_text(ctx, page.steps[index]))
 
@@ -26,7 +27,7 @@ async def exercises_list(ctx: Context) -> None:
     for n, page in enumerate(content.pages(exercises.FOLDER, ctx.lang), 1):
         minutes = ctx.t("toolbox.exercise.minutes", minutes=page.minutes) if page.minutes else ""
         lines.append(f"{n}. **{page.title}** — {ctx.t(f'toolbox.exercise.kind.{page.kind}')}{minutes}")
-    ctx.reply("toolbox.exercise.list", exercises="\n".join(lines))
+    ctx.reply("toolbox.exercise.list", exercises=Markdown("\n".join(lines)))
 
 
 @command("exercise", rest("name", max_len=80), help="toolbox.help.exercise", **PRIVATE)
@@ -61,7 +62,7 @@ async def info(ctx: Context, topic: str | None) -> None:
     # The word to type in the reader's language: the page's first alias (its id is English).
     lines = [f"{n}. **{p.title}** (`{p.aliases[0] if p.aliases else p.id}`)"
              for n, p in enumerate(content.pages("info", ctx.lang), 1)]
-    ctx.reply("toolbox.info.list", topics="\n".join(lines))
+    ctx.reply("toolbox.info.list", topics=Markdown("\n".join(lines)))
 
 
 @command("links", help="toolbox.help.links", **PRIVATE)
@@ -71,7 +72,8 @@ async def links(ctx: Context) -> None:
     if community is None or not community.links:
         ctx.reply("toolbox.links.none")
         return
-    lines = "\n".join(f"{n}. [{link.title}]({link.url})" for n, link in enumerate(community.links, 1))
+    lines = Markdown("\n".join(f"{n}. [{literal(link.title)}]({link.url})"
+                               for n, link in enumerate(community.links, 1)))
     ctx.reply("toolbox.links.list", community=community.name, links=lines)
 
 

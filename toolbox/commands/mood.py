@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.markup import Markdown
 from bot.router import integer, rest
 from toolbox import diary, render
 from toolbox.commands.common import PRIVATE, command, zone_of
@@ -37,5 +38,6 @@ async def diary_entry(ctx: Context, text: str | None) -> None:
         ctx.reply("toolbox.diary.empty")
         return
     zone = zone_of(ctx)
-    body = "\n\n".join(f"**{render.local_time(ctx.t, e.created_at, zone)}**\n{render.plain(e.text)}" for e in entries)
+    body = Markdown("\n\n".join(f"**{render.local_time(ctx.t, e.created_at, zone)}**\n{render.plain(e.text)}"
+                                 for e in entries))
     ctx.reply("toolbox.diary.list", entries=body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.db import utcnow
 from bot.errors import DomainError, Invalid
+from bot.markup import Markdown, literal, markdown_join
 from bot.models import Role, RoomKind
 from bot.router import rest, word
 from bot.zones import person_zone
@@ -22,9 +23,10 @@ async def _provider_labels(ctx: Context) -> dict[str, str | None]:
             for provider, room_id in sharing.linked_providers(ctx.session, ctx.sender).items()}
 
 
-def _label(labels: dict[str, str | None], provider_id: str) -> str:
+def _label(labels: dict[str, str | None], provider_id: str) -> Markdown:
+    """"Dr Hansen (@doc:server)", shown as typed (display names are chosen by their owner)."""
     name = labels.get(provider_id)
-    return f"{render.plain(name)} ({provider_id})" if name else provider_id
+    return Markdown(f"{render.plain(name)} ({literal(provider_id)})" if name else literal(provider_id))
 
 
 def _split(text: str, joiners: tuple[str, ...]) -> tuple[str, str | None]:
@@ -44,11 +46,11 @@ async def _resolve(ctx: Context, name: str) -> tuple[str, dict[str, str | None]]
         return sharing.resolve_provider(labels, name), labels
     except DomainError as err:
         # Name the person's providers, so they can pick one by its Matrix id.
-        raise type(err)(err.key, providers=", ".join(_label(labels, p) for p in labels)) from None
+        raise type(err)(err.key, providers=Markdown(", ".join(_label(labels, p) for p in labels))) from None
 
 
-def _numbered(labels: dict[str, str | None]) -> str:
-    return "\n".join(f"{n}. {_label(labels, p)}" for n, p in enumerate(labels, 1))
+def _numbered(labels: dict[str, str | None]) -> Markdown:
+    return Markdown("\n".join(f"{n}. {_label(labels, p)}" for n, p in enumerate(labels, 1)))
 
 
 @command("providers", help="toolbox.help.providers", **PRIVATE)
@@ -66,8 +68,8 @@ async def share(ctx: Context, text: str | None) -> None:
     if not text:
         labels = await _provider_labels(ctx)
         named = {i: ctx.t(f"toolbox.item.{i}") for i in sharing.SHARE_ITEMS}
-        items = ", ".join(f"`{ctx.t(f'toolbox.item_word.{i}')}`" + (f" ({label})" if label != i else "")
-                          for i, label in named.items())
+        items = Markdown(", ".join(f"`{ctx.t(f'toolbox.item_word.{i}')}`" + (f" ({label})" if label != i else "")
+                                   for i, label in named.items()))
         ctx.reply("toolbox.share.what", items=items,
                   providers=_numbered(labels) if labels else ctx.t("toolbox.share.no_providers"))
         return
@@ -102,15 +104,15 @@ async def shared(ctx: Context) -> None:
     by_provider: dict[str, list[str]] = {}
     for row in rows:
         by_provider.setdefault(row.provider_id, []).append(ctx.t(f"toolbox.item.{row.item}"))
-    shares = "\n".join(f"{n}. {_label(labels, p)}: {', '.join(items)}"
-                       for n, (p, items) in enumerate(by_provider.items(), 1))
+    shares = Markdown("\n".join(f"{n}. {_label(labels, p)}: {', '.join(items)}"
+                                for n, (p, items) in enumerate(by_provider.items(), 1)))
     zone = zone_of(ctx)
-    views = "\n".join(
+    views = markdown_join("\n", (
         ctx.t("toolbox.share.view_shown" if v.shown else "toolbox.share.view_refused",
               when=render.local_time(ctx.t, v.viewed_at, zone), provider=_label(labels, v.provider_id),
               item=ctx.t(f"toolbox.item.{v.item}"))
         for v in sharing.views(ctx.session, ctx.sender)
-    )
+    ))
     ctx.reply("toolbox.share.overview", shares=shares or ctx.t("toolbox.share.nothing_shared"),
               views=views or ctx.t("toolbox.share.no_views"))
 
@@ -147,9 +149,9 @@ async def view(ctx: Context, item: str | None) -> None:
         if not items:
             ctx.reply("toolbox.view.nothing_shared")
             return
-        ctx.reply("toolbox.view.list", items="\n".join(f"{n}. `{ctx.t(f'toolbox.item_word.{i}')}` — "
-                                                         f"{ctx.t(f'toolbox.item.{i}')}"
-                                                         for n, i in enumerate(items, 1)))
+        ctx.reply("toolbox.view.list", items=Markdown("\n".join(f"{n}. `{ctx.t(f'toolbox.item_word.{i}')}` — "
+                                                                  f"{ctx.t(f'toolbox.item.{i}')}"
+                                                                  for n, i in enumerate(items, 1))))
         return
     item_id = sharing.item_of(item)
     if not sharing.record_view(ctx.session, room.owner, ctx.sender, item_id):
