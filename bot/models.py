@@ -75,6 +75,7 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox_message"
+    __seal_row_key__ = ("txn_id",)  # unique and known before the INSERT: sealed in one write
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     txn_id: Mapped[str] = mapped_column(String(64), unique=True)
     room_id: Mapped[str] = mapped_column(String(255))
