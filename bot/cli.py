@@ -70,17 +70,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import Database, FieldCipher, install_cipher, load_or_create_key
+    from bot.contentkey import KeyFileError, crypto_store_has_data, load_content_key
+    from bot.db import Database, FieldCipher, SealError, create_private_sqlite_file, database_has_sealed_rows, install_cipher
     from bot.features import load_features
     from bot.migrate import upgrade
 
     settings = _load(args.config)
     setup_logging(settings.log_level)
-    settings.storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    install_cipher(FieldCipher(load_or_create_key(settings.storage.resolved_key_file())))
-    db = Database(settings.storage.resolved_database_url())
-    upgrade(db.engine, load_features())
-    db.dispose()
+    storage = settings.storage
+    storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_private_sqlite_file(storage.resolved_database_url())
+    db = Database(storage.resolved_database_url())
+    try:
+        key = load_content_key(storage, lambda: crypto_store_has_data(storage) or database_has_sealed_rows(db.engine))
+        install_cipher(FieldCipher(key))
+        upgrade(db.engine, load_features())
+    except (KeyFileError, SealError) as exc:
+        print(f"reconnect: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
     print("database is up to date")
     return 0
 
