@@ -112,6 +112,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     synapse = LocalSynapse(data / "synapse", port=args.port)
     print(f"Starting a local Synapse homeserver in {synapse.data_dir} ...", flush=True)
     synapse.start()
+    key_file, legacy_key = data / "secrets" / "content.key", data / "bot" / "content.key"
+    if legacy_key.exists() and not key_file.exists():  # a demo folder from before the key left data_dir
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        legacy_key.rename(key_file)
     try:
         accounts = _demo_accounts(data, synapse)
         config_path = data / "bot-config.yaml"
@@ -119,7 +123,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "homeserver": {"url": synapse.url},
             "bot": {"user_id": accounts["bot"]["user_id"], "password": accounts["bot"]["password"],
                     "device_name": "ReConnect demo"},
-            "storage": {"data_dir": str(data / "bot")},
+            "storage": {"data_dir": str(data / "bot"), "encryption_key_file": str(key_file)},
             "people": {"consultants": [accounts["consultant"]["user_id"]]},
             "communities": [{"name": "North", "timezone": "Europe/Oslo",
                              "links": [{"title": "Mental Helse", "url": "https://mentalhelse.no"}]},

@@ -288,6 +288,10 @@ def _seal_before_write(mapper: Mapper[Any], connection: Connection, target: Any)
     plain: dict[str, Any] = {}
     for key, column, kind in sealed:
         value = state.dict.get(key)
+        if value is None and not state.persistent:  # a column default is sealed like any value
+            default = mapper.columns[key].default
+            if default is not None and default.is_scalar:
+                value = default.arg  # type: ignore[attr-defined]
         if value is None or isinstance(value, Token):
             continue
         if state.persistent and not state.attrs[key].history.added:

@@ -30,6 +30,7 @@ from bot.models import BotSecret
 from tests.support.core import test_settings
 from toolbox.models import DiaryEntry
 
+
 def _storage(tmp_path, **kw) -> StorageConfig:
     return StorageConfig(data_dir=tmp_path / "data", **kw)
 
