@@ -37,8 +37,8 @@ class Activity(Base):
     text: Mapped[str] = mapped_column(EncryptedText)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    importance: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
-    enjoyment: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
+    importance: Mapped[int | None] = mapped_column(SealedInt, nullable=True)  # 1-5
+    enjoyment: Mapped[int | None] = mapped_column(SealedInt, nullable=True)  # 1-5
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -18,14 +18,15 @@ from bot.models import Participant
 from bot.people import participant_by_pseudonym, pseudonym_key
 from rooms.models import Flag, ModerationEntry
 from tests.conftest import PG_BASE, PG_OK
-from toolbox import crisis_plan, diary, meds
-from toolbox.models import CrisisItem, CrisisPlanMeta, Medication, MoodEntry, ShareView
+from toolbox import activities, crisis_plan, diary, meds
+from toolbox.models import Activity, CrisisItem, CrisisPlanMeta, Medication, MoodEntry, ShareView
 
 ANN = "@ann:localhost"
 
 SEALED = {  # table: columns whose stored values must never be readable
     "participant": ("pseudonym",),
     "toolbox_mood": ("score",),
+    "toolbox_activity": ("importance", "enjoyment"),
     "toolbox_crisis_item": ("section", "text"),
     "toolbox_crisis_plan": ("review_on",),
     "toolbox_medication": ("times",),
@@ -55,6 +56,8 @@ def test_new_rows_are_sealed_and_read_back_plain(sqlite_db):
     with sqlite_db.session() as s:
         s.add(Participant(user_id=ANN, status="active", pseudonym="Anna", pseudonym_key=pseudonym_key("Anna")))
         diary.add_mood(s, ANN, 7, None)
+        activities.add(s, ANN, datetime(2020, 1, 1, tzinfo=timezone.utc), "a walk")
+        activities.mark_done(s, ANN, 1, 4, 5, now=datetime(2020, 1, 1, tzinfo=timezone.utc))
         crisis_plan.add(s, ANN, "reasons", "my cat")
         crisis_plan.set_review(s, ANN, date(2027, 1, 15))
         meds.add(s, ANN, "Pill", "5 mg", [time(8), time(20)], "Europe/Oslo")
@@ -67,6 +70,8 @@ def test_new_rows_are_sealed_and_read_back_plain(sqlite_db):
         assert participant_by_pseudonym(s, "ANNA").user_id == ANN  # found by its keyed hash
         assert participant_by_pseudonym(s, "Bob") is None
         assert s.scalars(select(MoodEntry)).one().score == 7
+        done = s.scalars(select(Activity)).one()
+        assert (done.importance, done.enjoyment) == (4, 5)
         assert s.scalars(select(CrisisItem)).one().section == "reasons"
         assert s.get(CrisisPlanMeta, ANN).review_on == date(2027, 1, 15)
         assert [m.times for m in meds.with_reminders(s)] == ["08:00,20:00"]
@@ -89,6 +94,8 @@ def _old_schema_rows(db: Database) -> None:
                           "VALUES (:u, 'active', 'Anna', 'anna', :now)"), {"u": ANN, "now": now})
         conn.execute(text("INSERT INTO toolbox_mood (user_id, score, created_at) VALUES (:u, 4, :now)"),
                      {"u": ANN, "now": now})
+        conn.execute(text("INSERT INTO toolbox_activity (user_id, text, due_at, importance, enjoyment, created_at) "
+                          "VALUES (:u, :t, :now, 2, 3, :now)"), {"u": ANN, "t": "v1:" + _legacy_seal("x"), "now": now})
         conn.execute(text("INSERT INTO toolbox_crisis_item (user_id, section, text, created_at) "
                           "VALUES (:u, 'reasons', :t, :now)"), {"u": ANN, "t": v1, "now": now})
         conn.execute(text("INSERT INTO toolbox_crisis_plan (user_id, review_on, updated_at) VALUES (:u, :d, :now)"),
@@ -122,6 +129,8 @@ def _check_converted(db: Database) -> None:
     with db.session() as s:
         assert participant_by_pseudonym(s, "anna").pseudonym == "Anna"
         assert s.scalars(select(MoodEntry)).one().score == 4
+        rated = s.scalars(select(Activity)).one()
+        assert (rated.importance, rated.enjoyment, rated.text) == (2, 3, "x")
         item = s.scalars(select(CrisisItem)).one()
         assert (item.section, item.text) == ("reasons", "a reason")
         assert s.get(CrisisPlanMeta, ANN).review_on == date(2027, 2, 1)

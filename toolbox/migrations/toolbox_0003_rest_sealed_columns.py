@@ -1,5 +1,5 @@
-"""mood scores, crisis-plan sections and review date, medication times and the view log sealed
-(issue 11, finding 12)
+"""mood scores, activity ratings, crisis-plan sections and review date, medication times and the
+view log sealed (issue 11, finding 12)
 
 Revision ID: toolbox_0003_rest
 Revises: toolbox_0002
@@ -28,6 +28,8 @@ def _to_text(table: str, column: str, old: sa.types.TypeEngine, new: sa.types.Ty
 
 def upgrade() -> None:
     _to_text("toolbox_mood", "score", sa.Integer(), bot.db.SealedInt(), False)
+    _to_text("toolbox_activity", "importance", sa.Integer(), bot.db.SealedInt(), True)
+    _to_text("toolbox_activity", "enjoyment", sa.Integer(), bot.db.SealedInt(), True)
     _to_text("toolbox_crisis_item", "section", sa.String(length=32), bot.db.EncryptedText(), False)
     _to_text("toolbox_crisis_plan", "review_on", sa.Date(), bot.db.SealedDate(), True)
     _to_text("toolbox_medication", "times", sa.String(length=128), bot.db.EncryptedText(), False)
