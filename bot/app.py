@@ -99,6 +99,7 @@ class App:
             key = load_content_key(s.storage, lambda: crypto_store_has_data(s.storage)
                                    or database_has_sealed_rows(db.engine))
         except KeyFileError as exc:
+            db.dispose()
             raise StartupError(str(exc)) from None
         if any(other != key for app_id, other in App._running_keys.items() if app_id != id(self)):
             raise StartupError("another bot runs in this process with a different content key; "
@@ -110,6 +111,7 @@ class App:
             with db.session() as session:
                 check_content_key(session)
         except SealError:
+            db.dispose()
             raise StartupError(f"the content key {resolve_key_file(s.storage)} does not open this database; "
                                "restore the key that belongs to it") from None
 
