@@ -15,7 +15,7 @@ import stat
 import pytest
 from nio.store import SqliteStore
 
-from bot.contentkey import NIO_DEFAULT_PICKLE_KEY, nio_pickle_key, resolve_key_file
+from bot.contentkey import NIO_DEFAULT_PICKLE_KEY, nio_pickle_key, rekey_crypto_store, resolve_key_file
 from bot.db import load_or_create_key
 from tests.integration.test_toolbox_flows import ask, enrolled
 
@@ -72,3 +72,24 @@ async def test_a_copy_of_data_dir_alone_reads_no_toolbox_text_and_no_olm_account
         SqliteStore(bot.user_id, device_id, str(copy / "crypto"), "").load_account()
     real = nio_pickle_key(load_or_create_key(key_file))
     assert SqliteStore(bot.user_id, device_id, str(copy / "crypto"), real).load_account() is not None
+
+
+async def test_a_crypto_store_left_with_nios_default_key_is_resealed_and_keeps_working(
+        start_bot, consultant, make_user):
+    """An upgrade: the previous version pickled the store with ``DEFAULT_KEY``. After a restart the
+    store opens only with the derived key, and the same device still reads and answers."""
+    bot = await start_bot()
+    person, toolbox, _, _ = await enrolled(bot, consultant, make_user, "wil")
+    device_id = bot.app.client.device_id
+    derived = nio_pickle_key(load_or_create_key(resolve_key_file(bot.settings.storage)))
+    store_file = bot.data_dir / "crypto" / f"{bot.user_id}_{device_id}.db"
+    await bot.stop()
+    # Back to how the previous version left it.
+    assert rekey_crypto_store(store_file, NIO_DEFAULT_PICKLE_KEY, old_passphrase=derived) > 1
+    assert SqliteStore(bot.user_id, device_id, str(store_file.parent), NIO_DEFAULT_PICKLE_KEY).load_account()
+
+    await bot.start()
+    assert bot.app.client.device_id == device_id
+    with pytest.raises(Exception):  # noqa: B017 - vodozemac's PickleException
+        SqliteStore(bot.user_id, device_id, str(store_file.parent), NIO_DEFAULT_PICKLE_KEY).load_account()
+    await ask(person, toolbox, "!diary after the upgrade", bot, "Saved in your diary")
