@@ -16,7 +16,7 @@ import bot.db
 revision = "rooms_0002_rest"
 down_revision = "rooms_0001"
 branch_labels = None
-depends_on = "core_0004_rest"
+depends_on = None
 
 
 def upgrade() -> None:

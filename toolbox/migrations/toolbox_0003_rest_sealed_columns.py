@@ -17,7 +17,7 @@ import bot.db
 revision = "toolbox_0003_rest"
 down_revision = "toolbox_0002"
 branch_labels = None
-depends_on = "core_0004_rest"
+depends_on = None
 
 
 def _to_text(table: str, column: str, old: sa.types.TypeEngine, new: sa.types.TypeEngine, nullable: bool) -> None:
