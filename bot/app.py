@@ -14,10 +14,19 @@ from nio import AsyncClient
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.contentkey import (
+    KeyFileError,
+    check_content_key,
+    crypto_store_has_data,
+    load_content_key,
+    make_private,
+    nio_pickle_key,
+    resolve_key_file,
+)
 from bot.context import IncomingEvent, Services
 from bot.contracts import check_requirements
 from bot.crosssign import ensure_cross_signed
-from bot.db import Database, FieldCipher, install_cipher, load_or_create_key
+from bot.db import Database, FieldCipher, SealError, create_private_sqlite_file, database_has_sealed_rows, install_cipher
 from bot.dispatch import Dispatcher, prune_handled
 from bot.feature import Feature, Stop
 from bot.features import load_features
@@ -82,17 +91,35 @@ class App:
         check_requirements(self.features)  # one line naming what is missing, before any work
         s = self.settings
         s.storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = load_or_create_key(s.storage.resolved_key_file())
+        make_private(s.storage.data_dir, 0o700)
+        url = s.storage.resolved_database_url()
+        create_private_sqlite_file(url)
+        db = self.db = Database(url)
+        try:
+            key = load_content_key(s.storage, lambda: crypto_store_has_data(s.storage)
+                                   or database_has_sealed_rows(db.engine))
+        except KeyFileError as exc:
+            db.dispose()
+            raise StartupError(str(exc)) from None
         if any(other != key for app_id, other in App._running_keys.items() if app_id != id(self)):
             raise StartupError("another bot runs in this process with a different content key; "
                                "give both the same storage.encryption_key_file")
         App._running_keys[id(self)] = key
         install_cipher(FieldCipher(key))
-        db = self.db = Database(s.storage.resolved_database_url())
-        await asyncio.to_thread(upgrade, db.engine, self.features)
+        try:
+            await asyncio.to_thread(upgrade, db.engine, self.features)
+            with db.session() as session:
+                check_content_key(session)
+        except SealError:
+            db.dispose()
+            raise StartupError(f"the content key {resolve_key_file(s.storage)} does not open this database; "
+                               "restore the key that belongs to it") from None
 
         with db.session() as session:
-            client = self.client = await connect(s, session)
+            try:
+                client = self.client = await connect(s, session, pickle_key=nio_pickle_key(key))
+            except KeyFileError as exc:
+                raise StartupError(str(exc)) from None
         port = self.port = NioPort(client)
         syncer, sender, runtime = self._build(db, client, port)
         if client.should_upload_keys:

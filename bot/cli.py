@@ -70,17 +70,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import Database, FieldCipher, install_cipher, load_or_create_key
+    from bot.contentkey import KeyFileError, crypto_store_has_data, load_content_key
+    from bot.db import Database, FieldCipher, SealError, create_private_sqlite_file, database_has_sealed_rows, install_cipher
     from bot.features import load_features
     from bot.migrate import upgrade
 
     settings = _load(args.config)
     setup_logging(settings.log_level)
-    settings.storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    install_cipher(FieldCipher(load_or_create_key(settings.storage.resolved_key_file())))
-    db = Database(settings.storage.resolved_database_url())
-    upgrade(db.engine, load_features())
-    db.dispose()
+    storage = settings.storage
+    storage.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_private_sqlite_file(storage.resolved_database_url())
+    db = Database(storage.resolved_database_url())
+    try:
+        key = load_content_key(storage, lambda: crypto_store_has_data(storage) or database_has_sealed_rows(db.engine))
+        install_cipher(FieldCipher(key))
+        upgrade(db.engine, load_features())
+    except (KeyFileError, SealError) as exc:
+        print(f"reconnect: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
     print("database is up to date")
     return 0
 
@@ -103,6 +112,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     synapse = LocalSynapse(data / "synapse", port=args.port)
     print(f"Starting a local Synapse homeserver in {synapse.data_dir} ...", flush=True)
     synapse.start()
+    key_file, legacy_key = data / "secrets" / "content.key", data / "bot" / "content.key"
+    if legacy_key.exists() and not key_file.exists():  # a demo folder from before the key left data_dir
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        legacy_key.rename(key_file)
     try:
         accounts = _demo_accounts(data, synapse)
         config_path = data / "bot-config.yaml"
@@ -110,7 +123,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "homeserver": {"url": synapse.url},
             "bot": {"user_id": accounts["bot"]["user_id"], "password": accounts["bot"]["password"],
                     "device_name": "ReConnect demo"},
-            "storage": {"data_dir": str(data / "bot")},
+            "storage": {"data_dir": str(data / "bot"), "encryption_key_file": str(key_file)},
             "people": {"consultants": [accounts["consultant"]["user_id"]]},
             "communities": [{"name": "North", "timezone": "Europe/Oslo",
                              "links": [{"title": "Mental Helse", "url": "https://mentalhelse.no"}]},

@@ -106,15 +106,14 @@ class BotConfig(BaseModel):
 class StorageConfig(BaseModel):
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # None: a systemd credential ``content.key``, else ``secrets/content.key`` beside data_dir
+    # (see bot.contentkey); never inside data_dir by default.
     encryption_key_file: Path | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'reconnect.db').resolve()}"
-
-    def resolved_key_file(self) -> Path:
-        return self.encryption_key_file or (self.data_dir / "content.key")
 
 
 class PeopleConfig(BaseModel):

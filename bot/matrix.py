@@ -27,6 +27,7 @@ from nio import (
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.contentkey import make_private, rekey_crypto_store
 from bot.models import BotSecret, BotState
 from bot.port import PortError, RoomSpec, UploadedFile
 
@@ -63,18 +64,21 @@ def _state(session: Session, key: str) -> str | None:
     return row.value if row else None
 
 
-async def connect(settings: Settings, session: Session) -> AsyncClient:
+async def connect(settings: Settings, session: Session, *, pickle_key: str) -> AsyncClient:
     """Log in the first time (password), afterwards reuse the stored token and device.
 
     Refuses to start when a device id is known but its crypto store is gone: the bot would
-    otherwise come up unable to read anything and nobody would notice.
+    otherwise come up unable to read anything and nobody would notice. ``pickle_key`` (derived
+    from the content key, see :mod:`bot.contentkey`) seals the Olm account and sessions in the
+    store; a store from before, pickled with nio's ``DEFAULT_KEY``, is re-sealed first.
     """
     store_dir = settings.storage.data_dir / "crypto"
     store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(store_dir, 0o700)
     # No retries inside nio: the sync loop and the outbox retry themselves, and they must see an
     # outage (to log it and report it on /healthz) rather than wait in nio forever.
     config = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
-                               max_timeouts=0, request_timeout=60)
+                               max_timeouts=0, request_timeout=60, pickle_key=pickle_key)
     user_id = settings.bot.user_id
     client = AsyncClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 
@@ -83,13 +87,20 @@ async def connect(settings: Settings, session: Session) -> AsyncClient:
     device_id = _state(session, "device_id")
     token_row = session.get(BotSecret, "access_token")
     if device_id and token_row is not None:
-        if not crypto_store_file(store_dir, user_id, device_id).exists():
+        store_file = crypto_store_file(store_dir, user_id, device_id)
+        if not store_file.exists():
             await client.close()
             raise StartupError(
                 f"the crypto store for device {device_id} is missing from {store_dir}; "
                 "restore it from backup (or remove the device id with a fresh data_dir to start as a new device)"
             )
+        try:
+            rekey_crypto_store(store_file, pickle_key)
+        except BaseException:
+            await client.close()
+            raise
         client.restore_login(user_id, device_id, token_row.value)
+        make_private(store_file, 0o600)
         who = await client.whoami()
         if isinstance(who, WhoamiResponse):
             log.info("resumed session as device %s", device_id)
@@ -117,6 +128,7 @@ async def connect(settings: Settings, session: Session) -> AsyncClient:
     if stale is not None:
         session.delete(stale)
     session.commit()
+    make_private(crypto_store_file(store_dir, user_id, resp.device_id), 0o600)
     log.info("logged in as new device %s", resp.device_id)
     return client
 

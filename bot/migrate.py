@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from bot.db import bring_seals_up_to_date
 from bot.feature import Feature
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -24,10 +25,12 @@ def alembic_config(features: list[Feature]) -> Config:
 
 
 def upgrade(engine: Engine, features: list[Feature]) -> None:
+    """Apply the migrations, then seal (bound to their rows) values written before they were."""
     cfg = alembic_config(features)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+    bring_seals_up_to_date(engine)
 
 
 def revision(engine: Engine, features: list[Feature], message: str, *, branch: str | None,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, EncryptedText, UTCDateTime, utcnow
+from bot.db import Base, EncryptedText, LookupHash, UTCDateTime, utcnow
 
 
 class RoomKind(str, enum.Enum):
@@ -75,6 +75,7 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox_message"
+    __seal_row_key__ = ("txn_id",)  # unique and known before the INSERT: sealed in one write
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     txn_id: Mapped[str] = mapped_column(String(64), unique=True)
     room_id: Mapped[str] = mapped_column(String(255))
@@ -100,8 +101,10 @@ class Participant(Base):
     __tablename__ = "participant"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default=EnrolmentStatus.STARTED.value)
-    pseudonym: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    pseudonym_key: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    # The pseudonym ↔ Matrix id link is sealed; lookups by pseudonym go through the keyed hash of
+    # its comparison key (``bot.people.pseudonym_key``), which is all the database can compare.
+    pseudonym: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    pseudonym_key: Mapped[str | None] = mapped_column(LookupHash, nullable=True, unique=True)
     community: Mapped[str | None] = mapped_column(String(64), nullable=True)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.models import Participant, RoomKind
+from bot.people import pseudonym_key
 from rooms.models import Flag, ForumPost, NameMismatch, PostView
 
 
@@ -64,10 +65,12 @@ def recent_flags(session: Session, since: datetime) -> list[FlagRef]:
 
 
 def name_mismatches(session: Session) -> list[Mismatch]:
-    q = (select(Participant.pseudonym, NameMismatch.room_id)
-         .join(Participant, Participant.user_id == NameMismatch.user_id)
-         .order_by(Participant.pseudonym_key, NameMismatch.room_id))
-    return [Mismatch(pseudonym or "", room_id) for pseudonym, room_id in session.execute(q)]
+    # The pseudonym is sealed (the ORM opens it per row), so the rows are sorted here.
+    q = (select(Participant, NameMismatch.room_id)
+         .join(Participant, Participant.user_id == NameMismatch.user_id))
+    found = [(pseudonym_key(p.pseudonym or ""), Mismatch(p.pseudonym or "", room_id))
+             for p, room_id in session.execute(q)]
+    return [m for _, m in sorted(found, key=lambda f: (f[0], f[1].room_id))]
 
 
 def forum_figures(session: Session, since: datetime) -> list[MonthFigure]:

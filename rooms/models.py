@@ -22,7 +22,7 @@ class ModerationEntry(Base):
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(32))
     target_user: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
-    target_pseudonym: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    target_pseudonym: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     reason: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -72,7 +72,9 @@ class Flag(Base):
     room_id: Mapped[str] = mapped_column(String(255))
     event_id: Mapped[str] = mapped_column(String(255), index=True)
     author: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
-    details: Mapped[str] = mapped_column(String(128), default="")  # privacy kinds, comma-separated
+    # ``kind`` and ``author`` stay plain: the digest counts by kind, the crisis alert limit and
+    # !redact-mine look up by author. What was found is sealed.
+    details: Mapped[str] = mapped_column(EncryptedText, default="")  # privacy kinds, comma-separated
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)  # crisis: the consultants were told
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

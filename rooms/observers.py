@@ -171,7 +171,7 @@ async def member_changes(ctx: Context) -> None:
     if p is None or p.status != EnrolmentStatus.ACTIVE.value or not p.pseudonym:
         return
     shown = ctx.event.content.get("displayname")
-    fits = isinstance(shown, str) and pseudonym_key(shown) == p.pseudonym_key
+    fits = isinstance(shown, str) and pseudonym_key(shown) == pseudonym_key(p.pseudonym)  # stored key is hashed
     if activity.note_name(ctx.session, user_id, ctx.room_id, fits) and not on_break(ctx.session, user_id):
         notify = Notices.from_context(ctx)
         where = notify.t(notify.lang_of(user_id), f"room_kind.{ctx.room_kind.value}")

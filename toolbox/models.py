@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, EncryptedText, UTCDateTime, utcnow
+from bot.db import Base, EncryptedText, SealedBool, SealedDate, SealedInt, UTCDateTime, utcnow
 
 
 class Goal(Base):
@@ -37,8 +37,8 @@ class Activity(Base):
     text: Mapped[str] = mapped_column(EncryptedText)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    importance: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
-    enjoyment: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
+    importance: Mapped[int | None] = mapped_column(SealedInt, nullable=True)  # 1-5
+    enjoyment: Mapped[int | None] = mapped_column(SealedInt, nullable=True)  # 1-5
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -46,7 +46,7 @@ class MoodEntry(Base):
     __tablename__ = "toolbox_mood"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(String(255), index=True)
-    score: Mapped[int] = mapped_column(Integer)  # 1-10
+    score: Mapped[int] = mapped_column(SealedInt)  # 1-10
     note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -73,7 +73,7 @@ class CrisisItem(Base):
     __tablename__ = "toolbox_crisis_item"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(String(255), index=True)
-    section: Mapped[str] = mapped_column(String(32))  # a SECTIONS id
+    section: Mapped[str] = mapped_column(EncryptedText)  # a SECTIONS id
     text: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -83,7 +83,7 @@ class CrisisPlanMeta(Base):
 
     __tablename__ = "toolbox_crisis_plan"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    review_on: Mapped[date | None] = mapped_column(SealedDate, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -93,7 +93,8 @@ class Medication(Base):
     user_id: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(EncryptedText)
     dose: Mapped[str] = mapped_column(EncryptedText)
-    times: Mapped[str] = mapped_column(String(128), default="")  # "08:00,20:00" local times
+    # "08:00,20:00" local times; sealed: the reminder source reads them per row, no query needs them.
+    times: Mapped[str] = mapped_column(EncryptedText, default="")
     remind: Mapped[bool] = mapped_column(Boolean, default=True)
     # The person's zone when the times were given; reminders use their current preference first.
     zone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
@@ -118,9 +119,10 @@ class ShareView(Base):
     __tablename__ = "toolbox_share_view"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(String(255), index=True)
-    provider_id: Mapped[str] = mapped_column(String(255), index=True)
-    item: Mapped[str] = mapped_column(String(16))
-    shown: Mapped[bool] = mapped_column(Boolean)
+    # Who looked at what is sealed; the log is only ever read by its owner (``user_id``).
+    provider_id: Mapped[str] = mapped_column(EncryptedText)
+    item: Mapped[str] = mapped_column(EncryptedText)
+    shown: Mapped[bool] = mapped_column(SealedBool)
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -82,7 +82,8 @@ class BotHandle:
 
 def bot_config(synapse: LocalSynapse, data_dir: Path, staff: dict[str, dict[str, str]], **overrides: Any) -> dict[str, Any]:
     password = secrets.token_urlsafe(12)
-    # In-process bots share the process-wide content key (see bot.app.App), so one key file.
+    # In-process bots share the process-wide content key (see bot.app.App), so one key file; like
+    # in production it lives outside every bot's data_dir (a copy of data_dir must not open it).
     key_file = synapse.data_dir.parent / "content.key"
     user_id = synapse.register(unique("bot"), password)
     config: dict[str, Any] = {
