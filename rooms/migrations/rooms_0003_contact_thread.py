@@ -1,7 +1,7 @@
 """a person's line to the consultants (!contact); the direct chat before enrolment
 
-Revision ID: rooms_0002_me
-Revises: rooms_0001
+Revision ID: rooms_0003
+Revises: rooms_0002_rest
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import bot.db
 
-revision = 'rooms_0002_me'
-down_revision = 'rooms_0001'
+revision = 'rooms_0003'
+down_revision = 'rooms_0002_rest'
 branch_labels = None
 depends_on = None
 
