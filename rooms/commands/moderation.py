@@ -48,9 +48,9 @@ def record(ctx: Context, action: str, target: Participant | None, reason: str | 
         details=_details(target.pseudonym if target else None, " ".join(x for x in (reason, detail) if x)))
 
 
-def _details(*parts: str | None) -> str:
-    """" — Kari — spam" for the parts there are (no empty "— —")."""
-    return "".join(f" — {part}" for part in parts if part and part.strip())
+def _details(*parts: str | None) -> Markdown:
+    """" — Kari — spam" for the parts there are (no empty "— —"), each shown as typed."""
+    return Markdown("".join(f" — {literal(part)}" for part in parts if part and part.strip()))
 
 
 async def _tidy(ctx: Context) -> None:
