@@ -132,3 +132,18 @@ async def test_reply_fallbacks_are_not_the_repliers_words(bot, consultant, make_
     thanks = await ola.wait_for(lambda r: r.room_id == ola_toolbox and "Thank you for your report" in r.body,
                                 after=mark)
     assert thanks.decrypted
+
+
+async def test_an_unreadable_message_in_the_forum_is_answered_only_privately(bot, consultant, make_user):
+    ivo, _, toolbox = await enrolled(bot, consultant, make_user, "Ibis")
+    forum = room_of(bot, RoomKind.FORUM)
+    mark = len(ivo.received)
+    for session_id in ("lostsessionCCCC", "lostsessionDDDD"):
+        await ivo.put_event(forum, "m.room.encrypted", {
+            "algorithm": "m.megolm.v1.aes-sha2", "sender_key": ivo.client.olm.account.identity_keys["curve25519"],
+            "ciphertext": "AwgAEnB" + "A" * 40, "session_id": session_id, "device_id": ivo.client.device_id})
+    await ivo.wait_for(lambda r: r.room_id == toolbox and "couldn't read a message you just sent" in r.body,
+                       after=mark)
+    await settled(ivo, toolbox, bot.user_id)
+    assert len([r for r in ivo.received[mark:] if "couldn't read" in r.body]) == 1
+    assert not [r for r in ivo.received[mark:] if r.room_id == forum and r.sender == bot.user_id]
