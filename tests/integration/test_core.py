@@ -186,3 +186,7 @@ async def test_unencrypted_room_gets_no_service(bot, make_user):
     reply = await ivy.ask(resp.room_id, "!whoami", bot.user_id)
     assert "not end-to-end encrypted" in reply.body
     assert ivy.user_id not in reply.body
+    # A crisis message still gets the public help-line numbers there, and nothing else.
+    numbers = await ivy.ask(resp.room_id, "Some nights I just want to die", bot.user_id)
+    assert "116 123" in numbers.body and "22 40 00 40" in numbers.body and "consultant" not in numbers.body
+    assert ivy.user_id not in numbers.body
