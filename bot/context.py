@@ -51,7 +51,8 @@ class IncomingEvent:
     content: dict[str, Any]
     origin_server_ts: int = 0
     state_key: str | None = None  # for state events such as m.room.member
-    redacts: str | None = None  # for m.room.redaction
+    redacts: str | None = None  # for m.room.redaction (only ever from an unencrypted event)
+    encrypted: bool = False  # it came decrypted: its type and fields are the sender's claim
 
     @property
     def body(self) -> str:

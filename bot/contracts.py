@@ -84,6 +84,10 @@ RoomEraser = Callable[[Session, MatrixPort, str], Awaitable[None]]
 # Something the crisis reply adds for the person, in their language: (session, user id, a Say in their language)
 # -> Markdown, or None when there is nothing to add. It only ever goes to that person privately.
 CrisisExtra = Callable[[Session, str, Say], str | None]
+# In a room without encryption nothing personal may be said: (settings, a Say in the sender's
+# language, the message body) -> the public help-line numbers as Markdown when the body is a crisis
+# message, else None. The core posts it in that room and does nothing else.
+PublicCrisisReply = Callable[[Settings, Say, str], str | None]
 
 
 # --- the consultant digest and research figures -------------------------------------------------

@@ -1,11 +1,17 @@
 """The dispatcher: a timeline event becomes an ``IncomingEvent``, skipped when it is the bot's own
 or already handled, then goes through the observers and (for a command) the router, in one
 database session that also marks it handled. Also here: receipts, and messages the bot could not
-decrypt (a notice, a key request, and a retry when keys arrive)."""
+decrypt (a notice, a key request, and a retry when keys arrive).
+
+What a decrypted event may be: a megolm plaintext needs only ``type`` and ``content``, so anyone in
+a room can encrypt a "membership change" or a "redaction". State and redactions count only when
+they arrive in clear, as the homeserver checked them; a decrypted event of any other type than a
+message, reaction, sticker or poll event is dropped (and counted)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import traceback
@@ -24,14 +30,24 @@ from bot.feature import Observer
 from bot.models import HandledEvent, ManagedRoom, RoomKind, UndecryptableNotice
 from bot.outbox import enqueue, notice_content
 from bot.people import language_of, resolve_role
+from bot.replies import without_reply_fallback
+from bot.roomdir import toolbox_room_of
 from bot.roomstate import RoomState
-from bot.router import Router, dispatch_command
+from bot.router import PRIVATE_ROOMS, Router, dispatch_command
 from bot.speaker import Speaker
 
 log = logging.getLogger(__name__)
 
 HINT_INTERVAL_S = 30 * 60  # a plain message gets the "commands start with !" hint this often per room
 UNDECRYPTABLE_KEPT_S = 3600  # how long an undecryptable event waits for its key
+UNDECRYPTABLE_NOTICE_S = 3600  # at most one "I couldn't read that" per person in this time
+MAX_AWAITING_KEYS = 1000  # undecryptable events kept for a retry (the oldest go first)
+MAX_HINTED_ROOMS = 10_000  # rooms remembered for the plain-text hint
+
+# The only types a decrypted (megolm) event may have; state and redactions must come in clear.
+POLL_TYPES = frozenset(f"{ns}.{kind}" for ns in ("m.poll", "org.matrix.msc3381.poll")
+                       for kind in ("start", "response", "end"))
+DECRYPTED_TYPES = frozenset({"m.room.message", "m.reaction", "m.sticker"}) | POLL_TYPES
 
 
 class Outbox(Protocol):
@@ -86,6 +102,13 @@ class Dispatcher:
         source = getattr(event, "source", None)
         if not isinstance(source, dict) or not isinstance(source.get("type"), str):
             return
+        decrypted = bool(getattr(event, "decrypted", False))
+        if decrypted and source["type"] not in DECRYPTED_TYPES:
+            # Its type is the sender's claim, not a fact: a forged membership change or redaction.
+            metrics.DECRYPTED_DROPPED.inc()
+            log.warning("dropped %s in %s: an encrypted event may not be state or a redaction",
+                        getattr(event, "event_id", "?"), room_id)
+            return
         content = source.get("content")
         incoming = IncomingEvent(
             event_id=str(source.get("event_id") or getattr(event, "event_id", "")),
@@ -94,8 +117,9 @@ class Dispatcher:
             type=source["type"],
             content=content if isinstance(content, dict) else {},
             origin_server_ts=int(source.get("origin_server_ts") or 0),
-            state_key=source.get("state_key") if isinstance(source.get("state_key"), str) else None,
-            redacts=source.get("redacts") or (content or {}).get("redacts"),
+            state_key=source.get("state_key") if isinstance(source.get("state_key"), str) and not decrypted else None,
+            redacts=_redacts(source) if source["type"] == "m.room.redaction" and not decrypted else None,
+            encrypted=decrypted,
         )
         if not incoming.event_id or not incoming.sender:
             return
@@ -103,6 +127,12 @@ class Dispatcher:
 
     async def handle_event(self, event: IncomingEvent) -> None:
         """Observers, then the router; marks the event handled in the same transaction."""
+        if event.type == "m.room.message":
+            # Once, before any observer or the router reads the body: a reply's quote of the
+            # message it answers is not the replier's own text.
+            content = without_reply_fallback(event.content)
+            if content is not event.content:
+                event = dataclasses.replace(event, content=content)
         async with self.db_lock:
             received = time.time()
             with self.db.session() as session:
@@ -142,6 +172,8 @@ class Dispatcher:
             # Nothing personal may travel unencrypted: say so, and do nothing else.
             if is_command:
                 self.context(session, event).reply("router.needs_encryption")
+            elif is_message:
+                self._public_crisis_reply(session, event)
             session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
             return _Outcome(counted=False)
         outcome = _Outcome()
@@ -153,7 +185,7 @@ class Dispatcher:
                 outcome.command = await dispatch_command(self.router, ctx)
             elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
                 ctx.reply("router.plain_text_hint")
-                self._hinted_at[event.room_id] = time.time()
+                self._note_hint(event.room_id)
             session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
             outcome.txn_ids = [m["txn_id"] for m in ctx.sent]
             session.commit()  # here, so that a failing commit takes the error path too
@@ -168,6 +200,24 @@ class Dispatcher:
                 session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
                 outcome.txn_ids = [m["txn_id"] for m in ctx.sent]
         return outcome
+
+    def _public_crisis_reply(self, session: Session, event: IncomingEvent) -> None:
+        """In a room without encryption, a crisis message still gets the public help-line
+        numbers, in that room, and nothing else (no plan, no alert: nothing personal)."""
+        say = self.speaker.say_to(session, event.sender)
+        for f in self.services.features:
+            for reply in f.public_crisis_replies:
+                text = reply(self.settings, say, event.body)
+                if text:
+                    log.info("crisis match on %s in %s (unencrypted: numbers only)", event.event_id, event.room_id)
+                    self.context(session, event).reply_text(text)
+                    return
+
+    def _note_hint(self, room_id: str) -> None:
+        now = time.time()
+        self._hinted_at[room_id] = now
+        if len(self._hinted_at) > MAX_HINTED_ROOMS:
+            self._hinted_at = {r: t for r, t in self._hinted_at.items() if now - t <= HINT_INTERVAL_S}
 
     def observers_for(self, event_type: str) -> list[Observer]:
         found: list[Observer] = []
@@ -219,26 +269,53 @@ class Dispatcher:
         return bool(self._pending_undecrypted)
 
     async def undecryptable(self, room_id: str, event: MegolmEvent) -> None:
-        """Once per sender and megolm session, say the message could not be read; ask for its key
-        and keep the event to try again when keys arrive."""
+        """Say the message could not be read, at most once an hour per person, and never in a
+        shared room (there, privately in their toolbox room if they have one); ask for its key
+        and keep the event (a bounded number of them) to try again when keys arrive."""
         metrics.UNDECRYPTABLE.inc()
         log.info("could not decrypt %s in %s (session %s)", event.event_id, room_id, event.session_id)
-        self._pending_undecrypted[event.event_id] = (room_id, event, time.time())
+        self._keep_for_retry(event.event_id, room_id, event)
         async with self.db_lock:
             with self.db.session() as session:
                 if session.get(HandledEvent, event.event_id) is not None:
                     return
-                seen = session.scalar(select(UndecryptableNotice).where(
-                    UndecryptableNotice.sender == event.sender, UndecryptableNotice.session_id == event.session_id))
-                if seen is None:
-                    session.add(UndecryptableNotice(sender=event.sender, session_id=event.session_id))
-                    lang = self.speaker.lang_of(session, event.sender)
-                    enqueue(session, room_id, notice_content(self.speaker.t(lang, "router.undecryptable")))
-                    self.outbox.wake()
+                now = utcnow()
+                recent = session.scalar(select(UndecryptableNotice.id).where(
+                    UndecryptableNotice.sender == event.sender,
+                    UndecryptableNotice.noticed_at > now - timedelta(seconds=UNDECRYPTABLE_NOTICE_S)).limit(1))
+                if recent is None:
+                    kind = self.rooms.kind(session.get(ManagedRoom, room_id), room_id)
+                    target: str | None = room_id
+                    key = "router.undecryptable"
+                    if kind not in PRIVATE_ROOMS:
+                        target, key = toolbox_room_of(session, event.sender), "router.undecryptable_elsewhere"
+                    if target is not None:
+                        row = session.scalar(select(UndecryptableNotice).where(
+                            UndecryptableNotice.sender == event.sender,
+                            UndecryptableNotice.session_id == event.session_id))
+                        if row is None:
+                            session.add(UndecryptableNotice(sender=event.sender, session_id=event.session_id,
+                                                            noticed_at=now))
+                        else:
+                            row.noticed_at = now
+                        lang = self.speaker.lang_of(session, event.sender)
+                        enqueue(session, target, notice_content(self.speaker.t(lang, key)))
+                        self.outbox.wake()
         try:
             await self.client.request_room_key(event)
         except LocalProtocolError:
             pass  # already requested
+
+    def _keep_for_retry(self, event_id: str, room_id: str, event: MegolmEvent) -> None:
+        now = time.time()
+        pending = self._pending_undecrypted
+        for old_id, (_, _, first_seen) in list(pending.items()):
+            if now - first_seen <= UNDECRYPTABLE_KEPT_S:
+                break  # kept in arrival order: the rest are newer
+            del pending[old_id]
+        while len(pending) >= MAX_AWAITING_KEYS:
+            del pending[next(iter(pending))]
+        pending[event_id] = (room_id, event, now)
 
     async def retry_undecrypted(self) -> None:
         for event_id, (room_id, event, first_seen) in list(self._pending_undecrypted.items()):
@@ -251,3 +328,10 @@ class Dispatcher:
             self._pending_undecrypted.pop(event_id, None)
             log.info("decrypted %s after its key arrived", event_id)
             await self.timeline_event(room_id, decrypted)
+
+
+def _redacts(source: dict[str, Any]) -> str | None:
+    """The event a redaction removes (room version 11 moved ``redacts`` into the content)."""
+    content = source.get("content")
+    redacts = source.get("redacts") or (content.get("redacts") if isinstance(content, dict) else None)
+    return redacts if isinstance(redacts, str) else None

@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from bot.contracts import CrisisExtra, DigestSource, DueReminder, Eraser, Exporter, ReminderSource, RoomEraser, StatsSource
+from bot.contracts import (
+    CrisisExtra,
+    DigestSource,
+    DueReminder,
+    Eraser,
+    Exporter,
+    PublicCrisisReply,
+    ReminderSource,
+    RoomEraser,
+    StatsSource,
+)
 from bot.router import CommandSet
 
 if TYPE_CHECKING:
@@ -57,6 +67,7 @@ class Feature:
     erasers: list[Eraser] = field(default_factory=list)
     room_erasers: list[RoomEraser] = field(default_factory=list)
     crisis_extras: list[CrisisExtra] = field(default_factory=list)
+    public_crisis_replies: list[PublicCrisisReply] = field(default_factory=list)
     digest_sources: list[DigestSource] = field(default_factory=list)
     stats_sources: list[StatsSource] = field(default_factory=list)
 

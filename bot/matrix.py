@@ -12,9 +12,12 @@ import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    BadEventType,
     ErrorResponse,
+    Event,
     JoinedMembersResponse,
     LoginResponse,
+    MatrixRoom,
     MegolmEvent,
     RoomCreateResponse,
     RoomGetEventResponse,
@@ -54,6 +57,29 @@ def _check(what: str, response: Any) -> Any:
     return response
 
 
+class ReConnectClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
+    """matrix-nio's client, except that a decrypted event never changes nio's room model.
+
+    A megolm plaintext needs only ``type`` and ``content``: anyone who can write to a room can
+    encrypt ``{"type": "m.room.member", "state_key": "@them", "content": {"membership": "leave"}}``.
+    nio 0.26 applies such a decrypted event like real state (``_handle_timeline_event``), so a fake
+    leave would stop the bot sharing room keys with that member, a fake join would share them
+    with a stranger's devices, and a fake name or power-levels event would change what the bot
+    believes of the room. Real state is never encrypted, so a decrypted event is only decrypted
+    here (for the dispatcher, which drops every type that must arrive in clear) and never handed
+    to the room. This is nio's method with the room update left out for decrypted events.
+    """
+
+    def _handle_timeline_event(self, event: Event | BadEventType, room_id: str, room: MatrixRoom,
+                               encrypted_rooms: set[str]) -> Event | BadEventType | None:
+        if isinstance(event, MegolmEvent) and self.olm:
+            event.room_id = room_id
+            decrypted: Event | BadEventType | None = self.olm._decrypt_megolm_no_error(event)
+            return decrypted
+        handled: Event | BadEventType | None = super()._handle_timeline_event(event, room_id, room, encrypted_rooms)
+        return handled
+
+
 def crypto_store_file(store_dir: Path, user_id: str, device_id: str) -> Path:
     # matrix-nio's default SQLite store name.
     return store_dir / f"{user_id}_{device_id}.db"
@@ -80,7 +106,7 @@ async def connect(settings: Settings, session: Session, *, pickle_key: str) -> A
     config = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
                                max_timeouts=0, request_timeout=60, pickle_key=pickle_key)
     user_id = settings.bot.user_id
-    client = AsyncClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
+    client = ReConnectClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 
     if settings.bot.access_token:
         return await _connect_with_token(settings, session, client, store_dir)
@@ -111,7 +137,7 @@ async def connect(settings: Settings, session: Session, *, pickle_key: str) -> A
                                f"({getattr(who, 'status_code', who)})")
         log.warning("stored access token no longer valid; logging in again as a new device")
         await client.close()
-        client = AsyncClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
+        client = ReConnectClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 
     if not settings.bot.password:
         await client.close()

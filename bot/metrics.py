@@ -17,5 +17,10 @@ REPLY_LATENCY = Histogram(
 SEND_QUEUE = Gauge("reconnect_send_queue_depth", "Messages waiting in the outbox", registry=REGISTRY)
 MESSAGES_SENT = Counter("reconnect_messages_sent_total", "Messages the homeserver accepted", registry=REGISTRY)
 REMINDERS = Counter("reconnect_reminders_total", "Reminders by outcome", ["outcome"], registry=REGISTRY)
+DECRYPTED_DROPPED = Counter(
+    "reconnect_decrypted_events_dropped_total",
+    "Decrypted events dropped because they claimed a type that must arrive unencrypted (state, redactions)",
+    registry=REGISTRY,
+)
 UNDECRYPTABLE = Counter("reconnect_undecryptable_events_total", "Events the bot could not decrypt", registry=REGISTRY)
 SYNC_FAILURES = Counter("reconnect_sync_failures_total", "Failed sync requests", registry=REGISTRY)

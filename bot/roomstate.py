@@ -10,6 +10,7 @@ from nio import (
     AsyncClient,
     Event,
     InviteMemberEvent,
+    JoinResponse,
     MatrixRoom,
     RoomCreateEvent,
     RoomGetStateResponse,
@@ -89,9 +90,15 @@ class RoomState:
             return RoomKind(room.kind)
         nio_room = self.client.rooms.get(room_id)
         # Only with the room's whole state: a partly known room may show fewer members than it has.
-        if nio_room is not None and room_id in self._complete and nio_room.member_count <= 2:
+        # A direct chat is private only with people the bot serves (``accept_invites_from``).
+        if (nio_room is not None and room_id in self._complete and nio_room.member_count <= 2
+                and self._all_allowed(nio_room)):
             return RoomKind.DIRECT
         return RoomKind.OTHER
+
+    def _all_allowed(self, room: MatrixRoom) -> bool:
+        return all(may_invite(self.settings, user_id) for user_id in room.users
+                   if user_id != self.client.user_id)
 
     def encrypted(self, room_id: str) -> bool:
         room = self.client.rooms.get(room_id)
@@ -106,6 +113,13 @@ class RoomState:
         if inviter is not None and may_invite(self.settings, inviter):
             resp = await client.join(room_id)
             log.info("joined %s on an invite (%s)", room_id, type(resp).__name__)
+            # The inviter alone is not enough: a direct chat with someone from a server the bot
+            # does not serve (invited by someone it does) is left again.
+            if isinstance(resp, JoinResponse) and await self.ensure_room(room_id):
+                room = client.rooms.get(room_id)
+                if room is not None and room.member_count <= 2 and not self._all_allowed(room):
+                    await client.room_leave(room_id)
+                    log.info("left %s: a direct chat with someone from a server the bot does not serve", room_id)
         else:
             await client.room_leave(room_id)
             log.info("declined an invite to %s from a server the bot does not serve", room_id)

@@ -42,13 +42,28 @@ def record_receipt(session: Session, room_id: str, event_id: str, reader: str) -
     return len(new)
 
 
-def forget_event(session: Session, event_id: str) -> None:
-    """A redacted message no longer counts as a post; its flags are marked removed."""
-    session.execute(delete(PostView).where(PostView.event_id == event_id))
-    session.execute(delete(ForumPost).where(ForumPost.event_id == event_id))
-    for flag in session.scalars(select(Flag).where(Flag.event_id == event_id)):
+def forget_event(session: Session, event_id: str, room_id: str | None = None) -> None:
+    """A redacted message no longer counts as a post; its flags are marked removed. With
+    ``room_id``, only if it was in that room (an event id named in another room is not it)."""
+    post = session.get(ForumPost, event_id)
+    if post is not None and (room_id is None or post.room_id == room_id):
+        session.execute(delete(PostView).where(PostView.event_id == event_id))
+        session.delete(post)
+    flags = select(Flag).where(Flag.event_id == event_id)
+    if room_id is not None:
+        flags = flags.where(Flag.room_id == room_id)
+    for flag in session.scalars(flags):
         flag.redacted = True
     session.flush()
+
+
+def author_in_room(session: Session, room_id: str, event_id: str) -> str | None:
+    """Who wrote ``event_id`` in ``room_id``, as far as the posts and flags tell; None if unknown."""
+    post = session.get(ForumPost, event_id)
+    if post is not None and post.room_id == room_id and post.author:
+        return post.author
+    return session.scalar(select(Flag.author).where(Flag.event_id == event_id, Flag.room_id == room_id,
+                                                    Flag.author.is_not(None)).limit(1))
 
 
 def flag(session: Session, kind: str, room_id: str, event_id: str, author: str,

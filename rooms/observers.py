@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from bot.config import Settings
 from bot.context import Context
 from bot.contracts import crisis_watch_exempt
 from bot.db import utcnow
@@ -15,13 +16,14 @@ from bot.models import EnrolmentStatus, Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.people import on_break, pseudonym_key
 from bot.roomdir import toolbox_room_of
-from bot.router import SHARED_ROOMS
+from bot.router import SHARED_ROOMS, STAFF
+from bot.speaker import Say
 from rooms import activity, consent
 from rooms.admission import help_lines
 from rooms.crisis import PhraseList
 from rooms.feature import feature
 from rooms.privacy import detect_kinds
-from rooms.targets import event_link
+from rooms.targets import event_link, sender_of
 
 log = logging.getLogger(__name__)
 POST_ROOMS = {RoomKind.FORUM, RoomKind.CAFE}
@@ -36,6 +38,12 @@ def _edited(ctx: Context) -> str | None:
     return target if rel.get("rel_type") == "m.replace" and isinstance(target, str) else None
 
 
+async def _own_original(ctx: Context, event_id: str) -> bool:
+    """Whether the sender of this edit wrote the message it claims to change. Anyone can send an
+    ``m.replace`` naming anyone's event; clients ignore such an edit, and so does the bot."""
+    return await sender_of(ctx.session, ctx.port, ctx.room_id, event_id) == ctx.sender
+
+
 # --- privacy guard ------------------------------------------------------------------------------
 
 @feature.observe("m.room.message")
@@ -45,8 +53,14 @@ async def privacy_guard(ctx: Context) -> None:
     kinds = detect_kinds(ctx.event.body, ignore=tuple(n.number for n in ctx.settings.crisis.numbers))
     if not kinds:
         return
-    # For an edit, flag the original: removing it removes the edits with it.
-    target = _edited(ctx) or ctx.event.event_id
+    # For an edit, flag the original (removing it removes the edits with it), but only an edit
+    # by the original's own sender: a forged edit must never mark someone else's message.
+    edited = _edited(ctx)
+    if edited is not None and not await _own_original(ctx, edited):
+        log.info("ignored an edit %s of %s in %s: not by the original's sender", ctx.event.event_id, edited,
+                 ctx.room_id)
+        return
+    target = edited or ctx.event.event_id
     activity.flag(ctx.session, "privacy", ctx.room_id, target, ctx.sender, kinds)
     notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
@@ -105,6 +119,13 @@ async def crisis_watch(ctx: Context) -> None:
                               where=notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}"))
 
 
+def public_crisis_reply(settings: Settings, say: Say, body: str) -> str | None:
+    """For a room without encryption: the help-line numbers, nothing personal (see the core)."""
+    if not phrases(settings.crisis.phrases_dir).matches(body):
+        return None
+    return say("rooms.crisis.public_reply", numbers=help_lines(settings))
+
+
 # --- forum activity -----------------------------------------------------------------------------
 
 @feature.observe("m.room.message")
@@ -146,10 +167,17 @@ async def read_receipts(ctx: Context) -> None:
 
 @feature.observe("m.room.redaction")
 async def redactions(ctx: Context) -> None:
-    # Room version 11 moved "redacts" into the content.
-    redacts = ctx.event.redacts or ctx.event.content.get("redacts")
-    if isinstance(redacts, str):
-        activity.forget_event(ctx.session, redacts)
+    """A message removed by its author or by staff no longer counts. The dispatcher gives only
+    unencrypted redactions (with ``redacts`` from either place room versions put it); the
+    homeserver keeps but does not apply a redaction by someone without the power to make it,
+    so the sender must be the author (or staff), and the message must be in this room."""
+    redacts = ctx.event.redacts
+    if ctx.event.encrypted or not isinstance(redacts, str):
+        return
+    author = activity.author_in_room(ctx.session, ctx.room_id, redacts)
+    if author is None or (author != ctx.sender and ctx.role not in STAFF):
+        return
+    activity.forget_event(ctx.session, redacts, room_id=ctx.room_id)
 
 
 # --- display names and membership ---------------------------------------------------------------
@@ -157,16 +185,16 @@ async def redactions(ctx: Context) -> None:
 @feature.observe("m.room.member")
 async def member_changes(ctx: Context) -> None:
     user_id = ctx.event.state_key
-    if not user_id or ctx.room_kind not in SHARED_ROOMS:
-        return
+    if not user_id or ctx.event.encrypted or ctx.room_kind not in SHARED_ROOMS:
+        return  # membership is state: it counts only unencrypted (the dispatcher drops the rest)
     membership = ctx.event.content.get("membership")
     if membership in ("leave", "ban"):
         activity.note_name(ctx.session, user_id, ctx.room_id, matches=True)
         if ctx.room_kind is RoomKind.CIRCLE:
             consent.note_left(ctx.session, ctx.room_id, user_id)
         return
-    if membership != "join":
-        return
+    if membership != "join" or ctx.sender != user_id:
+        return  # only a person's own join carries the name they chose
     p = ctx.session.get(Participant, user_id)
     if p is None or p.status != EnrolmentStatus.ACTIVE.value or not p.pseudonym:
         return

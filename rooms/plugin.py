@@ -18,6 +18,7 @@ from rooms.digest import digest_sections, stats_figures
 from rooms.feature import feature
 from rooms.lifecycle import Housekeeper
 from rooms.membership import remove_from_shared_rooms
+from rooms.observers import public_crisis_reply
 
 housekeeper = Housekeeper()
 feature.started(housekeeper.start)
@@ -26,6 +27,7 @@ feature.erasers.append(personal_data.erase)
 # After every feature's data is erased: out of the space, forum, café and circle rooms.
 feature.room_erasers.append(remove_from_shared_rooms)
 feature.digest_sources.append(digest_sections)
+feature.public_crisis_replies.append(public_crisis_reply)
 feature.stats_sources.append(stats_figures)
 
 __all__ = ["feature"]

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 from bot.errors import Invalid
 from bot.models import Participant
 from bot.people import participant_by_pseudonym
+from bot.port import MatrixPort
+from rooms.models import ForumPost
 
 MAX_PSEUDONYM_WORDS = 6
 _QUOTES = str.maketrans({'"': " ", "“": " ", "”": " ", "«": " ", "»": " "})
@@ -14,6 +16,17 @@ _QUOTES = str.maketrans({'"': " ", "“": " ", "”": " ", "«": " ", "»": " "}
 
 def event_link(room_id: str, event_id: str) -> str:
     return f"https://matrix.to/#/{room_id}/{event_id}"
+
+
+async def sender_of(session: Session, port: MatrixPort, room_id: str, event_id: str) -> str | None:
+    """Who sent ``event_id`` in ``room_id``: from the posts already seen, else from the
+    homeserver; None when neither knows it (then nothing may be done to it on anyone's behalf)."""
+    post = session.get(ForumPost, event_id)
+    if post is not None and post.room_id == room_id and post.author:
+        return post.author
+    event = await port.fetch_event(room_id, event_id)
+    sender = event.get("sender") if event is not None else None
+    return sender if isinstance(sender, str) else None
 
 
 def pseudonym_of(session: Session, user_id: str | None) -> str:

@@ -23,10 +23,11 @@ def answer_for_reaction(key: str) -> str | None:
     return REACTIONS.get(bare)
 
 
-def cafe_for_announcement(session: Session, event_id: str) -> Cafe | None:
-    """The café whose announcement is ``event_id`` (found through the core's sent-event record)."""
+def cafe_for_announcement(session: Session, event_id: str, room_id: str | None = None) -> Cafe | None:
+    """The café whose announcement is ``event_id`` (found through the core's sent-event record);
+    with ``room_id``, only when the announcement was posted in that room."""
     sent = session.scalar(select(SentEvent).where(SentEvent.event_id == event_id))
-    if sent is None:
+    if sent is None or (room_id is not None and sent.room_id != room_id):
         return None
     return session.scalar(select(Cafe).where(Cafe.announce_txn == sent.txn_id))
 
@@ -54,6 +55,19 @@ def react(session: Session, cafe: Cafe, user_id: str, event_id: str, answer: str
         session.add(CafeReaction(event_id=event_id, cafe_id=cafe.id, user_id=user_id, answer=answer,
                                  reacted_at=now))
     return set_answer(session, cafe, user_id, answer, now, reaction_event_id=event_id)
+
+
+def reaction_of(session: Session, reaction_event_id: str) -> CafeReaction | None:
+    return session.get(CafeReaction, reaction_event_id)
+
+
+def announcement_room(session: Session, cafe_id: int) -> str | None:
+    """The room the café's announcement (the event people react to) was posted in."""
+    cafe = session.get(Cafe, cafe_id)
+    if cafe is None or cafe.announce_txn is None:
+        return None
+    sent = session.get(SentEvent, cafe.announce_txn)
+    return sent.room_id if sent is not None else None
 
 
 def unreact(session: Session, reaction_event_id: str, now: datetime) -> Cafe | None:

@@ -22,6 +22,7 @@ from bot.errors import Invalid
 from bot.markup import Markdown, literal, markdown_join
 from bot.models import Participant, Role, RoomKind
 from bot.notices import Notices
+from bot.people import resolve_role
 from bot.port import PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, choice, integer, rest
@@ -125,9 +126,14 @@ async def report(ctx: Context, reason: str | None) -> None:
         _record_hidden(ctx, notify, target, *hidden)
 
 
-async def _hide(ctx: Context, target: str) -> tuple[str | None, str | None]:
-    """Fetch the reported message's author and text, then redact it."""
+async def _hide(ctx: Context, target: str) -> tuple[str | None, str | None] | None:
+    """Fetch the reported message's author and text, then redact it; None (nothing hidden) when
+    it is a message by staff or the bot, which is never hidden automatically."""
     author, event = await _author(ctx, target)
+    if author == ctx.port.bot_user_id or (author is not None
+                                          and resolve_role(ctx.session, ctx.settings, author)
+                                          in (Role.CONSULTANT, Role.ADMIN)):
+        return None
     content = (event or {}).get("content") or {}
     text = content.get("body") if isinstance(content.get("body"), str) else None
     await ctx.port.redact(ctx.room_id, target, "reported")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from bot.context import Context
@@ -16,8 +17,9 @@ from bot.router import integer, rest
 from rooms import activity, consent
 from rooms.feature import feature
 from rooms.models import Circle, Reveal
-from rooms.targets import pseudonym_of, split_target
+from rooms.targets import pseudonym_of, sender_of, split_target
 
+log = logging.getLogger(__name__)
 commands = feature.commands
 TOOLBOX = {RoomKind.TOOLBOX}
 PARTICIPANT = {Role.PARTICIPANT}
@@ -168,9 +170,17 @@ async def decline(ctx: Context, n: int | None) -> None:
 
 @commands.command("redact-mine", rooms=TOOLBOX, roles=PARTICIPANT, help="rooms.help.redact_mine")
 async def redact_mine(ctx: Context) -> None:
-    flag = activity.latest_privacy_flag(ctx.session, ctx.sender)
+    # The bot redacts with its own power: only ever a message the person asking sent themselves.
+    # A flag on anyone else's message (there should be none) is dropped, never acted on.
+    while (flag := activity.latest_privacy_flag(ctx.session, ctx.sender)) is not None:
+        if await sender_of(ctx.session, ctx.port, flag.room_id, flag.event_id) == ctx.sender:
+            break
+        log.warning("refused !redact-mine of %s in %s: not sent by the person asking", flag.event_id, flag.room_id)
+        ctx.session.delete(flag)
+        ctx.session.flush()
     if flag is None:
-        raise Invalid("rooms.privacy.nothing_to_redact")
+        ctx.reply("rooms.privacy.nothing_to_redact")
+        return
     await ctx.port.redact(flag.room_id, flag.event_id, "privacy")
     activity.forget_event(ctx.session, flag.event_id)
     ctx.reply("rooms.privacy.redacted")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.db import utcnow
 from bot.models import RoomKind
-from bot.router import choice, integer
+from bot.router import STAFF, choice, integer
 from schedules import polls, rsvp
 from schedules.commands.common import MEMBERS, cafe_when, commands, mine
 from schedules.feature import feature
@@ -54,7 +54,7 @@ async def rsvp_by_reaction(ctx: Context) -> None:
     target = relation.get("event_id")
     if answer is None or not isinstance(target, str):
         return
-    cafe = rsvp.cafe_for_announcement(ctx.session, target)
+    cafe = rsvp.cafe_for_announcement(ctx.session, target, room_id=ctx.room_id)
     now = utcnow()
     if cafe is None or cafe.cancelled_at is not None or cafe.starts_at <= now:
         return
@@ -64,5 +64,15 @@ async def rsvp_by_reaction(ctx: Context) -> None:
 
 @feature.observe("m.room.redaction")
 async def rsvp_reaction_removed(ctx: Context) -> None:
-    if ctx.event.redacts and rsvp.unreact(ctx.session, ctx.event.redacts, utcnow()) is not None:
+    """A removed RSVP reaction: only a redaction in the café's room, in clear, by the person who
+    reacted (or staff). The homeserver keeps, but does not apply, anyone else's redaction."""
+    redacts = ctx.event.redacts
+    if not redacts or ctx.event.encrypted:
+        return
+    reaction = rsvp.reaction_of(ctx.session, redacts)
+    if reaction is None or (reaction.user_id != ctx.sender and ctx.role not in STAFF):
+        return
+    if rsvp.announcement_room(ctx.session, reaction.cafe_id) != ctx.room_id:
+        return
+    if rsvp.unreact(ctx.session, redacts, utcnow()) is not None:
         plan_soon(ctx.services.runtime)

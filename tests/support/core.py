@@ -172,6 +172,7 @@ def make_context(
     event_type: str = "m.room.message",
     role: Role | None = None,
     state_key: str | None = None,
+    redacts: str | None = None,
 ) -> Context:
     """A context as the dispatcher would build it, for a room recorded in ``managed_room``
     (or a direct chat when the room is unknown)."""
@@ -184,6 +185,10 @@ def make_context(
         type=event_type,
         content=content if content is not None else {"msgtype": "m.text", "body": body},
         state_key=state_key,
+        # As the dispatcher reads it: a redaction names its target at the top level or (room
+        # version 11) in the content.
+        redacts=redacts if redacts is not None or content is None or event_type != "m.room.redaction"
+        else content.get("redacts"),
     )
     return Context(
         services=services,

@@ -9,18 +9,20 @@ import logging
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
-from nio import EncryptionError, MegolmEvent, RoomMessageText
+from nio import EncryptionError, Event, MegolmEvent, RoomMessageText
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import metrics
+from bot import dispatch, metrics
 from bot.context import Context, IncomingEvent, Services
 from bot.db import Database
 from bot.dispatch import Dispatcher
 from bot.feature import Feature
-from bot.models import HandledEvent, RoomKind
+from bot.models import HandledEvent, RoomKind, UndecryptableNotice
 from bot.roomdir import register_room
 from bot.roomstate import RoomState
 from bot.speaker import Speaker
@@ -225,6 +227,116 @@ async def test_undecryptable_messages_get_one_notice_a_key_request_and_a_retry_w
     assert f"You are {ALICE}." in r.replies()[-1]
     assert r.dispatcher.awaiting_keys  # $e2 still waits for its key
 
+
+
+FORUM_ROOM, BOB = "!forum:localhost", "@bob:localhost"
+
+
+def encrypted_from(sender: str, event_id: str, session_id: str, room_id: str = ROOM) -> MegolmEvent:
+    event = encrypted(event_id, session_id)
+    event.sender, event.room_id = sender, room_id
+    return event
+
+
+async def test_undecryptable_notices_at_most_hourly_per_person_and_never_in_a_shared_room(db, services) -> None:
+    r = rig(db, services)
+    with db.session() as s:
+        register_room(s, FORUM_ROOM, RoomKind.FORUM)
+        register_room(s, "!toolbox-bob:localhost", RoomKind.TOOLBOX, owner=BOB)
+    r.client.rooms[FORUM_ROOM] = SimpleNamespace(encrypted=True, member_count=40)
+    # Each new megolm session of Alice's (a new device, a rotation) within the hour: one notice.
+    for n in range(3):
+        await r.dispatcher.timeline_event(ROOM, encrypted_from(ALICE, f"$a{n}", f"S{n}"))
+    (notice,) = r.replies()
+    assert "couldn't read your last message" in notice and "asked your device" not in notice
+    # In the forum: nothing there; Bob hears of it privately, once.
+    for n in range(2):
+        await r.dispatcher.timeline_event(FORUM_ROOM, encrypted_from(BOB, f"$b{n}", f"T{n}", FORUM_ROOM))
+    assert r.replies(FORUM_ROOM) == []
+    (private,) = r.replies("!toolbox-bob:localhost")
+    assert "in another room" in private
+    # An hour later Alice may hear of it again.
+    with db.session() as s:
+        for row in s.scalars(select(UndecryptableNotice).where(UndecryptableNotice.sender == ALICE)):
+            row.noticed_at -= timedelta(hours=1, minutes=1)
+    await r.dispatcher.timeline_event(ROOM, encrypted_from(ALICE, "$a9", "S0"))
+    assert len(r.replies()) == 2
+
+
+async def test_undecryptable_events_kept_for_a_retry_are_bounded(db, services, monkeypatch) -> None:
+    monkeypatch.setattr(dispatch, "MAX_AWAITING_KEYS", 5)
+    r = rig(db, services)
+    for n in range(12):
+        await r.dispatcher.timeline_event(ROOM, encrypted_from(ALICE, f"$k{n}", "S1"))
+    assert list(r.dispatcher._pending_undecrypted) == [f"$k{n}" for n in range(7, 12)]  # the newest five
+    # An event kept past its time goes first, whatever the count.
+    first = next(iter(r.dispatcher._pending_undecrypted))
+    room_id, event, _ = r.dispatcher._pending_undecrypted[first]
+    r.dispatcher._pending_undecrypted[first] = (room_id, event, time.time() - dispatch.UNDECRYPTABLE_KEPT_S - 1)
+    await r.dispatcher.timeline_event(ROOM, encrypted_from(ALICE, "$k12", "S1"))
+    assert first not in r.dispatcher._pending_undecrypted and len(r.dispatcher._pending_undecrypted) == 5
+
+
+def decrypted(event_type: str, content: dict[str, Any], **fields: Any) -> Any:
+    """An event as nio hands it on after decrypting a megolm plaintext that claims ``event_type``."""
+    event = Event.parse_decrypted_event({"type": event_type, "content": content, "event_id": f"$d{next(_ids)}",
+                                         "sender": ALICE, "origin_server_ts": int(time.time() * 1000), **fields})
+    event.decrypted = True
+    return event
+
+
+async def test_a_decrypted_event_claiming_state_or_a_redaction_is_dropped_and_counted(db, services) -> None:
+    watcher, seen = Feature(name="watcher"), []
+    for event_type in ("m.room.member", "m.room.redaction", "m.room.power_levels", "m.room.message"):
+        watcher.observe(event_type)(lambda ctx: _note(seen, ctx))
+    r = rig(db, services, [watcher])
+    before = metrics.REGISTRY.get_sample_value("reconnect_decrypted_events_dropped_total") or 0
+    await r.dispatcher.timeline_event(ROOM, decrypted("m.room.member", {"membership": "leave"}, state_key=BOB))
+    await r.dispatcher.timeline_event(ROOM, decrypted("m.room.redaction", {"redacts": "$x"}, redacts="$x"))
+    await r.dispatcher.timeline_event(ROOM, decrypted("m.room.power_levels", {"users": {ALICE: 100}}, state_key=""))
+    assert seen == []
+    assert metrics.REGISTRY.get_sample_value("reconnect_decrypted_events_dropped_total") == before + 3
+    # A decrypted message counts, but what it claims beyond type and content does not.
+    await r.dispatcher.timeline_event(ROOM, decrypted("m.room.message", {"msgtype": "m.text", "body": "hi",
+                                                                         "redacts": "$x"},
+                                                      state_key=BOB, redacts="$x"))
+    ((event_type, state_key, redacts, was_encrypted),) = seen
+    assert (event_type, state_key, redacts, was_encrypted) == ("m.room.message", None, None, True)
+
+
+async def _note(seen: list[Any], ctx: Context) -> None:
+    seen.append((ctx.event.type, ctx.event.state_key, ctx.event.redacts, ctx.event.encrypted))
+
+
+async def test_the_reply_fallback_is_gone_before_observers_and_the_router(db, services) -> None:
+    watcher, bodies = Feature(name="watcher"), []
+
+    @watcher.observe("m.room.message")
+    async def note(ctx: Context) -> None:
+        bodies.append((ctx.event.body, ctx.event.content.get("formatted_body")))
+
+    r = rig(db, services, [watcher])
+    quoted = {"m.relates_to": {"m.in_reply_to": {"event_id": "$earlier"}}, "format": "org.matrix.custom.html"}
+    await r.dispatcher.handle_event(IncomingEvent(
+        event_id="$reply1", room_id=ROOM, sender=ALICE, type="m.room.message",
+        content={**quoted, "msgtype": "m.text", "body": "> <@kari:localhost> I want to die\n> really\n\n!whoami",
+                 "formatted_body": "<mx-reply><blockquote>I want to die</blockquote></mx-reply>!whoami"}))
+    assert bodies == [("!whoami", "!whoami")]
+    assert f"You are {ALICE}." in r.replies()[-1]
+    # Quote lines in a message that is no reply are the writer's own.
+    await r.dispatcher.handle_event(message("> my own words\n\nmore"))
+    assert bodies[-1][0] == "> my own words\n\nmore"
+
+
+async def test_a_crisis_message_in_an_unencrypted_room_gets_only_the_public_numbers(db, services) -> None:
+    r = rig(db, services)
+    await r.dispatcher.handle_event(message("Some nights I just want to die", room_id=PLAIN_ROOM))
+    (reply,) = r.replies(PLAIN_ROOM)
+    assert "116 123" in reply and "113" in reply and "consultant" not in reply
+    with db.session() as s:
+        assert [room for room, _ in queued(s)] == [PLAIN_ROOM]  # no private reply, no alert
+    await r.dispatcher.handle_event(message("a sunny day", room_id=PLAIN_ROOM))
+    assert len(r.replies(PLAIN_ROOM)) == 1
 
 
 async def test_each_read_receipt_goes_to_the_receipt_observers_in_its_own_session(db, services) -> None:

@@ -14,8 +14,19 @@ from bot.roomdir import register_room
 from bot.weekhours import parse_hours
 from rooms import api, membership, personal_data
 from rooms.models import CircleMember, Flag, Reveal
-from tests.support.core import test_settings
-from tests.support.rooms import CAFE_NORTH, CONSULTANTS, FORUM, build_community, enrol, event, outbox, send, toolbox_of
+from tests.support.core import make_context, test_settings
+from tests.support.rooms import (
+    CAFE_NORTH,
+    CONSULTANTS,
+    FORUM,
+    build_community,
+    enrol,
+    event,
+    observe,
+    outbox,
+    send,
+    toolbox_of,
+)
 
 KARI, OLA, PER = "@kari:localhost", "@ola:localhost", "@per:localhost"
 CONSULTANT = "@consultant:localhost"
@@ -43,6 +54,44 @@ async def test_phone_number_in_forum_gets_a_private_nudge_and_redact_mine(commun
     assert "removed" in outbox(db, toolbox_of(KARI))[-1]
     await send(db, services, KARI, toolbox_of(KARI), "!redact-mine")
     assert "no flagged message" in outbox(db, toolbox_of(KARI))[-1]
+
+
+async def edit_of(db, services, sender: str, room_id: str, original: str, body: str) -> None:
+    """An ``m.replace`` of ``original`` sent by ``sender``."""
+    with db.session() as s:
+        ctx = make_context(s, services, sender=sender, room_id=room_id, event_id=f"$edit-{original}-{sender}",
+                           content={"msgtype": "m.text", "body": f"* {body}",
+                                    "m.new_content": {"msgtype": "m.text", "body": body},
+                                    "m.relates_to": {"rel_type": "m.replace", "event_id": original}})
+        await observe(ctx)
+
+
+async def test_an_edit_flags_the_original_only_when_its_sender_wrote_it(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "a walk by the river", event_id="$karis")
+    await edit_of(db, services, OLA, FORUM, "$karis", "ring 912 34 567")  # forged: Ola edits Kari's post
+    assert outbox(db, toolbox_of(OLA)) == []
+    await send(db, services, OLA, toolbox_of(OLA), "!redact-mine")
+    assert "no flagged message" in outbox(db, toolbox_of(OLA))[-1] and port.called("redact") == []
+    # Kari's own edit of her post (known to the bot) and of a circle message (fetched) are flagged.
+    await edit_of(db, services, KARI, FORUM, "$karis", "ring 912 34 567")
+    port.events[(CAFE_NORTH, "$older")] = {"sender": KARI, "type": "m.room.message", "content": {}}
+    await edit_of(db, services, KARI, CAFE_NORTH, "$older", "mail kari@example.no")
+    assert len(outbox(db, toolbox_of(KARI))) == 2
+    await send(db, services, KARI, toolbox_of(KARI), "!redact-mine")
+    assert port.called("redact") == [(CAFE_NORTH, "$older", "privacy")]
+
+
+async def test_redact_mine_never_redacts_a_message_the_asker_did_not_send(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "a walk by the river", event_id="$karis")
+    with db.session() as s:  # a flag in Ola's name on Kari's post (as forged edits once made)
+        s.add(Flag(kind="privacy", room_id=FORUM, event_id="$karis", author=OLA, details="phone"))
+    await send(db, services, OLA, toolbox_of(OLA), "!redact-mine")
+    assert port.called("redact") == []
+    assert "no flagged message" in outbox(db, toolbox_of(OLA))[-1]
+    with db.session() as s:
+        assert s.query(Flag).filter_by(author=OLA).count() == 0  # dropped, not left to block the next
 
 
 async def test_privacy_nudge_in_norwegian_names_kinds_not_details(community, services, port) -> None:
@@ -195,6 +244,35 @@ async def test_redacted_post_is_forgotten(community, services, port) -> None:
     await event(db, services, "m.room.redaction", KARI, FORUM, {"redacts": "$gone"})
     with db.session() as s:
         assert api.forum_figures(s, utcnow() - timedelta(days=1)) == []
+
+
+async def test_a_redaction_counts_only_by_the_author_or_staff_in_the_posts_room(community, services, port) -> None:
+    db = community
+    await send(db, services, KARI, FORUM, "hello", event_id="$stays")
+
+    def posts() -> int:
+        with db.session() as s:
+            return sum(f.posts for f in api.forum_figures(s, utcnow() - timedelta(days=1)))
+
+    # Another participant's redaction (kept, not applied, by the homeserver), one in another room,
+    # and one that claims to have come encrypted: the post still counts.
+    await event(db, services, "m.room.redaction", OLA, FORUM, {"redacts": "$stays"})
+    await event(db, services, "m.room.redaction", KARI, CAFE_NORTH, {"redacts": "$stays"})
+    with db.session() as s:
+        ctx = make_context(s, services, sender=KARI, room_id=FORUM, event_type="m.room.redaction",
+                           content={}, redacts="$stays", event_id="$enc")
+        ctx.event.encrypted = True
+        await observe(ctx)
+    assert posts() == 1
+    await event(db, services, "m.room.redaction", CONSULTANT, FORUM, {"redacts": "$stays"})
+    assert posts() == 0
+
+
+async def test_someone_elses_membership_event_sets_no_display_name(community, services, port) -> None:
+    db = community
+    await event(db, services, "m.room.member", OLA, FORUM, {"membership": "join", "displayname": "Kari Nordmann"},
+                state_key=KARI)
+    assert outbox(db, toolbox_of(KARI)) == []
 
 
 # --- identity reveal ----------------------------------------------------------------------------

@@ -136,6 +136,21 @@ async def test_a_hidden_message_removal_is_confirmed_and_the_author_told(communi
     assert "0 are waiting" in missing
 
 
+async def test_a_message_by_staff_is_never_hidden_automatically(community, services, port) -> None:
+    db = community
+    closed = services_with(services, moderation={"staffed_hours": "sun 03:00-03:01"})
+    for n, author in enumerate((CONSULTANT, ADMIN)):
+        post = f"$staff{n}:localhost"
+        port.events[(FORUM, post)] = {"sender": author, "type": "m.room.message",
+                                      "content": {"msgtype": "m.text", "body": "Please keep it kind"}}
+        for reporter in (KARI, PER, LIV):
+            await send(db, closed, reporter, FORUM, "!report", reply_to=post)
+        assert (FORUM, post, "reported") not in port.called("redact")
+        with db.session() as s:
+            assert s.get(HiddenMessage, post) is None
+    assert len(outbox(db, CONSULTANTS)) == 6  # each report still reaches the consultants
+
+
 async def test_reports_inside_staffed_hours_only_alert(community, services, port) -> None:
     db = community
     open_all_week = services_with(services, moderation={"staffed_hours": "mon-sun 00:00-23:59"})

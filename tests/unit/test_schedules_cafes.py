@@ -19,6 +19,7 @@ from tests.support.schedules import (
     CAFE_SOUTH,
     CONSULTANT,
     CONSULTANT_ROOM,
+    FORUM,
     bodies,
     build_community,
     run,
@@ -217,6 +218,25 @@ async def test_reactions_on_the_announcement_are_answers(community, services):
     assert user("bob") not in answers(community)
     (staff,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe"))
     assert "(👍 1 · 🤔 0 · 👎 1)" in staff
+
+
+async def test_only_the_reacter_in_the_cafe_room_removes_an_rsvp_reaction(community, services):
+    await schedule_one(community, services)
+    with community.session() as s:
+        s.add(SentEvent(txn_id=the_cafe(community).announce_txn, event_id="$announce", room_id=CAFE_NORTH))
+    await react(community, services, user("ann"), "$r1", "👍")
+    await redact(community, services, user("bob"), "$r1")  # someone else's redaction: not applied
+    with community.session() as s:
+        ctx = make_context(s, services, sender=user("ann"), room_id=FORUM, event_id="$elsewhere",
+                           event_type="m.room.redaction", content={}, redacts="$r1")
+        await rsvp_commands.rsvp_reaction_removed(ctx)  # a redaction in another room
+        encrypted = make_context(s, services, sender=user("ann"), room_id=CAFE_NORTH, event_id="$enc",
+                                 event_type="m.room.redaction", content={}, redacts="$r1")
+        encrypted.event.encrypted = True  # a megolm plaintext claiming to be a redaction
+        await rsvp_commands.rsvp_reaction_removed(encrypted)
+    assert answers(community) == {user("ann"): "yes"}
+    await redact(community, services, user("ann"), "$r1")
+    assert answers(community) == {}
 
 
 async def test_cancel_tells_the_room_and_privately_those_coming(community, services):
