@@ -277,3 +277,7 @@ class NioPort:
 
     async def leave(self, room_id: str) -> None:
         _check("leaving a room", await self.client.room_leave(room_id))
+
+    async def direct_rooms_with(self, user_id: str) -> list[str]:
+        return [room_id for room_id, room in self.client.rooms.items()
+                if set(room.users) | set(room.invited_users) <= {self.bot_user_id, user_id} and user_id in room.users]

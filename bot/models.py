@@ -31,6 +31,9 @@ class Role(str, enum.Enum):
     CONSULTANT = "consultant"
     PROVIDER = "provider"
     PARTICIPANT = "participant"
+    # Enrolled once (approved), now left or awaiting re-approval: keeps their toolbox, their data
+    # and their reminders, but reaches no one.
+    FORMER = "former"
     GUEST = "guest"
 
 

@@ -70,3 +70,6 @@ class MatrixPort(Protocol):
         """Encrypt and upload a file for an encrypted room."""
 
     async def leave(self, room_id: str) -> None: ...
+
+    async def direct_rooms_with(self, user_id: str) -> list[str]:
+        """Rooms the bot is in with this person and nobody else (direct chats)."""

@@ -17,7 +17,7 @@ from rooms.membership import remove_from_shared_rooms
 
 commands = feature.commands
 NEWCOMER_ROOMS = {RoomKind.DIRECT, RoomKind.TOOLBOX}
-NEWCOMERS = {Role.GUEST, Role.PARTICIPANT}
+NEWCOMERS = {Role.GUEST, Role.PARTICIPANT, Role.FORMER}  # someone who left may come back
 STAFF_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
 
 
@@ -43,6 +43,11 @@ async def start(ctx: Context) -> None:
     p = enrolment.start(ctx.session, ctx.sender)
     if p.status == EnrolmentStatus.ACTIVE.value:
         ctx.reply("rooms.enrol.already_enrolled", pseudonym=p.pseudonym)
+        return
+    if enrolment.come_back(p):
+        ctx.reply("rooms.enrol.returning", pseudonym=p.pseudonym, community=p.community)
+        Notices.from_context(ctx).to_consultants("rooms.enrol.returning_pending", pseudonym=p.pseudonym,
+                                                 community=p.community)
         return
     ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings))
     if p.consent_at is not None:

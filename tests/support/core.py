@@ -99,6 +99,9 @@ class FakePort:
     async def leave(self, room_id: str) -> None:
         self.calls.append(("leave", (room_id,)))
 
+    async def direct_rooms_with(self, user_id: str) -> list[str]:
+        return [r for r, members in self.room_members.items() if set(members) == {self.bot_user_id, user_id}]
+
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.calls if n == name]
 
