@@ -1,0 +1,83 @@
+"""Personal data through real encrypted rooms: after !forget-me no table holds the person or their
+private rooms, the provider is told, and the bot has left every private room; after !leave the
+toolbox, !export and !forget-me still work (issue 11 findings 9, 10; issue 12 items 4 and 11)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.db import Base
+from bot.models import OutboxMessage, RoomKind
+from tests.integration.test_rooms_flows import joined, room_of
+from tests.integration.test_toolbox_flows import _room, ask, enrolled
+
+
+def rows_naming(bot, needles: list[str]) -> list[str]:
+    """Every row of every table, sealed columns read back in clear, that holds one of ``needles``."""
+    found = []
+    with bot.app.db.session() as s:
+        for table in Base.metadata.sorted_tables:
+            for row in s.execute(select(table)):
+                text = json.dumps([str(v) for v in row], ensure_ascii=False)
+                found += [f"{table.name}: {needle}" for needle in needles if needle in text]
+    return found
+
+
+def outbox_empty(bot) -> bool:
+    with bot.app.db.session() as s:
+        return s.scalar(select(OutboxMessage.id).limit(1)) is None
+
+
+async def test_forget_me_leaves_no_row_and_the_bot_leaves_every_private_room(bot, consultant, make_user):
+    zed, toolbox, pseudonym, staff_room = await enrolled(bot, consultant, make_user, "zed")
+    doc = await make_user("doc")
+    await ask(consultant, staff_room, f"!providers add {doc.user_id}", bot, doc.user_id)
+    await ask(consultant, staff_room, f"!provider link {pseudonym} {doc.user_id}", bot, doc.user_id)
+    provider_room = _room(bot, RoomKind.PROVIDER, owner=zed.user_id, partner=doc.user_id)
+    assert provider_room is not None
+    await doc.until(lambda: provider_room in doc.client.rooms, 30, "joining the provider room")
+    await doc.wait_joined(provider_room, bot.user_id)
+    direct = await zed.dm(bot.user_id)  # the direct chat where a newcomer says !start
+    await ask(zed, direct, "!whoami", bot, "Pseudonym")
+    await ask(zed, toolbox, "!goal add plant tomatoes", bot, "Goal 1 saved")
+    await ask(zed, toolbox, f"!share goals with {doc.user_id}", bot, "can now see your goals")
+    await ask(doc, provider_room, "!view goals", bot, "plant tomatoes")
+
+    confirm = await ask(zed, toolbox, "!forget-me", bot, "To go ahead")
+    code = confirm.body.split("`!forget-me ")[1].split("`")[0]
+    await ask(zed, toolbox, f"!forget-me {code}", bot, "has been erased")
+    note = await doc.wait_for(lambda r: r.room_id == provider_room and "erase their data" in r.body,
+                              what="the provider's note")
+    assert note.sender == bot.user_id and note.decrypted and "tomatoes" not in note.body
+    for room_id, person in ((toolbox, zed), (direct, zed), (provider_room, doc)):
+        await person.until(lambda r=room_id, p=person: bot.user_id not in p.client.rooms[r].users, 60,
+                           f"the bot to leave {room_id}")
+    await zed.until(lambda: outbox_empty(bot), 30, "the outbox to empty")
+    assert rows_naming(bot, [zed.user_id, toolbox, provider_room, direct]) == []
+    # The homeserver shows the bot none of those rooms any more (left and forgotten).
+    assert not {toolbox, provider_room, direct} & set(bot.app.client.rooms)
+
+
+async def test_after_leave_the_toolbox_export_and_forget_me_still_work(bot, consultant, make_user):
+    una, toolbox, pseudonym, staff_room = await enrolled(bot, consultant, make_user, "una")
+    await ask(una, toolbox, "!med add Lithium 400mg 08:00", bot, "Lithium added")
+    await ask(una, toolbox, "!leave", bot, "left the community rooms")
+    await ask(una, toolbox, "!med remind 1 off", bot, "No more reminders for Lithium")
+    await ask(una, toolbox, "!goal add walk the dog", bot, "Goal 1 saved")
+    mark = len(una.received)
+    await una.send(toolbox, "!export")
+    file = await una.wait_for(lambda r: r.room_id == toolbox and r.content.get("msgtype") == "m.file", after=mark)
+    data = json.loads(await una.download(file.content))
+    assert data["enrolment"]["status"] == "left" and data["toolbox"]["goals"][0]["text"] == "walk the dog"
+    # Coming back: pending again, and the consultants hear of it.
+    consultant_room = await joined(bot, consultant, room_of(bot, RoomKind.CONSULTANT))
+    mark = len(consultant.received)
+    await ask(una, toolbox, "!start", bot, "told the peer consultant")
+    await consultant.wait_for(lambda r: r.room_id == consultant_room and "would like to come back" in r.body
+                              and pseudonym in r.body, after=mark, what="the consultant room told of the return")
+    await ask(consultant, staff_room, "!pending", bot, pseudonym)
+    confirm = await ask(una, toolbox, "!forget-me", bot, "To go ahead")
+    code = confirm.body.split("`!forget-me ")[1].split("`")[0]
+    await ask(una, toolbox, f"!forget-me {code}", bot, "has been erased")
