@@ -14,6 +14,7 @@ from rooms import enrolment
 from rooms.admission import admit, help_lines
 from rooms.feature import feature
 from rooms.membership import remove_from_shared_rooms
+from rooms.moderation import is_muted
 
 commands = feature.commands
 NEWCOMER_ROOMS = {RoomKind.DIRECT, RoomKind.TOOLBOX}
@@ -116,6 +117,31 @@ async def enroll(ctx: Context, user: str, rest: str) -> None:
     await admit(ctx.session, ctx.port, Notices.from_context(ctx), user, name, community_name)
     p = enrolment.enroll(ctx.session, user, name, community_name, ctx.sender)
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
+
+
+@commands.command("community-of", rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.community_of", usage="PSEUDONYM COMMUNITY")
+async def community_of(ctx: Context, rest: str) -> None:
+    """A consultant moves an active participant to another community: out of the old café room,
+    invited to the new one (muted there too if they are muted), and told privately."""
+    raw_name, new_community = split_pseudonym_community(ctx, rest)
+    p = enrolment.active_by_pseudonym(ctx.session, raw_name)
+    if p.community == new_community:
+        raise Invalid("rooms.enrol.same_community", pseudonym=p.pseudonym, community=new_community)
+    old_cafe = find_room(ctx.session, RoomKind.CAFE, community=p.community)
+    new_cafe = find_room(ctx.session, RoomKind.CAFE, community=new_community)
+    if old_cafe is not None and p.user_id in await ctx.port.members(old_cafe.room_id):
+        await ctx.port.kick(old_cafe.room_id, p.user_id)
+    if new_cafe is not None:
+        if p.user_id not in await ctx.port.members(new_cafe.room_id):
+            await ctx.port.invite(new_cafe.room_id, p.user_id)
+        if is_muted(ctx.session, p.user_id):
+            from rooms.commands.moderation import MUTED_LEVEL  # here: !help lists enrolment first
+
+            await ctx.port.set_power_level(new_cafe.room_id, p.user_id, MUTED_LEVEL)
+    p.community = new_community
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.enrol.moved_note", community=new_community)
+    ctx.reply("rooms.enrol.moved", pseudonym=p.pseudonym, community=new_community)
 
 
 @commands.command("leave", rooms=NEWCOMER_ROOMS, roles={Role.PARTICIPANT}, help="rooms.help.leave")
