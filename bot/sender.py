@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from bot import metrics
 from bot.config import Settings
 from bot.db import Database
-from bot.keys import KeyWork
+from bot.keys import KeyWork, forget_room_keys
 from bot.models import HandledEvent, OutboxMessage, SentEvent
 from bot.outbox import LEAVE_ROOM
 from bot.roomstate import RoomState
@@ -177,6 +177,7 @@ class Sender:
                 log.warning("leaving %s failed (%s); will retry", room_id, errcode)
                 return "stop", ""
         self._left.add(room_id)
+        forget_room_keys(self.client, room_id)
         async with self.db_lock:
             with self.db.session() as session:
                 session.execute(delete(OutboxMessage).where(OutboxMessage.room_id == room_id))

@@ -25,6 +25,13 @@ def rows_naming(bot, needles: list[str]) -> list[str]:
     return found
 
 
+def megolm_rooms(bot) -> set[str]:
+    """Rooms the bot holds inbound megolm sessions for: in memory, and in its crypto store."""
+    client = bot.app.client
+    stored = client.store.load_inbound_group_sessions()
+    return {s.room_id for s in stored} | {s.room_id for s in client.olm.inbound_group_store}
+
+
 def outbox_empty(bot) -> bool:
     with bot.app.db.session() as s:
         return s.scalar(select(OutboxMessage.id).limit(1)) is None
@@ -45,6 +52,7 @@ async def test_forget_me_leaves_no_row_and_the_bot_leaves_every_private_room(bot
     await ask(zed, toolbox, f"!share goals with {doc.user_id}", bot, "can now see your goals")
     await ask(doc, provider_room, "!view goals", bot, "plant tomatoes")
 
+    assert megolm_rooms(bot) >= {toolbox, direct, provider_room}  # the bot can read those rooms' history
     confirm = await ask(zed, toolbox, "!forget-me", bot, "To go ahead")
     code = confirm.body.split("`!forget-me ")[1].split("`")[0]
     await ask(zed, toolbox, f"!forget-me {code}", bot, "has been erased")
@@ -56,8 +64,10 @@ async def test_forget_me_leaves_no_row_and_the_bot_leaves_every_private_room(bot
                            f"the bot to leave {room_id}")
     await zed.until(lambda: outbox_empty(bot), 30, "the outbox to empty")
     assert rows_naming(bot, [zed.user_id, toolbox, provider_room, direct]) == []
-    # The homeserver shows the bot none of those rooms any more (left and forgotten).
+    # The homeserver shows the bot none of those rooms any more (left and forgotten), and the bot
+    # keeps no key to their history, in memory or in its crypto store.
     assert not {toolbox, provider_room, direct} & set(bot.app.client.rooms)
+    assert not {toolbox, provider_room, direct} & megolm_rooms(bot)
 
 
 async def test_after_leave_the_toolbox_export_and_forget_me_still_work(bot, consultant, make_user):
