@@ -155,6 +155,17 @@ class SentEvent(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class UploadedMedia(Base):
+    """A file the bot uploaded for a person (a chart, a map, an export), so ``!forget-me`` can ask
+    the homeserver to delete it. Encrypted attachments: the media repository holds ciphertext."""
+
+    __tablename__ = "uploaded_media"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    url: Mapped[str] = mapped_column(String(512))  # mxc://
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ForgetRequest(Base):
     """A pending ``!forget-me``: the code the person must type back before it expires."""
 

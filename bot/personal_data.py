@@ -5,6 +5,7 @@ guarded by a confirmation code). The core's own tables are the last to go."""
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,11 +26,13 @@ from bot.models import (
     RoomKind,
     SentEvent,
     UndecryptableNotice,
+    UploadedMedia,
     UserPref,
 )
 from bot.port import MatrixPort
 from bot.roomdir import find_rooms
 
+log = logging.getLogger(__name__)
 CODE_LIFETIME = timedelta(minutes=10)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -183,5 +186,23 @@ async def forget(features: Iterable[Feature], session: Session, port: MatrixPort
     rooms = private_rooms(session, user_id, direct_chats)  # before any eraser runs
     erase_everything(loaded, session, user_id)
     await erase_from_rooms(loaded, session, port, user_id)
+    await delete_media(session, port, user_id)
     delete_person(session, user_id, rooms.all)
     return rooms
+
+
+async def delete_media(session: Session, port: MatrixPort, user_id: str) -> tuple[int, int]:
+    """Ask the homeserver to delete every file uploaded for the person, and forget the list;
+    (deleted, refused). A refused file stays on the homeserver as ciphertext whose key was only in
+    the events of rooms the bot then leaves and forgets."""
+    urls = list(session.scalars(select(UploadedMedia.url).where(UploadedMedia.owner == user_id)))
+    deleted = 0
+    for url in urls:
+        try:
+            deleted += await port.delete_media(url)
+        except Exception as exc:  # noqa: BLE001 - an unreachable media API must not stop the erasure
+            log.warning("deleting an uploaded file failed (%s)", type(exc).__name__)
+    session.execute(delete(UploadedMedia).where(UploadedMedia.owner == user_id))
+    if urls:
+        log.info("forget-me: %d of %d uploaded files deleted by the homeserver", deleted, len(urls))
+    return deleted, len(urls) - deleted

@@ -73,3 +73,7 @@ class MatrixPort(Protocol):
 
     async def direct_rooms_with(self, user_id: str) -> list[str]:
         """Rooms the bot is in with this person and nobody else (direct chats)."""
+
+    async def delete_media(self, url: str) -> bool:
+        """Ask the homeserver to delete an uploaded file; False when it refuses (deleting media
+        needs a homeserver admin on Synapse)."""

@@ -5,11 +5,14 @@ toolbox, !export and !forget-me still work (issue 11 findings 9, 10; issue 12 it
 from __future__ import annotations
 
 import json
+import secrets
 
+from nio import DownloadError
 from sqlalchemy import select
 
 from bot.db import Base
 from bot.models import OutboxMessage, RoomKind
+from tests.integration.conftest import unique
 from tests.integration.test_rooms_flows import joined, room_of
 from tests.integration.test_toolbox_flows import _room, ask, enrolled
 
@@ -91,3 +94,22 @@ async def test_after_leave_the_toolbox_export_and_forget_me_still_work(bot, cons
     confirm = await ask(una, toolbox, "!forget-me", bot, "To go ahead")
     code = confirm.body.split("`!forget-me ")[1].split("`")[0]
     await ask(una, toolbox, f"!forget-me {code}", bot, "has been erased")
+
+
+async def test_forget_me_deletes_the_files_uploaded_for_the_person_where_the_homeserver_allows(
+        synapse, start_bot, consultant, make_user):
+    # Deleting media needs a homeserver admin on Synapse: a bot whose account is one.
+    password = secrets.token_urlsafe(12)
+    admin_bot = await start_bot(bot={"user_id": synapse.register(unique("adminbot"), password, admin=True),
+                                     "password": password})
+    ivy, toolbox, _, _ = await enrolled(admin_bot, consultant, make_user, "ivy")
+    mark = len(ivy.received)
+    await ivy.send(toolbox, "!export")
+    file = await ivy.wait_for(lambda r: r.room_id == toolbox and r.content.get("msgtype") == "m.file", after=mark)
+    assert json.loads(await ivy.download(file.content))["enrolment"]["status"] == "active"
+    confirm = await ask(ivy, toolbox, "!forget-me", admin_bot, "To go ahead")
+    code = confirm.body.split("`!forget-me ")[1].split("`")[0]
+    await ask(ivy, toolbox, f"!forget-me {code}", admin_bot, "has been erased")
+    server, media_id = file.content["file"]["url"].removeprefix("mxc://").split("/", 1)
+    gone = await ivy.client.download(server_name=server, media_id=media_id)
+    assert isinstance(gone, DownloadError), gone

@@ -20,6 +20,7 @@ from bot.models import (
     RoomKind,
     SentEvent,
     UndecryptableNotice,
+    UploadedMedia,
     UserPref,
 )
 from bot.outbox import LEAVE_ROOM, enqueue, notice_content
@@ -221,3 +222,20 @@ async def test_a_pending_guest_can_withdraw_with_forget_me(db, services):
         assert "has been erased" in await reply(s, services, f"!forget-me {code}", room=direct)
         assert s.get(Participant, ANN) is None
         assert s.scalar(select(OutboxMessage.room_id).where(OutboxMessage.event_type == LEAVE_ROOM)) == direct
+
+
+async def test_forget_me_asks_the_homeserver_to_delete_every_file_uploaded_for_the_person(db, services, port):
+    with db.session() as s:
+        build_community(s)
+        enrol_in_community(s, ANN, "Ann")
+        enrol_in_community(s, BOB, "Bob")
+        s.commit()
+        await say(s, services, "!export", room=TOOLBOX)
+        await say(s, services, "!export", sender=BOB, room=toolbox_of(BOB))
+        ann_file, bob_file = "mxc://localhost/upload1", "mxc://localhost/upload2"
+        assert s.scalars(select(UploadedMedia.owner).order_by(UploadedMedia.id)).all() == [ANN, BOB]
+        code = personal_data.request_code(s, ANN)
+        s.commit()
+        assert "has been erased" in await reply(s, services, f"!forget-me {code}", room=TOOLBOX)
+        assert port.called("delete_media") == [(ann_file,)]
+        assert s.scalars(select(UploadedMedia.url)).all() == [bob_file]
