@@ -34,6 +34,7 @@ from tests.support.rooms import CONSULTANTS, build_community, toolbox_of
 from tests.support.rooms import enrol as enrol_in_community
 from tests.unit.test_toolbox_commands import reply, say
 from toolbox import goals
+from toolbox.reminders import medication_reminders
 
 ANN, BOB, DOC = "@ann:localhost", "@bob:localhost", "@doc:localhost"
 UTC = timezone.utc
@@ -239,3 +240,20 @@ async def test_forget_me_asks_the_homeserver_to_delete_every_file_uploaded_for_t
         assert "has been erased" in await reply(s, services, f"!forget-me {code}", room=TOOLBOX)
         assert port.called("delete_media") == [(ann_file,)]
         assert s.scalars(select(UploadedMedia.url)).all() == [bob_file]
+
+
+async def test_leaving_stops_no_reminder_and_the_person_can_stop_one_themselves(db, services, port):
+    now = datetime.now(UTC)
+    with db.session() as s:
+        build_community(s, port)
+        enrol_in_community(s, ANN, "Ann", port=port)
+        s.commit()
+        await reply(s, services, "!med add Sertraline 50mg 08:00", room=TOOLBOX)
+        await reply(s, services, "!leave", room=TOOLBOX)
+
+        def med_reminders() -> list[str]:
+            return [r.user_id for r in medication_reminders(s, now, now + timedelta(days=2))]
+
+        assert med_reminders() == [ANN, ANN]  # still reminded after leaving: they did not ask to stop
+        assert "No more reminders" in await reply(s, services, "!med remind 1 off", room=TOOLBOX)
+        assert med_reminders() == []
