@@ -30,7 +30,7 @@ from rooms import moderation
 from rooms.models import Circle, CircleMember, Flag, Report, Reveal
 from schedules import cafes, matching
 from tests.support.core import queued
-from tests.support.rooms import CONSULTANTS, build_community, toolbox_of
+from tests.support.rooms import CONSULTANTS, build_community, outbox, send, toolbox_of
 from tests.support.rooms import enrol as enrol_in_community
 from tests.unit.test_toolbox_commands import reply, say
 from toolbox import goals
@@ -257,3 +257,14 @@ async def test_leaving_stops_no_reminder_and_the_person_can_stop_one_themselves(
         assert med_reminders() == [ANN, ANN]  # still reminded after leaving: they did not ask to stop
         assert "No more reminders" in await reply(s, services, "!med remind 1 off", room=TOOLBOX)
         assert med_reminders() == []
+
+
+async def test_someone_who_left_still_gets_the_crisis_reply_in_their_toolbox(db, services, port):
+    with db.session() as s:
+        build_community(s, port)
+        enrol_in_community(s, ANN, "Ann", port=port)
+        s.add(Participant(user_id=BOB, status="left", pseudonym="Bob", pseudonym_key="bob", community="North",
+                          approved_at=datetime.now(UTC)))
+        register_room(s, toolbox_of(BOB), RoomKind.TOOLBOX, owner=BOB)
+    await send(db, services, BOB, toolbox_of(BOB), "I want to die")
+    assert any("113" in text for text in outbox(db, toolbox_of(BOB)))
