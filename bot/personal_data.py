@@ -106,15 +106,6 @@ async def erase_from_rooms(features: Iterable[Feature], session: Session, port: 
             await room_eraser(session, port, user_id)
 
 
-def provider_rooms(session: Session, user_id: str) -> list[str]:
-    """The person's rooms with their providers: the first with each provider, oldest first."""
-    linked: dict[str, str] = {}
-    for room in find_rooms(session, RoomKind.PROVIDER, owner=user_id):
-        if room.partner:
-            linked.setdefault(room.partner, room.room_id)
-    return list(linked.values())
-
-
 @dataclass(frozen=True)
 class PrivateRooms:
     """The rooms that were the person's alone with the bot (and one provider or one peer): the bot
