@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.i18n import Catalogue
-from bot.models import ManagedRoom, Role, RoomKind
+from bot.models import ManagedRoom, Role, RoomKind, UploadedMedia
 from bot.outbox import enqueue, file_content, notice_content
 from bot.port import MatrixPort, UploadedFile
 from bot.speaker import Speaker
@@ -154,6 +154,12 @@ class Context:
 
     def send_file(self, room_id: str, uploaded: UploadedFile, *, filename: str, mimetype: str,
                   size: int, alt_text: str, width: int | None = None, height: int | None = None) -> None:
+        """Queue an uploaded file; it is noted as the room owner's (the sender's in a direct chat),
+        for ``!forget-me`` to delete."""
+        room = self.session.get(ManagedRoom, room_id)
+        owner = room.owner if room is not None else self.sender
+        if owner:
+            self.session.add(UploadedMedia(owner=owner, url=uploaded.url))
         self._queue(room_id, file_content(uploaded, filename=filename, mimetype=mimetype, size=size,
                                           alt_text=alt_text, width=width, height=height))
 

@@ -14,6 +14,7 @@ from bot.contracts import PERSONAL_DATA
 from bot.feature import Feature
 from bot.markup import Markdown
 from bot.models import Role, RoomKind
+from bot.outbox import enqueue_leave
 from bot.people import participant, prefs
 from bot.router import Router, choice, rest, shown_usage, summary_line, word
 
@@ -22,8 +23,10 @@ _ARG_WORD = re.compile(r"@?[A-Za-z][A-Za-z0-9_:.-]*")
 log = logging.getLogger(__name__)
 feature = Feature(name="core", locales=Path(__file__).parent / "locales", provides=(PERSONAL_DATA,))
 commands = feature.commands
-# A person's own data: only the participant, only in their own toolbox room.
-OWN_DATA_ROOMS, OWN_DATA_ROLES = {RoomKind.TOOLBOX}, {Role.PARTICIPANT}
+# A person's own data, in their own toolbox room or direct chat: for anyone who ever signed up, also
+# after leaving, and for someone still waiting for approval (who may withdraw with !forget-me).
+OWN_DATA_ROOMS = {RoomKind.TOOLBOX, RoomKind.DIRECT}
+OWN_DATA_ROLES = {Role.PARTICIPANT, Role.FORMER, Role.GUEST}
 EXPORT_FILENAME = "reconnect-export.json"
 
 
@@ -124,6 +127,12 @@ async def forget_me(ctx: Context, code: str | None) -> None:
                   minutes=int(personal_data.CODE_LIFETIME.total_seconds() // 60))
         return
     personal_data.check_code(ctx.session, ctx.sender, code)
-    await personal_data.forget(ctx.services.features, ctx.session, ctx.port, ctx.sender)
-    log.info("forget-me completed in room %s", ctx.room_id)
+    direct = [ctx.room_id] if ctx.room_kind is RoomKind.DIRECT else []
+    direct += await ctx.port.direct_rooms_with(ctx.sender)
+    rooms = await personal_data.forget(ctx.services.features, ctx.session, ctx.port, ctx.sender, direct)
+    for room_id, provider in rooms.providers.items():  # told once, in the provider's language
+        ctx.send_text(room_id, ctx.t("core.forget.provider_note", lang=ctx.speaker.lang_of(ctx.session, provider)))
     ctx.reply("core.forget.done")
+    for room_id in rooms.all:  # after the last message there: the bot leaves, and the room's traces go
+        enqueue_leave(ctx.session, room_id)
+    log.info("forget-me completed in room %s", ctx.room_id)

@@ -182,7 +182,8 @@ class Dispatcher:
             for observer in observers:
                 await observer(ctx)
             if is_command:
-                outcome.command = await dispatch_command(self.router, ctx)
+                name = await dispatch_command(self.router, ctx)
+                outcome.command = metrics.command_label(name, ctx.role) if name else None
             elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
                 ctx.reply("router.plain_text_hint")
                 self._note_hint(event.room_id)

@@ -97,3 +97,27 @@ class KeyWork:
             missing = missing_sessions()
             if missing:
                 await client.keys_claim(missing)
+
+
+def forget_room_keys(client: AsyncClient, room_id: str) -> int:
+    """Drop every megolm session of a room the bot left for good (``!forget-me``), from memory and
+    from the crypto store, so its history cannot be read with the bot's keys (not even with a copy
+    of the store and the homeserver's stored events). Returns how many inbound sessions went.
+
+    nio has no call for this: it reaches into the in-memory group-session store and the store's
+    ``MegolmInboundSessions`` table, both by room id."""
+    from nio.store.models import MegolmInboundSessions
+
+    dropped = 0
+    olm = getattr(client, "olm", None)
+    if olm is not None:
+        entries: dict[str, Any] = getattr(olm.inbound_group_store, "_entries", {})
+        dropped = sum(len(sessions) for sessions in entries.pop(room_id, {}).values())
+        olm.outbound_group_sessions.pop(room_id, None)
+    store = getattr(client, "store", None)
+    if store is not None and MegolmInboundSessions in store.models:
+        with store.database.bind_ctx(store.models):
+            dropped = max(dropped, MegolmInboundSessions.delete().where(
+                MegolmInboundSessions.room_id == room_id).execute())
+        store.delete_encrypted_room(room_id)
+    return dropped

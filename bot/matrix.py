@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from nio import (
@@ -349,3 +350,17 @@ class NioPort:
 
     async def leave(self, room_id: str) -> None:
         _check("leaving a room", await self.client.room_leave(room_id))
+
+    async def delete_media(self, url: str) -> bool:
+        # Synapse's admin API (Matrix has no client call to delete media): works when the bot's
+        # account is a homeserver admin; otherwise refused (403) and the file stays, as ciphertext
+        # whose key was only ever in the room's now-forgotten events.
+        server, _, media_id = url.removeprefix("mxc://").partition("/")
+        if not server or not media_id:
+            return False
+        status, _ = await self.http("DELETE", f"/_synapse/admin/v1/media/{quote(server)}/{quote(media_id)}", None)
+        return status == 200
+
+    async def direct_rooms_with(self, user_id: str) -> list[str]:
+        return [room_id for room_id, room in self.client.rooms.items()
+                if set(room.users) | set(room.invited_users) <= {self.bot_user_id, user_id} and user_id in room.users]

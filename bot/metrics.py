@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from bot.models import Role
+
 REGISTRY = CollectorRegistry()
 
 EVENTS_HANDLED = Counter("reconnect_events_handled_total", "Events acted on", ["type"], registry=REGISTRY)
 COMMANDS = Counter("reconnect_commands_total", "Commands run", ["command"], registry=REGISTRY)
+# In a small community a count of `forget-me`, `crisis` or `alert` going up by one points at a person.
+# So a participant's command is counted by name only when it says nothing about them; every other
+# one is counted together as PERSONAL. Staff commands keep their names.
+PUBLIC_COMMANDS = frozenset({"help", "whoami", "lang", "cafe", "info", "links", "exercises"})
+PERSONAL = "personal"
+
+
+def command_label(command: str, role: Role) -> str:
+    if role in (Role.CONSULTANT, Role.ADMIN) or command in PUBLIC_COMMANDS:
+        return command
+    return PERSONAL
 REPLY_LATENCY = Histogram(
     "reconnect_reply_latency_seconds",
     "From receiving an event to its reply being accepted by the homeserver",

@@ -31,6 +31,9 @@ class Role(str, enum.Enum):
     CONSULTANT = "consultant"
     PROVIDER = "provider"
     PARTICIPANT = "participant"
+    # Enrolled once (approved), now left or awaiting re-approval: keeps their toolbox, their data
+    # and their reminders, but reaches no one.
+    FORMER = "former"
     GUEST = "guest"
 
 
@@ -153,6 +156,17 @@ class SentEvent(Base):
     event_id: Mapped[str] = mapped_column(String(255), index=True)
     room_id: Mapped[str] = mapped_column(String(255))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UploadedMedia(Base):
+    """A file the bot uploaded for a person (a chart, a map, an export), so ``!forget-me`` can ask
+    the homeserver to delete it. Encrypted attachments: the media repository holds ciphertext."""
+
+    __tablename__ = "uploaded_media"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    url: Mapped[str] = mapped_column(String(512))  # mxc://
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ForgetRequest(Base):

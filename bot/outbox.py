@@ -82,6 +82,16 @@ def reaction_content(event_id: str, key: str) -> dict[str, Any]:
     return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
 
 
+# Not a Matrix event: an outbox row of this type makes the sender leave (and forget) the room once
+# every message queued before it there is sent, then drop the room's traces (``!forget-me``).
+LEAVE_ROOM = "reconnect.leave_room"
+
+
+def enqueue_leave(session: Session, room_id: str) -> OutboxMessage:
+    """Queue the bot's leaving of a room, after what is already queued there."""
+    return enqueue(session, room_id, {}, event_type=LEAVE_ROOM)
+
+
 def enqueue(
     session: Session,
     room_id: str,

@@ -23,6 +23,8 @@ def resolve_role(session: Session, settings: Settings, user_id: str) -> Role:
     p = session.get(Participant, user_id)
     if p is not None and p.status == EnrolmentStatus.ACTIVE.value:
         return Role.PARTICIPANT
+    if p is not None and (p.status == EnrolmentStatus.LEFT.value or p.approved_at is not None):
+        return Role.FORMER  # left, or back and waiting for a consultant: the toolbox stays theirs
     return Role.GUEST
 
 

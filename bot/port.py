@@ -77,3 +77,10 @@ class MatrixPort(Protocol):
         """Encrypt and upload a file for an encrypted room."""
 
     async def leave(self, room_id: str) -> None: ...
+
+    async def direct_rooms_with(self, user_id: str) -> list[str]:
+        """Rooms the bot is in with this person and nobody else (direct chats)."""
+
+    async def delete_media(self, url: str) -> bool:
+        """Ask the homeserver to delete an uploaded file; False when it refuses (deleting media
+        needs a homeserver admin on Synapse)."""

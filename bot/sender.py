@@ -18,8 +18,9 @@ from sqlalchemy import delete, func, select, update
 from bot import metrics
 from bot.config import Settings
 from bot.db import Database
-from bot.keys import KeyWork
-from bot.models import OutboxMessage, SentEvent
+from bot.keys import KeyWork, forget_room_keys
+from bot.models import HandledEvent, OutboxMessage, SentEvent
+from bot.outbox import LEAVE_ROOM
 from bot.roomstate import RoomState
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Sender:
         self.db_lock = db_lock
         self._wakeup = asyncio.Event()
         self._caused_at: dict[str, float] = {}  # reply txn -> when its cause arrived
+        self._left: set[str] = set()  # rooms the bot left for good (!forget-me)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -125,6 +127,8 @@ class Sender:
     async def send_one(self, message: Outgoing) -> tuple[Outcome, str]:
         """("sent", event id), or ("retry", "") to try this room again in the next wave, or
         ("stop", "") to end the wave (outage, rate limit)."""
+        if message.event_type == LEAVE_ROOM:
+            return await self.leave_room(message.room_id)
         try:
             refusal = await self.rooms.refusal(message.room_id)
             if refusal is None:
@@ -157,6 +161,31 @@ class Sender:
         log.warning("sending %s failed (%s); will retry", message.txn_id, errcode)
         return "stop", ""
 
+    async def leave_room(self, room_id: str) -> tuple[Outcome, str]:
+        """Leave and forget the room (the homeserver then serves the bot none of its history),
+        then drop every trace of it: what is still queued there, and the handled and sent events
+        recorded for it. ("retry", "") when done: nothing of the room is left to send."""
+        try:
+            left = await self.client.room_leave(room_id)
+            forgotten = await self.client.room_forget(room_id)
+        except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
+            log.warning("leaving %s failed (%s); will retry", room_id, type(exc).__name__)
+            return "stop", ""
+        for resp in (left, forgotten):
+            errcode = getattr(resp, "status_code", None)
+            if errcode is not None and errcode not in REFUSALS:  # refused: not in the room any more
+                log.warning("leaving %s failed (%s); will retry", room_id, errcode)
+                return "stop", ""
+        self._left.add(room_id)
+        forget_room_keys(self.client, room_id)
+        async with self.db_lock:
+            with self.db.session() as session:
+                session.execute(delete(OutboxMessage).where(OutboxMessage.room_id == room_id))
+                session.execute(delete(SentEvent).where(SentEvent.room_id == room_id))
+                session.execute(delete(HandledEvent).where(HandledEvent.room_id == room_id))
+        log.info("left and forgot %s", room_id)
+        return "retry", ""
+
     async def record_sent(self, sent: list[tuple[Outgoing, str]]) -> None:
         """Sent messages leave the outbox and their event ids are kept, in one transaction. (A
         crash before this commit resends them with the same transaction ids, which the
@@ -165,6 +194,8 @@ class Sender:
             with self.db.session() as session:
                 session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_([m.id for m, _ in sent])))
                 for message, event_id in sent:
+                    if message.room_id in self._left:  # sent just before the bot left: no trace kept
+                        continue
                     session.merge(SentEvent(txn_id=message.txn_id, event_id=event_id, room_id=message.room_id))
         now = time.time()
         for message, _ in sent:

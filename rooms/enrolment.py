@@ -67,6 +67,15 @@ def set_community(session: Session, settings: Settings, user_id: str, raw: str) 
     return p, _maybe_pending(p)
 
 
+def come_back(p: Participant) -> bool:
+    """Someone who left sends ``!start`` again: with a pseudonym and community still on file they
+    wait for a consultant again (and are listed in ``!pending``). True if they just did."""
+    if p.status == S.LEFT.value and p.pseudonym and p.community:
+        p.status = S.PENDING.value
+        return True
+    return False
+
+
 def _maybe_pending(p: Participant) -> bool:
     """Move to "pending" when everything a consultant needs is there; True if it just did."""
     ready = p.consent_at is not None and p.pseudonym and p.community

@@ -28,7 +28,7 @@ from rooms.targets import event_link, sender_of
 log = logging.getLogger(__name__)
 POST_ROOMS = {RoomKind.FORUM, RoomKind.CAFE}
 NOT_WATCHED_FOR_CRISIS = {RoomKind.CONSULTANT}
-AT_RISK_ROLES = {Role.PARTICIPANT, Role.GUEST}
+AT_RISK_ROLES = {Role.PARTICIPANT, Role.FORMER, Role.GUEST}  # someone who left is no less at risk
 
 
 def _edited(ctx: Context) -> str | None:

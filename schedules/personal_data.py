@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from schedules import matching, rsvp
-from schedules.models import Cafe, ReminderLedger, Rsvp
+from schedules.models import Cafe, CompanionMatch, ReminderLedger, Rsvp
 
 
 def export_person(session: Session, user_id: str) -> dict[str, Any]:
     answers = session.execute(select(Rsvp, Cafe).join(Cafe, Cafe.id == Rsvp.cafe_id)
                               .where(Rsvp.user_id == user_id).order_by(Cafe.starts_at))
     requests = matching.requests_of(session, user_id)
-    starts = {c.id: c for c in session.scalars(select(Cafe).where(Cafe.id.in_([r.cafe_id for r in requests])))}
+    matches = list(session.scalars(select(CompanionMatch).where(
+        or_(CompanionMatch.first_user == user_id, CompanionMatch.second_user == user_id)).order_by(CompanionMatch.id)))
+    cafe_ids = [r.cafe_id for r in requests] + [m.cafe_id for m in matches]
+    starts = {c.id: c for c in session.scalars(select(Cafe).where(Cafe.id.in_(cafe_ids)))}
     return {
         "cafe_rsvps": [{"cafe_starts_at": c.starts_at.isoformat(), "community": c.community, "answer": r.answer,
                         "updated_at": r.updated_at.isoformat()} for r, c in answers],
         "cafe_companion_requests": [{"cafe_starts_at": starts[r.cafe_id].starts_at.isoformat(), "kind": r.kind,
                                      "seats": r.seats, "created_at": r.created_at.isoformat()} for r in requests],
+        # Who they were matched with is the other person's to tell: only that there was a match.
+        "cafe_companion_matches": [{"cafe_starts_at": starts[m.cafe_id].starts_at.isoformat(), "kind": m.kind,
+                                    "created_at": m.created_at.isoformat()} for m in matches],
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
@@ -107,8 +107,12 @@ def record_view(session: Session, user_id: str, provider_id: str, item: str,
     return shown
 
 
-def views(session: Session, user_id: str, limit: int = VIEW_LOG_SHOWN) -> list[ShareView]:
-    """The latest provider views, newest first."""
+def views(session: Session, user_id: str, limit: int = VIEW_LOG_SHOWN, offset: int = 0) -> list[ShareView]:
+    """Provider views, newest first: ``limit`` of them after the ``offset`` newest."""
     q = (select(ShareView).where(ShareView.user_id == user_id)
-         .order_by(ShareView.viewed_at.desc(), ShareView.id.desc()).limit(limit))
+         .order_by(ShareView.viewed_at.desc(), ShareView.id.desc()).offset(offset).limit(limit))
     return list(session.scalars(q))
+
+
+def view_count(session: Session, user_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(ShareView).where(ShareView.user_id == user_id)) or 0

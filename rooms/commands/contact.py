@@ -33,7 +33,7 @@ def _reaches_consultants(ctx: Context, text: str, thread_root: str | None = None
 
 
 @commands.command("contact", rest("text", max_len=MAX_TEXT), rooms=PRIVATE_ROOMS,
-                  roles={Role.PARTICIPANT, Role.GUEST}, help="rooms.help.contact", usage="TEXT")
+                  roles={Role.PARTICIPANT, Role.FORMER, Role.GUEST}, help="rooms.help.contact", usage="TEXT")
 async def contact(ctx: Context, text: str) -> None:
     me = ctx.session.get(Participant, ctx.sender)
     if me is None or not me.pseudonym or me.status == EnrolmentStatus.STARTED.value:

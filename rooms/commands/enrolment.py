@@ -17,10 +17,11 @@ from rooms.admission import admit, help_lines
 from rooms.directchat import direct_chat_of, remember
 from rooms.feature import feature
 from rooms.membership import remove_from_shared_rooms
+from rooms.moderation import is_muted
 
 commands = feature.commands
 NEWCOMER_ROOMS = {RoomKind.DIRECT, RoomKind.TOOLBOX}
-NEWCOMERS = {Role.GUEST, Role.PARTICIPANT}
+NEWCOMERS = {Role.GUEST, Role.PARTICIPANT, Role.FORMER}  # someone who left may come back
 STAFF_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
 
 
@@ -42,12 +43,17 @@ def _next_step(ctx: Context, p: Participant, became_pending: bool) -> None:
 
 
 @commands.command("start", rest("words", max_len=200, optional=True), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
-                  help="rooms.help.start", usage="", listed_for={Role.GUEST})
+                  help="rooms.help.start", usage="", listed_for={Role.GUEST, Role.FORMER})
 async def start(ctx: Context, words: str | None) -> None:  # "!start please" works too
     remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
     p = enrolment.start(ctx.session, ctx.sender)
     if p.status == EnrolmentStatus.ACTIVE.value:
         ctx.reply("rooms.enrol.already_enrolled", pseudonym=p.pseudonym)
+        return
+    if enrolment.come_back(p):
+        ctx.reply("rooms.enrol.returning", pseudonym=p.pseudonym, community=p.community)
+        Notices.from_context(ctx).to_consultants("rooms.enrol.returning_pending", pseudonym=p.pseudonym,
+                                                 community=p.community)
         return
     ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings))
     if p.consent_at is not None:
@@ -127,6 +133,31 @@ async def enroll(ctx: Context, user: str, rest: str) -> None:
     await admit(ctx.session, ctx.port, Notices.from_context(ctx), user, name, community_name)
     p = enrolment.enroll(ctx.session, user, name, community_name, ctx.sender)
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
+
+
+@commands.command("community-of", rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.community_of", usage="PSEUDONYM COMMUNITY")
+async def community_of(ctx: Context, rest: str) -> None:
+    """A consultant moves an active participant to another community: out of the old café room,
+    invited to the new one (muted there too if they are muted), and told privately."""
+    raw_name, new_community = split_pseudonym_community(ctx, rest)
+    p = enrolment.active_by_pseudonym(ctx.session, raw_name)
+    if p.community == new_community:
+        raise Invalid("rooms.enrol.same_community", pseudonym=p.pseudonym, community=new_community)
+    old_cafe = find_room(ctx.session, RoomKind.CAFE, community=p.community)
+    new_cafe = find_room(ctx.session, RoomKind.CAFE, community=new_community)
+    if old_cafe is not None and p.user_id in await ctx.port.members(old_cafe.room_id):
+        await ctx.port.kick(old_cafe.room_id, p.user_id)
+    if new_cafe is not None:
+        if p.user_id not in await ctx.port.members(new_cafe.room_id):
+            await ctx.port.invite(new_cafe.room_id, p.user_id)
+        if is_muted(ctx.session, p.user_id):
+            from rooms.commands.moderation import MUTED_LEVEL  # here: !help lists enrolment first
+
+            await ctx.port.set_power_level(new_cafe.room_id, p.user_id, MUTED_LEVEL)
+    p.community = new_community
+    Notices.from_context(ctx).to_person(p.user_id, "rooms.enrol.moved_note", community=new_community)
+    ctx.reply("rooms.enrol.moved", pseudonym=p.pseudonym, community=new_community)
 
 
 @commands.command("leave", rooms=NEWCOMER_ROOMS, roles={Role.PARTICIPANT}, help="rooms.help.leave")

@@ -23,6 +23,8 @@ WHEN_KEYS = WhenKeys(unknown="schedules.when.bad", need_time="schedules.when.bad
                      bad_date="schedules.when.bad_date", need_date="schedules.when.bad")
 MEMBERS = frozenset({Role.PARTICIPANT, Role.CONSULTANT, Role.ADMIN})
 PARTICIPANTS = frozenset({Role.PARTICIPANT})
+# Someone who left keeps their own time: a break from reminders is theirs to take.
+OWN_TIME = frozenset({Role.PARTICIPANT, Role.FORMER})
 PRIVATE = frozenset({RoomKind.TOOLBOX})
 STAFF_ROOMS = frozenset({RoomKind.CONSULTANT, RoomKind.DIRECT})
 DEFAULT_STATS_MONTHS = 6

@@ -42,6 +42,7 @@ class FakePort:
     events: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     state: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
+    media_deletable: bool = True
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     async def create_room(self, spec: RoomSpec) -> str:
@@ -98,6 +99,13 @@ class FakePort:
 
     async def leave(self, room_id: str) -> None:
         self.calls.append(("leave", (room_id,)))
+
+    async def delete_media(self, url: str) -> bool:
+        self.calls.append(("delete_media", (url,)))
+        return self.media_deletable
+
+    async def direct_rooms_with(self, user_id: str) -> list[str]:
+        return [r for r, members in self.room_members.items() if set(members) == {self.bot_user_id, user_id}]
 
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.calls if n == name]

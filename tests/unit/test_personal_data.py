@@ -14,7 +14,8 @@ from sqlalchemy import select
 from bot import personal_data
 from bot.errors import Invalid
 from bot.feature import Feature
-from bot.models import ForgetRequest, ManagedRoom, Participant, RoomKind, UserPref
+from bot.models import ForgetRequest, ManagedRoom, OutboxMessage, Participant, RoomKind, UserPref
+from bot.outbox import LEAVE_ROOM
 from bot.recurrence import OneOff
 from bot.roomdir import register_room
 from schedules import cafes, rsvp
@@ -58,7 +59,9 @@ async def test_forget_me(db, services, port):
         assert "has been erased" in await reply(s, services, f"!forget-me {code}")
         assert s.get(Participant, ANN) is None and s.get(UserPref, ANN) is None
         assert s.get(ForgetRequest, ANN) is None
-        assert port.called("leave") == [(PROVIDER_ROOM,)]
+        # The bot leaves the toolbox and provider rooms through the outbox, after its last message there.
+        leaves = s.scalars(select(OutboxMessage.room_id).where(OutboxMessage.event_type == LEAVE_ROOM))
+        assert sorted(leaves) == sorted([PROVIDER_ROOM, TOOLBOX])
         assert s.get(ManagedRoom, TOOLBOX) is None and s.get(ManagedRoom, PROVIDER_ROOM) is None
         assert toolbox_export(s, ANN)["goals"] == []
 
@@ -68,8 +71,10 @@ async def test_export_and_forget_me_stay_in_the_toolbox_room(db, services):
         enrol(s)
         register_room(s, FORUM, RoomKind.FORUM)
         s.commit()
-        assert "only works in your private toolbox room" in await reply(s, services, "!export", room=FORUM)
-        assert "only works in your private toolbox room" in await reply(s, services, "!forget-me", room=FORUM)
+        assert "only works in a direct chat with me or your private toolbox room" in await reply(
+            s, services, "!export", room=FORUM)
+        assert "only works in a direct chat with me or your private toolbox room" in await reply(
+            s, services, "!forget-me", room=FORUM)
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -94,7 +99,7 @@ def test_export_gathers_every_features_section(db, features):
         assert data["toolbox"]["diary"][0]["text"] == "a quiet day"
         assert data["toolbox"]["crisis_plan"]["sections"]["coping"] == ["music"]
         assert data["schedules"]["cafe_rsvps"][0]["answer"] == "yes"
-        assert data["rooms"]["reports_made"] == 0
+        assert data["rooms"]["reports_made"] == []
         assert "bob's goal" not in json.dumps(data, default=str)
 
 
@@ -108,8 +113,8 @@ def test_erase_runs_every_eraser_and_keeps_others_data(db, features):
 
 
 async def test_forget_runs_every_eraser_then_the_room_erasers_then_the_core(db):
-    """Every feature's eraser first (in feature order), then every room eraser, then the bot
-    leaves the provider rooms, then the core's rows go."""
+    """Every feature's eraser first (in feature order), then every room eraser, then the core's
+    rows go; the provider rooms are returned, for the bot to tell and leave."""
     calls: list[str] = []
     first, second = Feature(name="first"), Feature(name="second")
 
@@ -132,9 +137,9 @@ async def test_forget_runs_every_eraser_then_the_room_erasers_then_the_core(db):
         s.add(Participant(user_id=ANN, status="active"))
         register_room(s, "!doc:localhost", RoomKind.PROVIDER, owner=ANN, partner="@doc:localhost")
         s.flush()
-        await personal_data.forget([first, second], s, port, ANN)
+        rooms = await personal_data.forget([first, second], s, port, ANN)
         assert calls == [f"erase first {ANN}", f"erase second {ANN}", f"rooms first {ANN}", f"rooms second {ANN}"]
-        assert port.called("leave") == [("!doc:localhost",)]
+        assert rooms.providers == {"!doc:localhost": "@doc:localhost"}
         assert s.get(Participant, ANN) is None
 
 

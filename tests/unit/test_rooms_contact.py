@@ -104,6 +104,7 @@ async def test_contact_thread_is_erased_with_the_person(community, services) -> 
 def test_every_send_to_the_consultant_notice_names_contact(services) -> None:
     for lang in ("en", "nb"):
         for key in ("rooms.enrol.community_fixed", "rooms.enrol.left", "rooms.mod.muted_you",
-                    "rooms.mod.muted_you_open", "rooms.mod.kicked_you", "rooms.mod.banned_you"):
+                    "rooms.mod.muted_you_open", "rooms.mod.kicked_you", "rooms.mod.banned_you",
+                    "rooms.enrol.moved_note"):
             text = services.speaker.t(lang, key, until="tomorrow", reason="x")
             assert "!contact" in text, (lang, key)

@@ -149,4 +149,5 @@ async def test_export_and_erase_a_person(db, services):
         assert [r["kind"] for r in data["cafe_companion_requests"]] == ["buddy"]
         erase_person(s, user("ann"))
     with db.session() as s:
-        assert export_person(s, user("ann")) == {"cafe_rsvps": [], "cafe_companion_requests": []}
+        assert export_person(s, user("ann")) == {"cafe_rsvps": [], "cafe_companion_requests": [],
+                                                 "cafe_companion_matches": []}

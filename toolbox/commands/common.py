@@ -21,8 +21,9 @@ PREFIXED_MAX = TEXT_MAX + 40
 WHEN_KEYS = WhenKeys(unknown="toolbox.when.unknown", need_time="toolbox.when.need_time", past="toolbox.when.past",
                      bad_date="toolbox.when.unknown", need_date="toolbox.when.need_date")
 
-# Every personal command: only the participant, only in their own toolbox room.
-PRIVATE: dict[str, Any] = {"rooms": {RoomKind.TOOLBOX}, "roles": {Role.PARTICIPANT}}
+# Every personal command: only the participant (also after they left: the toolbox stays theirs),
+# only in their own toolbox room.
+PRIVATE: dict[str, Any] = {"rooms": {RoomKind.TOOLBOX}, "roles": {Role.PARTICIPANT, Role.FORMER}}
 
 
 def zone_of(ctx: Context) -> ZoneInfo:

@@ -7,7 +7,7 @@ from bot.db import utcnow
 from bot.errors import DomainError, Invalid
 from bot.markup import Markdown, literal, markdown_join
 from bot.models import Role, RoomKind
-from bot.router import rest, word
+from bot.router import integer, rest, word
 from bot.zones import person_zone
 from toolbox import activities, crisis_plan, diary, goals, meds, network, render, sharing
 from toolbox.commands.common import PRIVATE, command, zone_of
@@ -97,8 +97,9 @@ async def unshare(ctx: Context, text: str) -> None:
         ctx.reply("toolbox.share.unshared_all", item=ctx.t(f"toolbox.item.{item}"))
 
 
-@command("shared", help="toolbox.help.shared", **PRIVATE)
-async def shared(ctx: Context) -> None:
+@command("shared", integer("page", min=1, optional=True, placeholder="PAGE"), help="toolbox.help.shared",
+         **PRIVATE)
+async def shared(ctx: Context, page: int | None) -> None:
     labels = await _provider_labels(ctx)
     rows = sharing.shares(ctx.session, ctx.sender)
     by_provider: dict[str, list[str]] = {}
@@ -107,12 +108,19 @@ async def shared(ctx: Context) -> None:
     shares = Markdown("\n".join(f"{n}. {_label(labels, p)}: {', '.join(items)}"
                                 for n, (p, items) in enumerate(by_provider.items(), 1)))
     zone = zone_of(ctx)
+    # Every view is the person's to read: newest first, a page at a time.
+    pages = max(1, -(-sharing.view_count(ctx.session, ctx.sender) // sharing.VIEW_LOG_SHOWN))
+    page = min(page or 1, pages)
     views = markdown_join("\n", (
         ctx.t("toolbox.share.view_shown" if v.shown else "toolbox.share.view_refused",
               when=render.local_time(ctx.t, v.viewed_at, zone), provider=_label(labels, v.provider_id),
               item=ctx.t(f"toolbox.item.{v.item}"))
-        for v in sharing.views(ctx.session, ctx.sender)
+        for v in sharing.views(ctx.session, ctx.sender, offset=(page - 1) * sharing.VIEW_LOG_SHOWN)
     ))
+    if pages > 1:
+        views = Markdown(views + "\n\n" + ctx.t("toolbox.share.views_page", page=page, pages=pages))
+        if page < pages:
+            views = Markdown(views + " " + ctx.t("toolbox.share.views_older", next=page + 1))
     ctx.reply("toolbox.share.overview", shares=shares or ctx.t("toolbox.share.nothing_shared"),
               views=views or ctx.t("toolbox.share.no_views"))
 
