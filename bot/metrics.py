@@ -8,6 +8,8 @@ REGISTRY = CollectorRegistry()
 
 EVENTS_HANDLED = Counter("reconnect_events_handled_total", "Events acted on", ["type"], registry=REGISTRY)
 COMMANDS = Counter("reconnect_commands_total", "Commands run", ["command"], registry=REGISTRY)
+COMMANDS_LIMITED = Counter("reconnect_commands_rate_limited_total", "Commands held back by the per-person rate limit",
+                           registry=REGISTRY)
 REPLY_LATENCY = Histogram(
     "reconnect_reply_latency_seconds",
     "From receiving an event to its reply being accepted by the homeserver",

@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
+from bot import metrics
 from bot.context import Context
 from bot.models import Role, RoomKind
+from bot.ratelimit import CommandLimiter, Verdict
 
 Handler = Callable[..., Awaitable[None]]
 
@@ -88,6 +90,7 @@ class Command:
     usage: str | None = None  # override of the generated argument part, e.g. "[AREA:] TEXT"
     hidden: bool = False  # not listed in !help (still runs)
     crisis_exempt: bool = False  # its text is the person's own plan, not a crisis message
+    safety: bool = False  # reaching help (e.g. !crisis): never held back by the command rate limit
 
     def usage_line(self, prefix: str) -> str:
         parts = self.usage if self.usage is not None else " ".join(a.shown for a in self.args)
@@ -119,6 +122,7 @@ class CommandSet:
         usage: str | None = None,
         hidden: bool = False,
         crisis_exempt: bool = False,
+        safety: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.commands.append(
@@ -132,6 +136,7 @@ class CommandSet:
                     usage=usage,
                     hidden=hidden,
                     crisis_exempt=crisis_exempt,
+                    safety=safety,
                 )
             )
             return fn
@@ -290,12 +295,22 @@ class Router:
         return [c for c in self.commands if not c.hidden and c.allows_role(role) and c.allows_room(room_kind)]
 
 
-async def dispatch_command(router: Router, ctx: Context) -> str | None:
-    """Run the command in ``ctx.event``; returns the command name (for metrics) or None."""
+async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter | None = None) -> str | None:
+    """Run the command in ``ctx.event``; returns the command name (for metrics) or None.
+
+    With a ``limiter``, a person's commands over their rate get one "slow down" and are then
+    dropped; staff and safety commands are never held back."""
     from bot.errors import DomainError
 
     m = router.match(ctx.event.body.strip())
     cmd = m.command
+    if limiter is not None and ctx.role not in STAFF and not (cmd is not None and cmd.safety):
+        verdict = limiter.take(ctx.sender)
+        if verdict is not Verdict.RUN:
+            metrics.COMMANDS_LIMITED.inc()
+            if verdict is Verdict.WARN:
+                ctx.reply("router.slow_down")
+            return None
     if cmd is None:
         allowed = router.visible_to(ctx.role, ctx.room_kind)
         usable_group = [c for c in m.group if c in allowed]
