@@ -61,6 +61,16 @@ class HomeserverConfig(BaseModel):
         return v.rstrip("/")
 
 
+class CommandRateConfig(BaseModel):
+    """A per-person token bucket for commands (staff and safety commands are not limited)."""
+
+    enabled: bool = True
+    # Commands a person may send in a row before the limit applies.
+    burst: int = Field(default=10, ge=1, le=1000)
+    # Commands per minute on average after that (the bucket refills at this rate).
+    per_minute: float = Field(default=30.0, gt=0, le=6000)
+
+
 class BotConfig(BaseModel):
     user_id: str
     password: str | None = None
@@ -77,6 +87,8 @@ class BotConfig(BaseModel):
     display_name: str = "ReConnect"
     # Rooms the outbox sends to at the same time (each room keeps its order).
     send_concurrency: int = Field(default=4, ge=1, le=32)
+    # One person's commands over this rate get one "slow down" and are then dropped.
+    command_rate: CommandRateConfig = Field(default_factory=CommandRateConfig)
 
     @field_validator("user_id")
     @classmethod

@@ -30,6 +30,7 @@ from bot.feature import Observer
 from bot.models import HandledEvent, ManagedRoom, RoomKind, UndecryptableNotice
 from bot.outbox import enqueue, notice_content
 from bot.people import language_of, resolve_role
+from bot.ratelimit import CommandLimiter
 from bot.replies import without_reply_fallback
 from bot.roomdir import toolbox_room_of
 from bot.roomstate import RoomState
@@ -91,6 +92,8 @@ class Dispatcher:
         self.db_lock = db_lock
         self._hinted_at: dict[str, float] = {}  # room -> when a plain message there last got the hint
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
+        rate = self.settings.bot.command_rate
+        self.limiter = CommandLimiter(rate.burst, rate.per_minute) if rate.enabled else None
 
     # --- timeline events -----------------------------------------------------------------------
     async def timeline_event(self, room_id: str, event: Any) -> None:
@@ -182,7 +185,7 @@ class Dispatcher:
             for observer in observers:
                 await observer(ctx)
             if is_command:
-                name = await dispatch_command(self.router, ctx)
+                name = await dispatch_command(self.router, ctx, self.limiter)
                 outcome.command = metrics.command_label(name, ctx.role) if name else None
             elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
                 ctx.reply("router.plain_text_hint")

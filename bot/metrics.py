@@ -21,6 +21,8 @@ def command_label(command: str, role: Role) -> str:
     if role in (Role.CONSULTANT, Role.ADMIN) or command in PUBLIC_COMMANDS:
         return command
     return PERSONAL
+COMMANDS_LIMITED = Counter("reconnect_commands_rate_limited_total", "Commands held back by the per-person rate limit",
+                           registry=REGISTRY)
 REPLY_LATENCY = Histogram(
     "reconnect_reply_latency_seconds",
     "From receiving an event to its reply being accepted by the homeserver",

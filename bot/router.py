@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
+from bot import metrics
 from bot.context import Context
 from bot.markup import Markdown
 from bot.models import Role, RoomKind
+from bot.ratelimit import CommandLimiter, Verdict
 
 Handler = Callable[..., Awaitable[None]]
 
@@ -95,6 +97,7 @@ class Command:
     # commands stop being listed once a person is enrolled, though they still answer.
     listed_for: frozenset[Role] | None = None
     late: bool = False  # listed after the rest (e.g. !export, !forget-me)
+    safety: bool = False  # reaching help (e.g. !crisis): never held back by the command rate limit
 
     def usage_line(self, prefix: str, word: Callable[[str], str | None] | None = None) -> str:
         """``!goal add [AREA:] TEXT``; ``word`` translates the argument words (``TEXT`` -> ``TEKST``)."""
@@ -142,6 +145,7 @@ class CommandSet:
         crisis_exempt: bool = False,
         listed_for: Iterable[Role] | None = None,
         late: bool = False,
+        safety: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.commands.append(
@@ -157,6 +161,7 @@ class CommandSet:
                     crisis_exempt=crisis_exempt,
                     listed_for=frozenset(listed_for) if listed_for is not None else None,
                     late=late,
+                    safety=safety,
                 )
             )
             return fn
@@ -330,12 +335,22 @@ def summary_line(ctx: Context, cmd: Command) -> str:
     return f"- `{shown_usage(ctx, cmd)}` — {ctx.t(cmd.help)}"
 
 
-async def dispatch_command(router: Router, ctx: Context) -> str | None:
-    """Run the command in ``ctx.event``; returns the command name (for metrics) or None."""
+async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter | None = None) -> str | None:
+    """Run the command in ``ctx.event``; returns the command name (for metrics) or None.
+
+    With a ``limiter``, a person's commands over their rate get one "slow down" and are then
+    dropped; staff and safety commands are never held back."""
     from bot.errors import DomainError
 
     m = router.match(ctx.event.body.strip())
     cmd = m.command
+    if limiter is not None and ctx.role not in STAFF and not (cmd is not None and cmd.safety):
+        verdict = limiter.take(ctx.sender)
+        if verdict is not Verdict.RUN:
+            metrics.COMMANDS_LIMITED.inc()
+            if verdict is Verdict.WARN:
+                ctx.reply("router.slow_down")
+            return None
     if cmd is None:
         allowed = router.usable_by(ctx.role, ctx.room_kind)
         usable_group = [c for c in m.group if c in allowed]

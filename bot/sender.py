@@ -1,6 +1,7 @@
 """The outbox sender: waves of queued messages, up to ``bot.send_concurrency`` rooms side by side,
 each room's messages in order; rate limits and outages end a wave, and what was sent is recorded
-in batches."""
+in batches. Rooms take turns (round-robin): a wave sends at most ``ROOM_TURN`` messages to each
+room, so a room with hundreds of messages queued does not hold up another room's reply."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, Iterable, Literal
 
 import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from bot import metrics
 from bot.config import Settings
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
 OUTBOX_WAVE = 100  # queued messages looked at per sending wave
+ROOM_TURN = 5  # messages one room may send per wave before the other rooms' turn
 RECORD_BATCH, RECORD_EVERY_S = 25, 1.0  # sent messages are recorded this many at once, or this often
 REFUSALS = ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN", "M_BAD_JSON", "M_TOO_LARGE")
 
@@ -43,6 +45,19 @@ class Outgoing:
     room_id: str
     event_type: str
     content: dict[str, Any]
+
+
+def next_turns() -> Select[int, str]:
+    """(id, room) of the messages of the next wave: each room's ``ROOM_TURN`` oldest sendable
+    messages, the rooms in the order of their oldest message, ``OUTBOX_WAVE`` at most."""
+    sendable = OutboxMessage.attempts < MAX_SEND_ATTEMPTS
+    by_room = (select(OutboxMessage.id, OutboxMessage.room_id,
+                      func.row_number().over(partition_by=OutboxMessage.room_id, order_by=OutboxMessage.id)
+                      .label("place"),
+                      func.min(OutboxMessage.id).over(partition_by=OutboxMessage.room_id).label("first"))
+               .where(sendable).subquery())
+    return (select(by_room.c.id, by_room.c.room_id).where(by_room.c.place <= ROOM_TURN)
+            .order_by(by_room.c.first, by_room.c.id).limit(OUTBOX_WAVE))
 
 
 class Sender:
@@ -84,13 +99,11 @@ class Sender:
                     pass
 
     async def send_wave(self) -> bool:
-        """One wave: the oldest queued messages, up to ``send_concurrency`` rooms at a time, each
-        room's messages in order; the bookkeeping for every message sent is batched. True when
-        something was sent."""
+        """One wave: each room's turn of its oldest queued messages (rooms waiting longest first),
+        up to ``send_concurrency`` rooms at a time, each room's messages in order; the
+        bookkeeping for every message sent is batched. True when something was sent."""
         with self.db.session() as session:
-            heads = list(session.execute(
-                select(OutboxMessage.id, OutboxMessage.room_id).where(OutboxMessage.attempts < MAX_SEND_ATTEMPTS)
-                .order_by(OutboxMessage.id).limit(OUTBOX_WAVE)))
+            heads = list(session.execute(next_turns()))
             depth = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
         metrics.SEND_QUEUE.set(depth)
         if not heads:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from nio import AsyncClient, ForwardedRoomKeyEvent, ReceiptEvent, RoomKeyEvent, SyncResponse
 
@@ -24,6 +24,23 @@ log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
+
+
+def take_turns(timelines: dict[str, list[Any]]) -> Iterator[tuple[str, Any]]:
+    """(room, event) with the rooms taking turns, one event each, every room's events in order:
+    a hundred events of one busy room do not hold up another room's one."""
+    queues = [(room_id, iter(events)) for room_id, events in timelines.items() if events]
+    while queues:
+        still = []
+        for room_id, events in queues:
+            event = next(events, _DONE)
+            if event is not _DONE:
+                yield room_id, event
+                still.append((room_id, events))
+        queues = still
+
+
+_DONE = object()
 
 
 class Syncer:
@@ -95,8 +112,9 @@ class Syncer:
                 except Exception as exc:  # noqa: BLE001 - handled with what nio knows (a room it
                     # cannot place counts as "other", where nothing private is answered)
                     log.warning("could not read the state of %s (%s)", room_id, type(exc).__name__)
-            for event in info.timeline.events:
-                await self.dispatcher.timeline_event(room_id, event)
+        for room_id, event in take_turns({r: info.timeline.events for r, info in resp.rooms.join.items()}):
+            await self.dispatcher.timeline_event(room_id, event)
+        for room_id, info in resp.rooms.join.items():
             for eph in info.ephemeral:
                 if isinstance(eph, ReceiptEvent):
                     await self.dispatcher.receipts(room_id, eph)

@@ -21,6 +21,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import pytest
 import pytest_asyncio
 
+from bench.botprocess import LOAD_TEST_COMMAND_RATE
 from bot.app import App
 from bot.config import Settings
 from bot.localsynapse import LocalSynapse
@@ -88,7 +89,8 @@ def bot_config(synapse: LocalSynapse, data_dir: Path, staff: dict[str, dict[str,
     user_id = synapse.register(unique("bot"), password)
     config: dict[str, Any] = {
         "homeserver": {"url": synapse.url},
-        "bot": {"user_id": user_id, "password": password},
+        # Tests script one person's commands back to back; the per-person limit has tests of its own.
+        "bot": {"user_id": user_id, "password": password, "command_rate": dict(LOAD_TEST_COMMAND_RATE)},
         "storage": {"data_dir": str(data_dir), "encryption_key_file": str(key_file)},
         "people": {"consultants": [staff["consultant"]["user_id"]], "admins": [staff["admin"]["user_id"]]},
         "communities": [{"name": "North", "links": [{"title": "Mental Helse", "url": "https://mentalhelse.no"}]},

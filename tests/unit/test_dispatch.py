@@ -23,10 +23,12 @@ from bot.db import Database
 from bot.dispatch import Dispatcher
 from bot.feature import Feature
 from bot.models import HandledEvent, RoomKind, UndecryptableNotice
+from bot.ratelimit import CommandLimiter
 from bot.roomdir import register_room
 from bot.roomstate import RoomState
 from bot.speaker import Speaker
 from tests.support.core import queued
+from tests.support.rooms import enrol
 
 BOT, ALICE = "@bot:localhost", "@alice:localhost"
 ROOM, PLAIN_ROOM = "!toolbox-alice:localhost", "!plain:localhost"
@@ -353,3 +355,91 @@ async def test_each_read_receipt_goes_to_the_receipt_observers_in_its_own_sessio
                                                              Receipt("$b", "m.read", BOT, 2)]))
     assert seen == [(f"receipt:$a:{ALICE}", ALICE, "$a"), (f"receipt:$b:{BOT}", BOT, "$b")]
     assert r.db.opened == 2
+
+
+# --- the per-person command limit ---------------------------------------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited_rig(db: Database, services: Services, burst: int, extra: Sequence[Feature] = ()) -> tuple[Rig, Clock]:
+    r, clock = rig(db, services, extra), Clock()
+    r.dispatcher.limiter = CommandLimiter(burst, per_minute=6, clock=clock)
+    return r, clock
+
+
+def from_(sender: str, body: str, room_id: str = ROOM) -> IncomingEvent:
+    return IncomingEvent(event_id=f"$m{next(_ids)}", room_id=room_id, sender=sender, type="m.room.message",
+                         content={"msgtype": "m.text", "body": body}, origin_server_ts=int(time.time() * 1000))
+
+
+def test_the_dispatcher_limits_commands_by_default(db, services) -> None:
+    rate = services.settings.bot.command_rate
+    limiter = rig(db, services).dispatcher.limiter
+    assert limiter is not None and (limiter.burst, limiter.per_second) == (rate.burst, rate.per_minute / 60)
+
+
+async def test_a_flood_of_commands_gets_one_slow_down_and_the_rest_are_dropped(db, services) -> None:
+    r, clock = limited_rig(db, services, burst=3)
+    before = metrics.REGISTRY.get_sample_value("reconnect_commands_rate_limited_total") or 0
+    flood = [message("!whoami") for _ in range(30)]
+    for event in flood:
+        await r.dispatcher.handle_event(event)
+    replies = r.replies()
+    assert len(replies) == 4
+    assert all(f"You are {ALICE}." in reply for reply in replies[:3])
+    assert "faster than I can answer everyone" in replies[3]
+    assert all(r.handled(e.event_id) for e in flood)  # dropped, not left to be handled again
+    assert metrics.REGISTRY.get_sample_value("reconnect_commands_rate_limited_total") == before + 27
+    clock.now += 60  # a pause: the person is answered again
+    await r.dispatcher.handle_event(message("!whoami"))
+    assert f"You are {ALICE}." in r.replies()[-1] and len(r.replies()) == 5
+
+
+async def test_the_slow_down_is_in_the_persons_language(db, services) -> None:
+    r, _ = limited_rig(db, services, burst=1)
+    await r.dispatcher.handle_event(message("!lang nb"))
+    await r.dispatcher.handle_event(message("!whoami"))
+    assert "raskere enn jeg rekker å svare alle" in r.replies()[-1]
+
+
+async def test_observers_see_every_message_of_a_flood_and_the_crisis_watch_still_answers(db, services) -> None:
+    watcher, seen = Feature(name="watcher"), []
+
+    @watcher.observe("m.room.message")
+    async def note(ctx: Context) -> None:
+        seen.append(ctx.event.event_id)
+
+    with db.session() as s:
+        enrol(s, ALICE, "Alice")
+    r, _ = limited_rig(db, services, burst=2, extra=[watcher])
+    flood = [message(f"!goal add walk {n}") for n in range(10)] + [message("!diary I want to kill myself")]
+    for event in flood:
+        await r.dispatcher.handle_event(event)
+    assert seen == [e.event_id for e in flood]
+    crisis_replies = [reply for reply in r.replies() if "113" in reply]
+    assert len(crisis_replies) == 1  # the crisis watch answered the last one, over the limit
+
+
+async def test_staff_are_not_limited(db, services) -> None:
+    consultant = services.settings.people.consultants[0]
+    r, _ = limited_rig(db, services, burst=2)
+    for _ in range(6):
+        await r.dispatcher.handle_event(from_(consultant, "!whoami"))
+    replies = r.replies()
+    assert len(replies) == 6 and all(f"You are {consultant}." in reply for reply in replies)
+
+
+async def test_the_crisis_plan_command_is_never_held_back(db, services) -> None:
+    with db.session() as s:
+        enrol(s, ALICE, "Alice")
+    r, _ = limited_rig(db, services, burst=1)
+    for _ in range(3):
+        await r.dispatcher.handle_event(message("!whoami"))
+    assert len(r.replies()) == 2  # one answer, one slow down
+    await r.dispatcher.handle_event(message("!crisis"))
+    assert "113" in r.replies()[-1] and len(r.replies()) == 3

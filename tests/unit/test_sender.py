@@ -18,7 +18,7 @@ from bot.keys import KeyGate, KeyWork
 from bot.models import OutboxMessage, SentEvent
 from bot.outbox import enqueue, notice_content
 from bot.roomstate import RoomState
-from bot.sender import Sender
+from bot.sender import ROOM_TURN, Sender
 from tests.support.core import test_settings
 
 
@@ -349,3 +349,53 @@ async def test_a_rate_limit_ends_the_wave_for_every_room_and_costs_no_attempt(db
         rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [r.txn_id for r in rows] == ["!a:localhost-0", "!b:localhost-0", "!a:localhost-1", "!b:localhost-1"]
     assert all(r.attempts == 0 for r in rows)
+
+
+async def test_a_flooded_room_does_not_hold_up_another_rooms_reply(db):
+    """300 messages queued for one room, then one for another: the other room's message goes out
+    in the first wave, even with one room at a time, and the flooded room keeps its order."""
+    settings = test_settings()
+    settings.bot.send_concurrency = 1
+    client = SlowClient(["!flood:localhost", "!quiet:localhost"])
+
+    async def fast_send(room_id, message_type, content, tx_id=None, ignore_unverified_devices=False):
+        await asyncio.sleep(0)
+        client.sent.append((room_id, content["body"]))
+        return RoomSendResponse(event_id=f"$ev{len(client.sent)}", room_id=room_id)
+
+    client.room_send = fast_send  # type: ignore[method-assign]
+    sender = sender_for(db, client, settings)
+    with db.session() as s:
+        for n in range(300):
+            enqueue(s, "!flood:localhost", notice_content(f"flood {n}"), txn_id=f"flood-{n}")
+        enqueue(s, "!quiet:localhost", notice_content("your reply"), txn_id="quiet")
+    assert await sender.send_wave()
+    assert ("!quiet:localhost", "your reply") in client.sent
+    assert client.sent.index(("!quiet:localhost", "your reply")) <= ROOM_TURN  # behind one turn at most
+    while await sender.send_wave():
+        pass
+    assert [body for r, body in client.sent if r == "!flood:localhost"] == [f"flood {n}" for n in range(300)]
+    with db.session() as s:
+        assert s.scalars(select(OutboxMessage)).all() == []
+        txns = [e.txn_id for e in s.scalars(select(SentEvent))]
+    assert sorted(txns) == sorted([f"flood-{n}" for n in range(300)] + ["quiet"])  # each once, none lost
+
+
+async def test_rooms_take_turns_wave_by_wave_each_in_order(db):
+    rooms = ["!a:localhost", "!b:localhost", "!c:localhost"]
+    client = SlowClient(rooms)
+    sender = queued_in_rooms(db, client, concurrency=1, per_room=2 * ROOM_TURN + 2)
+    with db.session() as s:
+        enqueue(s, "!late:localhost", notice_content("late"), txn_id="late")
+    client.rooms["!late:localhost"] = SimpleNamespace(encrypted=False, members_synced=True)
+    waves = 0
+    while await sender.send_wave():
+        waves += 1
+    assert waves == 3
+    a, b, c = rooms
+    turn = [a] * ROOM_TURN + [b] * ROOM_TURN + [c] * ROOM_TURN
+    # Each wave a turn of every room, in the order they have waited (the late room after them).
+    assert [room for room, _ in client.sent] == turn + ["!late:localhost"] + turn + [a] * 2 + [b] * 2 + [c] * 2
+    for room in rooms:
+        assert [body for r, body in client.sent if r == room] == [f"{room} {n}" for n in range(2 * ROOM_TURN + 2)]
+

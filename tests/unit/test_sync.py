@@ -106,3 +106,24 @@ async def test_a_refused_sync_changes_nothing(db) -> None:
     assert dispatcher.seen == [] and syncer.last_sync_at is None
     with db.session() as s:
         assert s.get(BotState, "sync_token") is None
+
+
+async def test_rooms_take_turns_so_a_busy_room_does_not_hold_up_another(db) -> None:
+    busy, quiet = "!busy:localhost", "!quiet:localhost"
+
+    def timeline(room: str, count: int) -> dict[str, Any]:
+        return {"timeline": {"events": [{"type": "m.room.message", "event_id": f"${room[1:5]}{n}", "sender": ALICE,
+                                         "origin_server_ts": 1, "content": {"msgtype": "m.text", "body": "!whoami"}}
+                                        for n in range(count)], "limited": False, "prev_batch": "p"},
+                "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []}}
+
+    resp = SyncResponse.from_dict({"next_batch": "s1", "rooms": {
+        "join": {busy: timeline(busy, 100), quiet: timeline(quiet, 2)}, "invite": {}, "leave": {}}})
+    client = FakeClient([resp])
+    client.rooms = {r: SimpleNamespace(encrypted=True, member_count=2) for r in (busy, quiet)}
+    syncer, dispatcher = syncer_for(db, client)
+    assert await syncer.sync_once(first=True)
+    order = [event_id for _, event_id, _ in dispatcher.seen]
+    assert order[:4] == ["$busy0", "$quie0", "$busy1", "$quie1"]
+    assert [e for e in order if e.startswith("$busy")] == [f"$busy{n}" for n in range(100)]  # each in order
+    assert len(order) == 102

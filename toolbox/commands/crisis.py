@@ -13,7 +13,7 @@ from toolbox.commands.common import PRIVATE, WHEN_KEYS, command, zone_of
 from toolbox.limits import TEXT_MAX
 
 
-@command("crisis", help="toolbox.help.crisis", crisis_exempt=True, **PRIVATE)
+@command("crisis", help="toolbox.help.crisis", crisis_exempt=True, safety=True, **PRIVATE)
 async def crisis_show(ctx: Context) -> None:
     numbers = Markdown("\n".join(f"- {literal(n.label)}: **{literal(n.number)}**" for n in ctx.settings.crisis.numbers))
     if crisis_plan.is_empty(ctx.session, ctx.sender):
