@@ -10,6 +10,8 @@ from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, find_rooms, register_room, toolbox_room_of
 from rooms.models import Circle, CircleMember
 
+MUTED_LEVEL = -1  # below events_default (0): can read, cannot post
+
 
 def community_room_ids(session: Session, community: str | None) -> list[str]:
     """The space, the forum and the community's café room (those that exist)."""
@@ -21,11 +23,13 @@ def community_room_ids(session: Session, community: str | None) -> list[str]:
 
 def posting_room_ids(session: Session, user_id: str | None = None) -> list[str]:
     """Rooms where people post to peers: the forum, every café room, and (for ``user_id``)
-    the circles they joined."""
+    the circles they joined and their café buddy and ride rooms."""
     rooms = find_rooms(session, RoomKind.FORUM) + find_rooms(session, RoomKind.CAFE)
     ids = [r.room_id for r in rooms]
     if user_id is not None:
         ids += circle_room_ids(session, user_id)
+        ids += [r.room_id for r in (*find_rooms(session, RoomKind.BUDDY, owner=user_id),
+                                    *find_rooms(session, RoomKind.BUDDY, partner=user_id))]
     return ids
 
 
