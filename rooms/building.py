@@ -12,7 +12,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.models import RoomKind
+from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.port import MatrixPort, PortError, RoomSpec
 from bot.roomdir import find_room, register_room
 from bot.speaker import Say
@@ -51,29 +51,38 @@ async def _ensure(session: Session, port: MatrixPort, settings: Settings, kind: 
             await port.invite(room.room_id, user_id)
             if kind is not RoomKind.SPACE:
                 await port.set_power_level(room.room_id, user_id, STAFF_LEVEL)
-    await _drop_former_staff(port, room.room_id, kind, staff, members)
+    await _drop_former_staff(session, port, room.room_id, kind, staff, members)
     return None
 
 
-async def _drop_former_staff(port: MatrixPort, room_id: str, kind: RoomKind, staff: list[str],
-                             members: list[str]) -> None:
+async def _drop_former_staff(session: Session, port: MatrixPort, room_id: str, kind: RoomKind,
+                             staff: list[str], members: list[str]) -> None:
     """Someone taken out of ``people.consultants``/``people.admins`` loses their moderator power
-    here, and leaves a staff-only room."""
+    here and leaves the room, unless they are also an active participant (then they stay, as one)
+    and it is not a staff-only room."""
     keep = {*staff, port.bot_user_id}
     levels = (await port.get_state(room_id, "m.room.power_levels") or {}).get("users", {})
-    for user_id, level in dict(levels).items():
-        if user_id not in keep and isinstance(level, int) and level >= STAFF_LEVEL:
-            await port.set_power_level(room_id, user_id, None)
-            log.info("demoted a former staff member in %s", room_id)
+    former = [u for u, level in dict(levels).items()
+              if u not in keep and isinstance(level, int) and level >= STAFF_LEVEL]
+    for user_id in former:
+        await port.set_power_level(room_id, user_id, None)
+        log.info("demoted a former staff member in %s", room_id)
     if kind in STAFF_ONLY:
-        for user_id in members:
-            if user_id not in keep:
-                try:
-                    await port.kick(room_id, user_id, "no longer staff")
-                except PortError:
-                    log.warning("could not remove a former staff member from %s", room_id)
-                else:
-                    log.info("removed a former staff member from %s", room_id)
+        leaving = [u for u in members if u not in keep]
+    else:
+        leaving = [u for u in former if u in members and not _active_participant(session, u)]
+    for user_id in leaving:
+        try:
+            await port.kick(room_id, user_id, None)
+        except PortError:
+            log.warning("could not remove a former staff member from %s", room_id)
+        else:
+            log.info("removed a former staff member from %s", room_id)
+
+
+def _active_participant(session: Session, user_id: str) -> bool:
+    p = session.get(Participant, user_id)
+    return p is not None and p.status == EnrolmentStatus.ACTIVE.value
 
 
 async def ensure_rooms(session: Session, port: MatrixPort, settings: Settings,

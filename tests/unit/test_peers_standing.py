@@ -198,7 +198,23 @@ async def test_staff_dropped_from_config_are_demoted_and_leave_the_consultant_ro
     assert demoted == set(rooms.values())
     assert not any(user == kept for _, user, _ in port.called("set_power_level"))
     kicked = {(room, user) for room, user, _ in port.called("kick")}
-    assert kicked == {(rooms[RoomKind.CONSULTANT.value], old)}
+    assert kicked == {(room_id, old) for room_id in rooms.values()}
+
+
+async def test_a_former_consultant_who_is_a_participant_keeps_the_community_rooms(db, port) -> None:
+    old = "@old:localhost"
+    say = lambda key, **_: key  # noqa: E731
+    with db.session() as s:
+        await ensure_rooms(s, port, test_settings(people={"consultants": [old]}), say)
+        rooms = {r.kind: r.room_id for r in s.query(ManagedRoom)}
+        enrol(s, old, "Oldie", community="North")
+    for room_id in rooms.values():
+        port.state[(room_id, "m.room.power_levels", "")] = {"users": {port.bot_user_id: 100, old: 50}}
+    port.calls.clear()
+    with db.session() as s:
+        await ensure_rooms(s, port, test_settings(people={"consultants": []}), say)
+    assert {room for room, user, _ in port.called("kick")} == {rooms[RoomKind.CONSULTANT.value]}
+    assert len(port.called("set_power_level")) == len(rooms)
 
 
 async def _link(db, services) -> str:

@@ -1,0 +1,84 @@
+"""Issue 11, findings 6 and 7, on a real Synapse with real encrypted clients: a banned participant
+reaches nobody, a removed provider is put out of the room and loses ``!view``, and a consultant
+dropped from the config is demoted and removed from the consultant room at the next start."""
+
+from __future__ import annotations
+
+from nio import RoomGetStateEventResponse
+
+from bot.models import RoomKind
+from tests.integration.matrix_user import MatrixUser
+from tests.integration.test_rooms_flows import ask_for, enrolled, joined, poll, power_of, room_of
+
+
+async def membership(user: MatrixUser, room_id: str, who: str) -> str | None:
+    resp = await user.client.room_get_state_event(room_id, "m.room.member", who)
+    return resp.content.get("membership") if isinstance(resp, RoomGetStateEventResponse) else None
+
+
+async def test_a_banned_participants_reveal_is_refused(bot, consultant, make_user):
+    ola, oname, otoolbox = await enrolled(bot, consultant, make_user, "Skua")
+    kari, kname, ktoolbox = await enrolled(bot, consultant, make_user, "Auk")
+    consultant_room = room_of(bot, RoomKind.CONSULTANT)
+    await ask_for(consultant, consultant_room, f"!ban {oname} harassment", bot.user_id, "**ban**")
+    refused = await ola.ask(otoolbox, f"!reveal {kname} I am the one by the window", bot.user_id)
+    assert "banned" in refused.body and "by the window" not in refused.body
+    refused = await ola.ask(otoolbox, f"!circle create Walk with {kname}", bot.user_id)
+    assert "banned" in refused.body
+    # Kari got nothing: her next answer from the bot says nothing is waiting.
+    nothing = await kari.ask(ktoolbox, "!accept", bot.user_id)
+    assert "nothing waiting" in nothing.body
+    assert not any(oname in r.body for r in kari.received if r.room_id == ktoolbox)
+    await ask_for(consultant, consultant_room, f"!unban {oname}", bot.user_id, "ban lifted")
+
+
+async def test_a_removed_provider_is_kicked_and_view_is_refused(bot, consultant, make_user):
+    kari, kname, _ = await enrolled(bot, consultant, make_user, "Wren")
+    gp = await make_user("gp")
+    consultant_room = await joined(bot, consultant, room_of(bot, RoomKind.CONSULTANT))
+    await ask_for(consultant, consultant_room, f"!providers add {gp.user_id}", bot.user_id, "registered as a health")
+    await ask_for(consultant, consultant_room, f"!provider link {kname} {gp.user_id}", bot.user_id,
+                  "secure messages room")
+    room_id = room_of(bot, RoomKind.PROVIDER, owner=kari.user_id, partner=gp.user_id)
+    await gp.until(lambda: room_id in gp.client.rooms, 30, "the provider room")
+    await gp.wait_joined(room_id, bot.user_id)
+    shown = await gp.ask(room_id, "!view", bot.user_id)
+    assert "Nothing from the toolbox is shared" in shown.body
+
+    await ask_for(consultant, consultant_room, f"!providers remove {gp.user_id}", bot.user_id,
+                  "no longer a registered provider")
+
+    async def kicked() -> bool:
+        return await membership(kari, room_id, gp.user_id) == "leave"
+
+    await poll(kicked, "the provider to be removed from the room")
+    told = await kari.wait_for(lambda r: r.room_id == room_id and "no longer in this room" in r.body)
+    assert told.decrypted
+    # Wherever they ask now, !view is refused.
+    dm = await gp.dm(bot.user_id)
+    refused = await gp.ask(dm, "!view goals", bot.user_id)
+    assert "not available to you" in refused.body
+
+
+async def test_a_consultant_dropped_from_config_is_demoted_at_restart(start_bot, consultant, make_user):
+    former = await make_user("former")
+    handle = await start_bot(people={"consultants": [consultant.user_id, former.user_id]})
+    consultant_room = room_of(handle, RoomKind.CONSULTANT)
+    forum = room_of(handle, RoomKind.FORUM)
+    await joined(handle, former, consultant_room)
+    await joined(handle, former, forum)
+    assert await power_of(consultant, forum, former.user_id) == 50
+    reply = await former.ask(consultant_room, "!pending", handle.user_id)
+    assert "not available to you" not in reply.body
+
+    handle.config["people"]["consultants"] = [consultant.user_id]
+    await handle.restart()
+
+    async def removed() -> bool:
+        return await membership(consultant, consultant_room, former.user_id) == "leave"
+
+    await poll(removed, "the former consultant to leave the consultant room", timeout=60)
+    assert await membership(consultant, forum, former.user_id) == "leave"  # not a participant either
+    assert await power_of(consultant, forum, former.user_id) is None
+    assert await power_of(consultant, consultant_room, former.user_id) is None
+    assert await power_of(consultant, forum, consultant.user_id) == 50  # who stays listed keeps their power
