@@ -1,6 +1,7 @@
 """Issue 11, findings 6 and 7, on a real Synapse with real encrypted clients: a banned participant
 reaches nobody, a removed provider is put out of the room and loses ``!view``, and a consultant
-dropped from the config is demoted and removed from the consultant room at the next start."""
+dropped from the config is demoted and removed from the consultant room at the next start; café
+buddy rooms have the privacy guard and ``!report``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from nio import RoomGetStateEventResponse
 
 from bot.models import RoomKind
 from tests.integration.matrix_user import MatrixUser
-from tests.integration.test_rooms_flows import ask_for, enrolled, joined, poll, power_of, room_of
+from tests.integration.test_rooms_flows import (
+    ask_for,
+    enrolled,
+    is_redacted,
+    joined,
+    poll,
+    power_of,
+    pseudonym,
+    room_of,
+)
+from tests.integration.test_schedules_cafes import consultant_room, enrol, schedule_in
 
 
 async def membership(user: MatrixUser, room_id: str, who: str) -> str | None:
@@ -82,3 +93,35 @@ async def test_a_consultant_dropped_from_config_is_demoted_at_restart(start_bot,
     assert await power_of(consultant, forum, former.user_id) is None
     assert await power_of(consultant, consultant_room, former.user_id) is None
     assert await power_of(consultant, forum, consultant.user_id) == 50  # who stays listed keeps their power
+
+
+async def test_a_buddy_room_has_the_privacy_guard_and_report(start_bot, consultant, make_user):
+    handle = await start_bot()
+    eva, finn = await make_user("eva"), await make_user("finn")
+    _, eva_toolbox = await enrol(handle, consultant, eva, pseudonym("Eva"))
+    _, finn_toolbox = await enrol(handle, consultant, finn, pseudonym("Finn"))
+    await schedule_in(handle, consultant, 3600)
+    await eva.ask(eva_toolbox, "!cafe buddy", handle.user_id)
+    known = set(eva.client.rooms)
+    await finn.ask(finn_toolbox, "!cafe buddy", handle.user_id)
+    buddy_room = await eva.wait_invite(lambda room_id: room_id not in known)
+    await eva.wait_joined(buddy_room, finn.user_id)
+    await finn.until(lambda: buddy_room in finn.client.rooms, 30, "the buddy room")
+    await eva.wait_for(lambda r: r.room_id == buddy_room and "Hello" in r.body)
+    # Eva shares her e-mail address: she is told privately, the room hears nothing from the bot.
+    mark = len(eva.received)
+    post = await eva.send(buddy_room, "write to me at eva.hansen@example.com")
+    nudge = await eva.wait_for(lambda r: r.room_id == eva_toolbox and "e-mail address" in r.body, after=mark)
+    assert "eva.hansen" not in nudge.body
+    # Finn reports a message in the room: the report is removed and the consultants get a link.
+    room = consultant_room(handle)
+    cmark = len(consultant.received)
+    await finn.wait_for(lambda r: r.event_id == post)
+    report = await finn.send(buddy_room, "!report", {"m.relates_to": {"m.in_reply_to": {"event_id": post}}})
+    await finn.wait_for(lambda r: r.room_id == finn_toolbox and "Thank you for your report" in r.body)
+    alert = await consultant.wait_for(lambda r: r.room_id == room and "was reported" in r.body, after=cmark)
+    assert post in alert.body and finn.user_id not in alert.body
+    await poll(lambda: is_redacted(eva, buddy_room, report), "the report to be removed from the room")
+    said = [r.body for r in eva.received[mark:]
+            if r.room_id == buddy_room and r.sender == handle.user_id and r.type == "m.room.message"]
+    assert said == []
