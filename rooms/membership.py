@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from bot.models import RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, find_rooms, register_room, toolbox_room_of
-from rooms.models import Circle, CircleMember
+from rooms.models import Circle, CircleMember, Mute
 
 MUTED_LEVEL = -1  # below events_default (0): can read, cannot post
 
@@ -47,9 +47,15 @@ def shared_room_ids(session: Session, user_id: str) -> list[str]:
 
 
 async def invite_to_community(session: Session, port: MatrixPort, user_id: str, community: str | None) -> None:
+    """Invite to the space, forum and café room. A mute holds in every room they may post in,
+    also those they come (back) into later."""
+    muted = session.get(Mute, user_id) is not None
+    posting = set(posting_room_ids(session)) if muted else set()
     for room_id in community_room_ids(session, community):
         if user_id not in await port.members(room_id):
             await port.invite(room_id, user_id)
+            if room_id in posting:
+                await port.set_power_level(room_id, user_id, MUTED_LEVEL)
 
 
 async def ensure_toolbox_room(session: Session, port: MatrixPort, user_id: str, name: str) -> tuple[str, bool]:

@@ -83,6 +83,17 @@ async def test_a_fresh_circle_gets_an_existing_mute(community, services, port) -
     assert (room_id, LIV, -1) in port.called("set_power_level")
 
 
+async def test_a_mute_holds_in_rooms_someone_comes_back_into(community, services, port) -> None:
+    db = community
+    await send(db, services, CONSULTANT, CONSULTANTS, "!mute Ola")
+    await send(db, services, CONSULTANT, CONSULTANTS, "!ban Ola")
+    port.calls.clear()
+    await send(db, services, CONSULTANT, CONSULTANTS, "!unban Ola")
+    invited = {room for room, user in port.called("invite") if user == OLA}
+    assert FORUM in invited
+    assert (FORUM, OLA, -1) in port.called("set_power_level")
+
+
 # --- daily limits -------------------------------------------------------------------------------
 
 async def test_reveals_and_circles_are_limited_per_day(community, services) -> None:
