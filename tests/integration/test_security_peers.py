@@ -42,6 +42,29 @@ async def test_a_banned_participants_reveal_is_refused(bot, consultant, make_use
     await ask_for(consultant, consultant_room, f"!unban {oname}", bot.user_id, "ban lifted")
 
 
+async def test_a_block_keeps_reveals_away_and_a_fresh_circle_gets_the_mute(bot, consultant, make_user):
+    kari, kname, ktoolbox = await enrolled(bot, consultant, make_user, "Heron")
+    ola, oname, otoolbox = await enrolled(bot, consultant, make_user, "Rook")
+    per, pname, ptoolbox = await enrolled(bot, consultant, make_user, "Kite")
+    await ask_for(kari, ktoolbox, f"!block {oname}", bot.user_id, "will no longer reach you")
+    mark = len(kari.received)
+    # Ola hears what anyone hears; Kari is not asked and has nothing to answer.
+    await ask_for(ola, otoolbox, f"!reveal {kname} I'm the one with the red scarf", bot.user_id, "I've asked")
+    await ask_for(kari, ktoolbox, "!accept", bot.user_id, "nothing waiting")
+    assert not any(oname in r.body for r in kari.received[mark:])
+    # Per is muted, then accepts a circle: the circle room is made with Per muted in it.
+    consultant_room = room_of(bot, RoomKind.CONSULTANT)
+    await ask_for(kari, ktoolbox, f"!circle create Herons with {pname}", bot.user_id, "Herons")
+    await per.wait_for(lambda r: r.room_id == ptoolbox and "Herons" in r.body)
+    await ask_for(consultant, consultant_room, f"!mute {pname} 2h", bot.user_id, "**mute**")
+    await ask_for(per, ptoolbox, "!accept", bot.user_id, "joined")
+    circle = room_of(bot, RoomKind.CIRCLE, owner=kari.user_id)
+    await per.until(lambda: circle in per.client.rooms, 30, "the circle room")
+    assert await power_of(per, circle, per.user_id) == -1
+    assert await power_of(per, circle, kari.user_id) is None
+    await ask_for(consultant, consultant_room, f"!unmute {pname}", bot.user_id, "**unmute**")
+
+
 async def test_a_removed_provider_is_kicked_and_view_is_refused(bot, consultant, make_user):
     kari, kname, _ = await enrolled(bot, consultant, make_user, "Wren")
     gp = await make_user("gp")
