@@ -1,7 +1,7 @@
 """bans and blocks: who may reach peers
 
-Revision ID: rooms_0002_peers
-Revises: rooms_0001
+Revision ID: rooms_0004_peers
+Revises: rooms_0003
 Create Date: 2026-12-03 11:40:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import bot.db
 
-revision = 'rooms_0002_peers'
-down_revision = 'rooms_0001'
+revision = 'rooms_0004_peers'
+down_revision = 'rooms_0003'
 branch_labels = None
 depends_on = None
 
