@@ -208,6 +208,9 @@ class ModerationConfig(BaseModel):
     staffed_timezone: str = "Europe/Oslo"
     auto_hide_reports: int = Field(default=3, ge=2)
     reveal_expiry_hours: int = Field(default=72, ge=1)
+    # How many identity reveals and new circles one participant may start per day (24 hours).
+    reveals_per_day: int = Field(default=5, ge=1, le=100)
+    circles_per_day: int = Field(default=2, ge=1, le=50)
 
     @field_validator("staffed_hours")
     @classmethod

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 PERSONAL_DATA = "personal-data"
 # Sends what ``reminder_sources`` say is due to each person's toolbox room (schedules).
 REMINDER_DELIVERY = "reminder-delivery"
+# Whether a participant may reach peers (bans, mutes and blocks; rooms). Required by any feature
+# that puts one participant in touch with another (schedules' café buddies and rides).
+PEER_STANDING = "peer-standing"
 
 
 class MissingService(StartupError):
@@ -88,6 +91,38 @@ CrisisExtra = Callable[[Session, str, Say], str | None]
 # language, the message body) -> the public help-line numbers as Markdown when the body is a crisis
 # message, else None. The core posts it in that room and does nothing else.
 PublicCrisisReply = Callable[[Settings, Say, str], str | None]
+
+
+# --- reaching peers -----------------------------------------------------------------------------
+
+# Reasons a ``PeerCheck`` gives for refusing contact between two participants.
+BANNED, MUTED = "banned", "muted"  # the sender may reach nobody
+BLOCKED = "blocked"  # the receiver blocked the sender: treat it like an unanswered request
+BLOCKING = "blocking"  # the sender blocked the receiver
+
+# (session, sender, receiver or None) -> None when ``sender`` may reach ``receiver`` (with None:
+# may reach peers at all), else one of the reasons above.
+PeerCheck = Callable[[Session, str, str | None], str | None]
+
+
+def peer_refusal(features: Iterable["Feature"], session: Session, sender: str,
+                 receiver: str | None = None) -> str | None:
+    """The first reason any loaded feature gives why ``sender`` may not reach ``receiver``
+    (or, with None, any peer); None when nothing stands in the way."""
+    for f in features:
+        for check in f.peer_checks:
+            reason = check(session, sender, receiver)
+            if reason is not None:
+                return reason
+    return None
+
+
+def may_pair(features: Iterable["Feature"], session: Session, first: str, second: str) -> bool:
+    """Whether two people may be put in touch (a café buddy or a lift): neither is banned or
+    muted, and neither blocked the other."""
+    loaded = list(features)
+    return (peer_refusal(loaded, session, first, second) is None
+            and peer_refusal(loaded, session, second, first) is None)
 
 
 # --- the consultant digest and research figures -------------------------------------------------

@@ -14,6 +14,7 @@ from bot.contracts import (
     DueReminder,
     Eraser,
     Exporter,
+    PeerCheck,
     PublicCrisisReply,
     ReminderSource,
     RoomEraser,
@@ -70,6 +71,7 @@ class Feature:
     public_crisis_replies: list[PublicCrisisReply] = field(default_factory=list)
     digest_sources: list[DigestSource] = field(default_factory=list)
     stats_sources: list[StatsSource] = field(default_factory=list)
+    peer_checks: list[PeerCheck] = field(default_factory=list)
 
     def observe(self, event_type: str) -> Callable[[Observer], Observer]:
         def register(fn: Observer) -> Observer:

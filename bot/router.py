@@ -20,7 +20,9 @@ from bot.ratelimit import CommandLimiter, Verdict
 Handler = Callable[..., Awaitable[None]]
 
 ANY_ROOM: frozenset[RoomKind] = frozenset(RoomKind)
-SHARED_ROOMS: frozenset[RoomKind] = frozenset({RoomKind.FORUM, RoomKind.CAFE, RoomKind.CIRCLE})
+# Rooms where participants meet peers: the privacy guard and ``!report`` work in all of them
+# (café buddy and ride rooms, which schedules makes, are registered as ``BUDDY``).
+SHARED_ROOMS: frozenset[RoomKind] = frozenset({RoomKind.FORUM, RoomKind.CAFE, RoomKind.CIRCLE, RoomKind.BUDDY})
 PRIVATE_ROOMS: frozenset[RoomKind] = frozenset({RoomKind.DIRECT, RoomKind.TOOLBOX})
 EVERYONE: frozenset[Role] = frozenset(Role)
 STAFF: frozenset[Role] = frozenset({Role.CONSULTANT, Role.ADMIN})

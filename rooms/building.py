@@ -1,22 +1,27 @@
 """The rooms the bot builds at start: the space, the forum, a café room per community and the
 consultant room. Found again on later starts (never duplicated); new communities and newly listed
-staff are added. Names and topics are generic: room state is not encrypted."""
+staff are added, and staff no longer listed are demoted everywhere and removed from the consultant
+room. Names and topics are generic: room state is not encrypted."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.models import RoomKind
-from bot.port import MatrixPort, RoomSpec
+from bot.models import EnrolmentStatus, Participant, RoomKind
+from bot.port import MatrixPort, PortError, RoomSpec
 from bot.roomdir import find_room, register_room
 from bot.speaker import Say
 from bot.weekhours import parse_hours
 
+log = logging.getLogger(__name__)
 STAFF_LEVEL = 50
+# Rooms only staff (and the bot) belong in: anyone else found there is removed at start.
+STAFF_ONLY = frozenset({RoomKind.CONSULTANT})
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,44 @@ async def _ensure(session: Session, port: MatrixPort, settings: Settings, kind: 
         register_room(session, room_id, kind, community=community)
         return BuiltRoom(room_id, kind, community)
     members = await port.members(room.room_id)
-    for user_id in staff_of(settings):
+    staff = staff_of(settings)
+    for user_id in staff:
         if user_id not in members:
             await port.invite(room.room_id, user_id)
             if kind is not RoomKind.SPACE:
                 await port.set_power_level(room.room_id, user_id, STAFF_LEVEL)
+    await _drop_former_staff(session, port, room.room_id, kind, staff, members)
     return None
+
+
+async def _drop_former_staff(session: Session, port: MatrixPort, room_id: str, kind: RoomKind,
+                             staff: list[str], members: list[str]) -> None:
+    """Someone taken out of ``people.consultants``/``people.admins`` loses their moderator power
+    here and leaves the room, unless they are also an active participant (then they stay, as one)
+    and it is not a staff-only room."""
+    keep = {*staff, port.bot_user_id}
+    levels = (await port.get_state(room_id, "m.room.power_levels") or {}).get("users", {})
+    former = [u for u, level in dict(levels).items()
+              if u not in keep and isinstance(level, int) and level >= STAFF_LEVEL]
+    for user_id in former:
+        await port.set_power_level(room_id, user_id, None)
+        log.info("demoted a former staff member in %s", room_id)
+    if kind in STAFF_ONLY:
+        leaving = [u for u in members if u not in keep]
+    else:
+        leaving = [u for u in former if u in members and not _active_participant(session, u)]
+    for user_id in leaving:
+        try:
+            await port.kick(room_id, user_id, None)
+        except PortError:
+            log.warning("could not remove a former staff member from %s", room_id)
+        else:
+            log.info("removed a former staff member from %s", room_id)
+
+
+def _active_participant(session: Session, user_id: str) -> bool:
+    p = session.get(Participant, user_id)
+    return p is not None and p.status == EnrolmentStatus.ACTIVE.value
 
 
 async def ensure_rooms(session: Session, port: MatrixPort, settings: Settings,

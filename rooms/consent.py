@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import Participant
+from rooms import standing
 from rooms.enrolment import active_by_pseudonym
 from rooms.models import Circle, CircleMember, Reveal
 
@@ -35,10 +36,18 @@ class Request:
 
 # --- reveals ------------------------------------------------------------------------------------
 
-def ask_reveal(session: Session, sender: Participant, pseudonym: str, message: str) -> tuple[Reveal, Participant]:
+def ask_reveal(session: Session, sender: Participant, pseudonym: str, message: str,
+               limit: int) -> tuple[Reveal, Participant]:
+    """Record the request. When the receiver has blocked the sender it is recorded all the same,
+    but never shown to them (``reaches`` is False): it lapses like an unanswered one, so the
+    sender learns nothing of the block."""
+    standing.check_may_reach(session, sender.user_id)
     receiver = active_by_pseudonym(session, pseudonym)
     if receiver.user_id == sender.user_id:
         raise Invalid("rooms.reveal.self")
+    if standing.blocks(session, sender.user_id, receiver.user_id):
+        raise Invalid("rooms.block.you_blocked", pseudonym=receiver.pseudonym)
+    standing.check_reveal_limit(session, sender.user_id, limit)
     open_q = select(Reveal).where(Reveal.sender == sender.user_id, Reveal.receiver == receiver.user_id,
                                   Reveal.status.in_((PENDING, ACCEPTED)))
     if session.scalar(open_q) is not None:
@@ -57,17 +66,29 @@ def revealed_by(session: Session, user_id: str) -> list[Reveal]:
 
 # --- circles ------------------------------------------------------------------------------------
 
+def reaches(session: Session, sender: str, receiver: str) -> bool:
+    """Whether a request from ``sender`` is shown to ``receiver``: not when either blocked the
+    other, nor while the sender is banned or muted."""
+    return standing.peer_check(session, sender, receiver) is None
+
+
 def create_circle(session: Session, creator: Participant, name: str,
-                  pseudonyms: list[str]) -> tuple[Circle, list[Participant]]:
+                  pseudonyms: list[str], limit: int) -> tuple[Circle, list[Participant]]:
+    """Record the circle and its invitations. An invitee who blocked the creator is recorded like
+    the others but never asked (see :func:`reaches`)."""
+    standing.check_may_reach(session, creator.user_id)
     invitees: dict[str, Participant] = {}
     for pseudonym in pseudonyms:
         p = active_by_pseudonym(session, pseudonym)
         if p.user_id != creator.user_id:
+            if standing.blocks(session, creator.user_id, p.user_id):
+                raise Invalid("rooms.block.you_blocked", pseudonym=p.pseudonym)
             invitees[p.user_id] = p
     if not invitees:
         raise Invalid("rooms.circle.nobody")
     if len(invitees) > MAX_CIRCLE:
         raise Invalid("rooms.circle.too_many", max=MAX_CIRCLE)
+    standing.check_circle_limit(session, creator.user_id, limit)
     circle = Circle(name=name, created_by=creator.user_id)
     session.add(circle)
     session.flush()
@@ -111,6 +132,8 @@ def pending_for(session: Session, user_id: str) -> list[Request]:
         .where(CircleMember.user_id == user_id, CircleMember.status == PENDING))
     found = [Request("reveal", r.id, r.sender, user_id, r.created_at) for r in reveals]
     found += [Request("circle", c.id, c.created_by, user_id, m.invited_at) for m, c in circles]
+    # A request from someone blocked, banned or muted is not shown (it lapses unanswered).
+    found = [r for r in found if reaches(session, r.sender, user_id)]
     return sorted(found, key=lambda r: (r.created_at, r.kind, r.id))
 
 

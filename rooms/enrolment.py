@@ -161,6 +161,12 @@ def add_provider(session: Session, user_id: str, by: str) -> Provider:
     return provider
 
 
+def remove_provider(session: Session, user_id: str) -> None:
+    """Unregister a provider: from now on they have no provider role (no ``!view``, no ``!hours``)."""
+    session.delete(provider(session, user_id))
+    session.flush()
+
+
 def provider(session: Session, user_id: str) -> Provider:
     found = session.get(Provider, user_id)
     if found is None:

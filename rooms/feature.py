@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.contracts import PERSONAL_DATA
+from bot.contracts import PEER_STANDING, PERSONAL_DATA
 from bot.feature import Feature
 
 feature = Feature(
@@ -12,4 +12,5 @@ feature = Feature(
     locales=Path(__file__).parent / "locales",
     migrations=Path(__file__).parent / "migrations",
     requires=(PERSONAL_DATA,),  # what people do here must be exportable and erasable
+    provides=(PEER_STANDING,),  # bans, mutes and blocks (rooms.standing.peer_check)
 )

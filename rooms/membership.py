@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 from bot.models import RoomKind
 from bot.port import MatrixPort, RoomSpec
 from bot.roomdir import find_room, find_rooms, register_room, toolbox_room_of
-from rooms.models import Circle, CircleMember
+from rooms.models import Circle, CircleMember, Mute
+
+MUTED_LEVEL = -1  # below events_default (0): can read, cannot post
 
 
 def community_room_ids(session: Session, community: str | None) -> list[str]:
@@ -21,11 +23,13 @@ def community_room_ids(session: Session, community: str | None) -> list[str]:
 
 def posting_room_ids(session: Session, user_id: str | None = None) -> list[str]:
     """Rooms where people post to peers: the forum, every café room, and (for ``user_id``)
-    the circles they joined."""
+    the circles they joined and their café buddy and ride rooms."""
     rooms = find_rooms(session, RoomKind.FORUM) + find_rooms(session, RoomKind.CAFE)
     ids = [r.room_id for r in rooms]
     if user_id is not None:
         ids += circle_room_ids(session, user_id)
+        ids += [r.room_id for r in (*find_rooms(session, RoomKind.BUDDY, owner=user_id),
+                                    *find_rooms(session, RoomKind.BUDDY, partner=user_id))]
     return ids
 
 
@@ -43,9 +47,15 @@ def shared_room_ids(session: Session, user_id: str) -> list[str]:
 
 
 async def invite_to_community(session: Session, port: MatrixPort, user_id: str, community: str | None) -> None:
+    """Invite to the space, forum and café room. A mute holds in every room they may post in,
+    also those they come (back) into later."""
+    muted = session.get(Mute, user_id) is not None
+    posting = set(posting_room_ids(session)) if muted else set()
     for room_id in community_room_ids(session, community):
         if user_id not in await port.members(room_id):
             await port.invite(room_id, user_id)
+            if room_id in posting:
+                await port.set_power_level(room_id, user_id, MUTED_LEVEL)
 
 
 async def ensure_toolbox_room(session: Session, port: MatrixPort, user_id: str, name: str) -> tuple[str, bool]:

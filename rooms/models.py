@@ -37,6 +37,26 @@ class Mute(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Ban(Base):
+    """A participant banned by a consultant: out of the shared rooms, and reaching nobody (no
+    reveals, circle invitations or café matches) until !unban."""
+
+    __tablename__ = "rooms_ban"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    by: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Block(Base):
+    """A participant's !block: the blocked person's reveals, circle invitations and café matches
+    no longer reach the blocker."""
+
+    __tablename__ = "rooms_block"
+    blocker: Mapped[str] = mapped_column(String(255), primary_key=True)
+    blocked: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Report(Base):
     """A participant's report of a message; the reporter is known only to the database."""
 

@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import ManagedRoom, Participant, RoomKind
+from rooms import standing
 from rooms.consent import ACCEPTED
 from rooms.models import (
     AutoReply,
@@ -67,6 +68,7 @@ def export(session: Session, user_id: str) -> dict[str, Any]:
         "circles": [{"name": c.name, "status": m.status, "invited_at": m.invited_at.isoformat(),
                      "decided_at": _when(m.decided_at)} for m, c in circles],
         # Their reports, without the message or person reported.
+        "blocked": [_pseudonym(session, u) for u in standing.blocked_by(session, user_id)],
         "reports_made": [{"reason": r.reason, "at": r.at.isoformat()}
                          for r in session.scalars(select(Report).where(Report.reporter == user_id)
                                                   .order_by(Report.at))],
@@ -117,4 +119,5 @@ def erase(session: Session, user_id: str) -> None:
                           (Mute, Mute.user_id), (ContactThread, ContactThread.user_id),
                           (DirectChat, DirectChat.user_id)):
         session.execute(delete(model).where(column == user_id))
+    standing.erase(session, user_id)
     session.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rooms import (
     models,  # noqa: F401  (tables on the shared metadata)
     personal_data,
+    standing,
 )
 
 # Importing a command module declares its commands (and observers) on the feature: ``!help`` lists
@@ -29,5 +30,6 @@ feature.room_erasers.append(remove_from_shared_rooms)
 feature.digest_sources.append(digest_sections)
 feature.public_crisis_replies.append(public_crisis_reply)
 feature.stats_sources.append(stats_figures)
+feature.peer_checks.append(standing.peer_check)
 
 __all__ = ["feature"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.contracts import PERSONAL_DATA, REMINDER_DELIVERY
+from bot.contracts import PEER_STANDING, PERSONAL_DATA, REMINDER_DELIVERY
 from bot.feature import Feature
 
 feature = Feature(
@@ -15,5 +15,7 @@ feature = Feature(
     # Every feature's reminder sources are swept and sent here; none is required (cafés,
     # confidentiality reminders and the digest are this package's own).
     provides=(REMINDER_DELIVERY,),
-    requires=(PERSONAL_DATA,),  # café answers and companion requests must be exportable and erasable
+    # Café answers and companion requests must be exportable and erasable; buddy and ride matches
+    # must respect bans, mutes and blocks.
+    requires=(PERSONAL_DATA, PEER_STANDING),
 )

@@ -1,12 +1,14 @@
 """Lowering the threshold to come: café buddies (company to arrive together) and lifts.
 
 Requests wait until a match exists; the caller makes the small room and records the match.
-First come, first matched.
+First come, first matched, among people who may be put in touch (``MayPair``: nobody banned or
+muted, nobody who blocked the other).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,8 @@ from schedules.models import CompanionMatch, CompanionRequest
 
 BUDDY, RIDE_OFFER, RIDE_NEED = "buddy", "ride_offer", "ride_need"
 MAX_SEATS = 8
+# Whether these two people may be put in touch (bot.contracts.may_pair, bound to a session).
+MayPair = Callable[[str, str], bool]
 
 
 def _request(session: Session, cafe_id: int, user_id: str, kind: str) -> CompanionRequest | None:
@@ -42,19 +46,19 @@ def _waiting(session: Session, cafe_id: int, kind: str, exclude: str) -> list[Co
     return list(session.scalars(q.order_by(CompanionRequest.created_at, CompanionRequest.id)))
 
 
-def ask_buddy(session: Session, cafe_id: int, user_id: str, now: datetime) -> str | None:
+def ask_buddy(session: Session, cafe_id: int, user_id: str, now: datetime, may_pair: MayPair) -> str | None:
     """Record the wish for company; returns the waiting person to pair with, if any."""
     if _request(session, cafe_id, user_id, BUDDY) is not None:
         raise Invalid("schedules.buddy.already")
     _add(session, cafe_id, user_id, BUDDY, now)
-    return buddy_for(session, cafe_id, user_id)
+    return buddy_for(session, cafe_id, user_id, may_pair)
 
 
-def buddy_for(session: Session, cafe_id: int, user_id: str) -> str | None:
+def buddy_for(session: Session, cafe_id: int, user_id: str, may_pair: MayPair) -> str | None:
     """The longest-waiting unpaired person who wants company for this café, other than ``user_id``."""
     paired = {u for m in _matches(session, cafe_id, BUDDY) for u in (m.first_user, m.second_user)}
     for other in _waiting(session, cafe_id, BUDDY, exclude=user_id):
-        if other.user_id not in paired:
+        if other.user_id not in paired and may_pair(user_id, other.user_id):
             return other.user_id
     return None
 
@@ -71,7 +75,8 @@ def _riding(session: Session, cafe_id: int) -> set[str]:
     return {m.second_user for m in _matches(session, cafe_id, "ride")}
 
 
-def offer_ride(session: Session, cafe_id: int, driver: str, seats: int, now: datetime) -> list[str]:
+def offer_ride(session: Session, cafe_id: int, driver: str, seats: int, now: datetime,
+               may_pair: MayPair) -> list[str]:
     """Record an offer; returns the waiting passengers it can take now (oldest first)."""
     if not 1 <= seats <= MAX_SEATS:
         raise Invalid("schedules.ride.bad_seats", max=MAX_SEATS)
@@ -80,29 +85,30 @@ def offer_ride(session: Session, cafe_id: int, driver: str, seats: int, now: dat
     if _request(session, cafe_id, driver, RIDE_NEED) is not None:
         raise Invalid("schedules.ride.both")
     _add(session, cafe_id, driver, RIDE_OFFER, now, seats=seats)
-    return passengers_for(session, cafe_id, driver)
+    return passengers_for(session, cafe_id, driver, may_pair)
 
 
-def passengers_for(session: Session, cafe_id: int, driver: str) -> list[str]:
+def passengers_for(session: Session, cafe_id: int, driver: str, may_pair: MayPair) -> list[str]:
     """Waiting passengers (oldest first) for the driver's free seats."""
     riding = _riding(session, cafe_id)
-    waiting = [r.user_id for r in _waiting(session, cafe_id, RIDE_NEED, exclude=driver) if r.user_id not in riding]
+    waiting = [r.user_id for r in _waiting(session, cafe_id, RIDE_NEED, exclude=driver)
+               if r.user_id not in riding and may_pair(driver, r.user_id)]
     return waiting[:free_seats(session, cafe_id, driver)]
 
 
-def need_ride(session: Session, cafe_id: int, passenger: str, now: datetime) -> str | None:
+def need_ride(session: Session, cafe_id: int, passenger: str, now: datetime, may_pair: MayPair) -> str | None:
     """Record a need; returns a driver with a free seat, if any (the earliest offer)."""
     if _request(session, cafe_id, passenger, RIDE_NEED) is not None:
         raise Invalid("schedules.ride.already_asked")
     if _request(session, cafe_id, passenger, RIDE_OFFER) is not None:
         raise Invalid("schedules.ride.both")
     _add(session, cafe_id, passenger, RIDE_NEED, now)
-    return driver_for(session, cafe_id, passenger)
+    return driver_for(session, cafe_id, passenger, may_pair)
 
 
-def driver_for(session: Session, cafe_id: int, passenger: str) -> str | None:
+def driver_for(session: Session, cafe_id: int, passenger: str, may_pair: MayPair) -> str | None:
     for offer in _waiting(session, cafe_id, RIDE_OFFER, exclude=passenger):
-        if free_seats(session, cafe_id, offer.user_id) > 0:
+        if free_seats(session, cafe_id, offer.user_id) > 0 and may_pair(offer.user_id, passenger):
             return offer.user_id
     return None
 

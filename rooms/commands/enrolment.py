@@ -1,16 +1,18 @@
 """Enrolment and provider commands: !start, !consent, !pseudonym, !community, !approve, !enroll,
-!pending, !leave, !providers add, !provider link."""
+!pending, !leave, !providers add, !providers remove, !provider link, !provider unlink."""
 
 from __future__ import annotations
+
+import logging
 
 from bot.context import Context
 from bot.errors import Invalid
 from bot.markup import Markdown, literal
-from bot.models import EnrolmentStatus, Participant, Role, RoomKind
+from bot.models import EnrolmentStatus, ManagedRoom, Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.outbox import notice_content
-from bot.port import RoomSpec
-from bot.roomdir import find_room, register_room
+from bot.port import PortError, RoomSpec
+from bot.roomdir import find_room, find_rooms, register_room
 from bot.router import MATRIX_ID, rest, user
 from rooms import enrolment
 from rooms.admission import admit, help_lines
@@ -19,6 +21,7 @@ from rooms.feature import feature
 from rooms.membership import remove_from_shared_rooms
 from rooms.moderation import is_muted
 
+log = logging.getLogger(__name__)
 commands = feature.commands
 NEWCOMER_ROOMS = {RoomKind.DIRECT, RoomKind.TOOLBOX}
 NEWCOMERS = {Role.GUEST, Role.PARTICIPANT, Role.FORMER}  # someone who left may come back
@@ -176,6 +179,33 @@ async def providers_add(ctx: Context, user: str) -> None:
     ctx.reply("rooms.provider.added", user=user)
 
 
+@commands.command("providers remove", user("user"), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.providers_remove")
+async def providers_remove(ctx: Context, user: str) -> None:
+    enrolment.provider(ctx.session, user)  # a polite "not a registered provider" otherwise
+    rooms = find_rooms(ctx.session, RoomKind.PROVIDER, partner=user)
+    notify = Notices.from_context(ctx)
+    for room in rooms:
+        await _unlink(ctx, notify, room)
+    enrolment.remove_provider(ctx.session, user)
+    ctx.reply("rooms.provider.removed", user=user, count=len(rooms))
+
+
+async def _unlink(ctx: Context, notify: Notices, room: ManagedRoom) -> None:
+    """Take the provider out of a provider room for good: kicked, and no longer its partner, so
+    ``!view`` there refuses them even if they came back. The participant is told in the room."""
+    provider_id = room.partner
+    if provider_id is not None:
+        try:
+            await ctx.port.kick(room.room_id, provider_id, None)
+        except PortError:
+            log.info("the provider had already left %s", room.room_id)
+    room.partner = None
+    if room.owner is not None:
+        notify.to_room(room.room_id, "rooms.provider.room_unlinked", lang=notify.lang_of(room.owner), alert=True,
+                       mentions=(room.owner,))
+
+
 @commands.command("provider link", rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
                   help="rooms.help.provider_link", usage="PSEUDONYM @provider:server")
 async def provider_link(ctx: Context, rest: str) -> None:
@@ -194,3 +224,17 @@ async def provider_link(ctx: Context, rest: str) -> None:
     register_room(ctx.session, room_id, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id)
     notify.to_room(room_id, "rooms.provider.room_welcome", lang=lang, numbers=help_lines(ctx.settings))
     ctx.reply("rooms.provider.linked", pseudonym=p.pseudonym, user=provider_id)
+
+
+@commands.command("provider unlink", rest("rest", max_len=128), rooms=STAFF_ROOMS, roles={Role.CONSULTANT},
+                  help="rooms.help.provider_unlink", usage="PSEUDONYM @provider:server")
+async def provider_unlink(ctx: Context, rest: str) -> None:
+    name, _, provider_id = rest.strip().rpartition(" ")
+    if not name or not MATRIX_ID.match(provider_id):
+        raise Invalid("rooms.provider.unlink_usage")
+    p = enrolment.by_pseudonym(ctx.session, name)
+    room = find_room(ctx.session, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id)
+    if room is None:
+        raise Invalid("rooms.provider.not_linked", pseudonym=p.pseudonym, user=provider_id)
+    await _unlink(ctx, Notices.from_context(ctx), room)
+    ctx.reply("rooms.provider.unlinked", pseudonym=p.pseudonym, user=provider_id)

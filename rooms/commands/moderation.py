@@ -26,9 +26,16 @@ from bot.people import resolve_role
 from bot.port import PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
 from bot.router import SHARED_ROOMS, choice, integer, rest
-from rooms import activity, moderation
+from rooms import activity, moderation, standing
 from rooms.feature import feature
-from rooms.membership import invite_to_community, lift_mute, posting_room_ids, remove_from_shared_rooms, shared_room_ids
+from rooms.membership import (
+    MUTED_LEVEL,
+    invite_to_community,
+    lift_mute,
+    posting_room_ids,
+    remove_from_shared_rooms,
+    shared_room_ids,
+)
 from rooms.targets import event_link, pseudonym_of, split_target
 
 log = logging.getLogger(__name__)
@@ -36,7 +43,6 @@ commands = feature.commands
 STAFF = {Role.CONSULTANT}
 MOD_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT, *SHARED_ROOMS}
 BROADCAST_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
-MUTED_LEVEL = -1  # below events_default (0): can read, cannot post
 
 
 def record(ctx: Context, action: str, target: Participant | None, reason: str | None = None,
@@ -217,6 +223,7 @@ async def ban(ctx: Context, rest: str) -> None:
     await _tidy(ctx)
     for room_id in shared_room_ids(ctx.session, p.user_id):
         await ctx.port.ban(room_id, p.user_id, reason or None)  # also keeps them out of rooms not yet joined
+    standing.ban(ctx.session, p.user_id, ctx.sender)  # and from reaching anyone (rooms.standing)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.banned_you", alert=True, reason=reason or "—")
     record(ctx, "ban", p, reason or None)
 
@@ -232,6 +239,7 @@ async def unban(ctx: Context, pseudonym: str) -> None:
             log.info("%s was not banned in %s", p.user_id, room_id)  # e.g. a room made after the ban
     await invite_to_community(ctx.session, ctx.port, p.user_id, p.community)
     await _tidy(ctx)
+    standing.unban(ctx.session, p.user_id)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you", alert=True)
     record(ctx, "unban", p)
 

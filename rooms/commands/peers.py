@@ -1,5 +1,8 @@
 """Between peers, with consent: !reveal, !revealed, !circle create, !circle leave, !accept,
-!decline; and the privacy guard's !redact-mine."""
+!decline, !block, !unblock; and the privacy guard's !redact-mine.
+
+A banned or muted participant reaches nobody, and a request to someone who blocked its sender is
+never shown to them (``rooms.standing``)."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from bot.notices import Notices
 from bot.port import RoomSpec
 from bot.roomdir import register_room
 from bot.router import integer, rest
-from rooms import activity, consent
+from rooms import activity, consent, standing
 from rooms.feature import feature
+from rooms.membership import MUTED_LEVEL
 from rooms.models import Circle, Reveal
 from rooms.targets import pseudonym_of, sender_of, split_target
 
@@ -41,8 +45,11 @@ async def reveal(ctx: Context, text: str) -> None:
     if not message:
         raise Invalid("rooms.reveal.no_message")
     me = _me(ctx)
-    _, receiver = consent.ask_reveal(ctx.session, me, target.pseudonym or "", message)
-    if not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", alert=True, pseudonym=me.pseudonym):
+    _, receiver = consent.ask_reveal(ctx.session, me, target.pseudonym or "", message,
+                                     ctx.settings.moderation.reveals_per_day)
+    if (consent.reaches(ctx.session, me.user_id, receiver.user_id)
+            and not Notices.from_context(ctx).to_person(receiver.user_id, "rooms.reveal.asked", alert=True,
+                                                        pseudonym=me.pseudonym)):
         raise Invalid("rooms.mod.no_private_room", pseudonym=receiver.pseudonym)
     ctx.reply("rooms.reveal.sent", pseudonym=receiver.pseudonym,
               hours=ctx.settings.moderation.reveal_expiry_hours)
@@ -72,10 +79,13 @@ async def circle_create(ctx: Context, text: str) -> None:
     name = " ".join(m.group("name").split())[:64]
     pseudonyms = [" ".join(x.split()) for x in re.split(r",|\s+(?:and|og)\s+", m.group("people")) if x.strip()]
     me = _me(ctx)
-    circle, invitees = consent.create_circle(ctx.session, me, name, pseudonyms)
+    circle, invitees = consent.create_circle(ctx.session, me, name, pseudonyms,
+                                             ctx.settings.moderation.circles_per_day)
     notify = Notices.from_context(ctx)
     everyone = ", ".join(p.pseudonym or "" for p in invitees)
     for p in invitees:
+        if not consent.reaches(ctx.session, me.user_id, p.user_id):
+            continue
         # "together with" names the others, not the person reading it.
         others = ", ".join(q.pseudonym or "" for q in invitees if q is not p)
         notify.to_person(p.user_id, "rooms.circle.invited" if others else "rooms.circle.invited_pair", alert=True,
@@ -95,13 +105,19 @@ async def circle_leave(ctx: Context) -> None:
 
 async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
     """Make the room when the first invitee says yes; later ones are invited into it. (Before the
-    answer is written: Matrix calls come first in a transaction.)"""
+    answer is written: Matrix calls come first in a transaction.) A banned member is left out;
+    a muted one gets in muted, like in every other room they post in."""
+    if standing.is_banned(ctx.session, ctx.sender):
+        raise Invalid("rooms.standing.banned")
+    muted = {u for u in (*consent.members(ctx.session, circle.id), ctx.sender) if standing.is_muted(ctx.session, u)}
     if circle.room_id is None:
-        people = (*consent.members(ctx.session, circle.id), ctx.sender)
+        people = tuple(u for u in (*consent.members(ctx.session, circle.id), ctx.sender)
+                       if not standing.is_banned(ctx.session, u))
         lang = ctx.settings.language
         # "Circle 2": tells a person's circles apart, and says nothing about who is in them.
         spec = RoomSpec(name=notify.t(lang, "rooms.room.circle_name", n=circle.id),
-                        topic=notify.t(lang, "rooms.room.circle_topic"), invite=people)
+                        topic=notify.t(lang, "rooms.room.circle_topic"), invite=people,
+                        power_users={u: MUTED_LEVEL for u in people if u in muted})
         room_id = await ctx.port.create_room(spec)
         circle.room_id = room_id
         register_room(ctx.session, room_id, RoomKind.CIRCLE, owner=circle.created_by)
@@ -110,6 +126,8 @@ async def _join_circle(ctx: Context, circle: Circle, notify: Notices) -> None:
             "rooms.circle.welcome", name=circle.name, members=names), alert=True, mentions=people)
     else:
         await ctx.port.invite(circle.room_id, ctx.sender)
+        if ctx.sender in muted:
+            await ctx.port.set_power_level(circle.room_id, ctx.sender, MUTED_LEVEL)
         members = (*consent.members(ctx.session, circle.id), ctx.sender)
         notify.text_to_room(circle.room_id, ctx.speaker.say_to_all(ctx.session, members)(
             "rooms.circle.joined", pseudonym=pseudonym_of(ctx.session, ctx.sender)))
@@ -164,6 +182,32 @@ async def accept(ctx: Context, n: int | None) -> None:
                   help="rooms.help.decline")
 async def decline(ctx: Context, n: int | None) -> None:
     await _answer(ctx, n, False)
+
+
+# --- blocking -----------------------------------------------------------------------------------
+
+@commands.command("block", rest("pseudonym", optional=True, max_len=64), rooms=TOOLBOX, roles=PARTICIPANT,
+                  help="rooms.help.block", usage="PSEUDONYM")
+async def block(ctx: Context, pseudonym: str | None) -> None:
+    if pseudonym is None:
+        blocked = [pseudonym_of(ctx.session, u) for u in standing.blocked_by(ctx.session, ctx.sender)]
+        ctx.reply("rooms.block.list" if blocked else "rooms.block.none", names=", ".join(blocked))
+        return
+    target, _ = split_target(ctx.session, pseudonym)
+    if standing.block(ctx.session, ctx.sender, target.user_id):
+        ctx.reply("rooms.block.done", pseudonym=target.pseudonym)
+    else:
+        ctx.reply("rooms.block.already", pseudonym=target.pseudonym)
+
+
+@commands.command("unblock", rest("pseudonym", max_len=64), rooms=TOOLBOX, roles=PARTICIPANT,
+                  help="rooms.help.unblock", usage="PSEUDONYM")
+async def unblock(ctx: Context, pseudonym: str) -> None:
+    target, _ = split_target(ctx.session, pseudonym)
+    if standing.unblock(ctx.session, ctx.sender, target.user_id):
+        ctx.reply("rooms.block.lifted", pseudonym=target.pseudonym)
+    else:
+        ctx.reply("rooms.block.not_blocked", pseudonym=target.pseudonym)
 
 
 # --- privacy guard ------------------------------------------------------------------------------

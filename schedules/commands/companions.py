@@ -1,16 +1,34 @@
-"""Company on the way: ``!cafe buddy`` and ``!cafe ride offer/need/cancel``."""
+"""Company on the way: ``!cafe buddy`` and ``!cafe ride offer/need/cancel``.
+
+Someone banned or muted is refused (they may reach nobody), and nobody is matched with a person
+who blocked them or whom they blocked: both asked through ``bot.contracts`` (rooms decides)."""
 
 from __future__ import annotations
 
 from bot.context import Context
+from bot.contracts import may_pair, peer_refusal
 from bot.db import utcnow
+from bot.errors import Invalid
 from bot.models import RoomKind
 from bot.port import RoomSpec
 from bot.roomdir import register_room
 from bot.router import integer
 from schedules import matching
 from schedules.commands.common import PARTICIPANTS, PRIVATE, cafe_when, commands, mine, name_of, tell
+from schedules.matching import MayPair
 from schedules.models import Cafe
+
+
+def _pairable(ctx: Context) -> MayPair:
+    return lambda first, second: may_pair(ctx.services.features, ctx.session, first, second)
+
+
+def _may_ask(ctx: Context) -> MayPair:
+    """Refuse a banned or muted person politely; else the pairing test for this command."""
+    reason = peer_refusal(ctx.services.features, ctx.session, ctx.sender)
+    if reason is not None:
+        raise Invalid(f"schedules.companion.{reason}")
+    return _pairable(ctx)
 
 
 async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: str) -> None:
@@ -39,12 +57,12 @@ async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...])
             f"schedules.{kind}.withdrawn_room", name=name_of(ctx, ctx.sender)))
         left = match.second_user if match.first_user == ctx.sender else match.first_user
         if kind == "buddy":
-            partner = matching.buddy_for(ctx.session, cafe.id, left)
+            partner = matching.buddy_for(ctx.session, cafe.id, left, _pairable(ctx))
             pairs = [(partner, left)] if partner else []
         elif left == match.first_user:  # the driver lost a passenger
-            pairs = [(left, p) for p in matching.passengers_for(ctx.session, cafe.id, left)]
+            pairs = [(left, p) for p in matching.passengers_for(ctx.session, cafe.id, left, _pairable(ctx))]
         else:
-            driver = matching.driver_for(ctx.session, cafe.id, left)
+            driver = matching.driver_for(ctx.session, cafe.id, left, _pairable(ctx))
             pairs = [(driver, left)] if driver else []
         for first, second in pairs:
             await _introduce(ctx, cafe, kind, first, second)
@@ -55,7 +73,7 @@ async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...])
                   help="schedules.help.cafe_buddy")
 async def cafe_buddy(ctx: Context, n: int | None) -> None:
     cafe = mine(ctx, n)
-    partner = matching.ask_buddy(ctx.session, cafe.id, ctx.sender, utcnow())
+    partner = matching.ask_buddy(ctx.session, cafe.id, ctx.sender, utcnow(), _may_ask(ctx))
     if partner is None:
         ctx.reply("schedules.buddy.waiting", when=cafe_when(ctx, cafe))
         return
@@ -74,7 +92,7 @@ async def cafe_buddy_cancel(ctx: Context, n: int | None) -> None:
                   help="schedules.help.cafe_ride_offer")
 async def cafe_ride_offer(ctx: Context, seats: int, n: int | None) -> None:
     cafe = mine(ctx, n)
-    passengers = matching.offer_ride(ctx.session, cafe.id, ctx.sender, seats, utcnow())
+    passengers = matching.offer_ride(ctx.session, cafe.id, ctx.sender, seats, utcnow(), _may_ask(ctx))
     for passenger in passengers:
         await _introduce(ctx, cafe, "ride", ctx.sender, passenger)
     if passengers:
@@ -87,7 +105,7 @@ async def cafe_ride_offer(ctx: Context, seats: int, n: int | None) -> None:
                   help="schedules.help.cafe_ride_need")
 async def cafe_ride_need(ctx: Context, n: int | None) -> None:
     cafe = mine(ctx, n)
-    driver = matching.need_ride(ctx.session, cafe.id, ctx.sender, utcnow())
+    driver = matching.need_ride(ctx.session, cafe.id, ctx.sender, utcnow(), _may_ask(ctx))
     if driver is None:
         ctx.reply("schedules.ride.need_waiting", when=cafe_when(ctx, cafe))
         return

@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from bot.app import App
-from bot.contracts import PERSONAL_DATA, REMINDER_DELIVERY, MissingService, check_requirements, crisis_watch_exempt
+from bot.contracts import (
+    PEER_STANDING,
+    PERSONAL_DATA,
+    REMINDER_DELIVERY,
+    MissingService,
+    check_requirements,
+    crisis_watch_exempt,
+)
 from bot.feature import Feature
 from bot.features import FeatureMissing, load_features
 from bot.matrix import StartupError
@@ -22,7 +29,8 @@ PER = "@per:localhost"
 def test_the_loaded_features_provide_every_service_they_require(features):
     check_requirements(features)
     provided = {s: f.name for f in features for s in f.provides}
-    assert provided == {PERSONAL_DATA: "core", REMINDER_DELIVERY: "schedules"}
+    assert provided == {PERSONAL_DATA: "core", REMINDER_DELIVERY: "schedules", PEER_STANDING: "rooms"}
+    assert PEER_STANDING in {f.name: set(f.requires) for f in features}["schedules"]
     assert {f.name: set(f.requires) for f in features}["toolbox"] == {PERSONAL_DATA, REMINDER_DELIVERY}
 
 
