@@ -24,7 +24,7 @@ EXPORT_FILENAME = "reconnect-export.json"
 
 
 @commands.command("help", word("command", optional=True, placeholder="COMMAND"),
-                  help="core.help.help", usage="[COMMAND]")
+                  help="core.help.help", usage="[COMMAND]", private=True)
 async def help_command(ctx: Context, command: str | None) -> None:
     router = ctx.services.router
     assert router is not None, "the router is wired into Services at start"
@@ -47,7 +47,7 @@ async def help_command(ctx: Context, command: str | None) -> None:
               room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands="\n".join(lines))
 
 
-@commands.command("whoami", help="core.help.whoami")
+@commands.command("whoami", help="core.help.whoami", private=True)
 async def whoami(ctx: Context) -> None:
     p = participant(ctx.session, ctx.sender)
     pseudonym = p.pseudonym if p is not None and p.pseudonym else None

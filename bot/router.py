@@ -7,6 +7,7 @@ then parses arguments, and only then calls the handler. A refusal never echoes a
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
@@ -14,6 +15,7 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence
 from bot.context import Context
 from bot.models import Role, RoomKind
 
+log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[None]]
 
 ANY_ROOM: frozenset[RoomKind] = frozenset(RoomKind)
@@ -88,6 +90,13 @@ class Command:
     usage: str | None = None  # override of the generated argument part, e.g. "[AREA:] TEXT"
     hidden: bool = False  # not listed in !help (still runs)
     crisis_exempt: bool = False  # its text is the person's own plan, not a crisis message
+    private: bool = False  # in a shared room: removed first, every answer goes to the person privately
+
+    @property
+    def discreet(self) -> bool:
+        """Whether a shared room must see nothing of this command: declared ``private`` (it shows
+        something personal, or who reported what), or a staff command (who moderates whom)."""
+        return self.private or self.roles <= STAFF
 
     def usage_line(self, prefix: str) -> str:
         parts = self.usage if self.usage is not None else " ".join(a.shown for a in self.args)
@@ -119,6 +128,7 @@ class CommandSet:
         usage: str | None = None,
         hidden: bool = False,
         crisis_exempt: bool = False,
+        private: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.commands.append(
@@ -132,6 +142,7 @@ class CommandSet:
                     usage=usage,
                     hidden=hidden,
                     crisis_exempt=crisis_exempt,
+                    private=private,
                 )
             )
             return fn
@@ -309,6 +320,8 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
         else:
             ctx.reply("router.unknown")
         return None
+    if cmd.discreet and ctx.room_kind in SHARED_ROOMS and not await _go_private(ctx):
+        return cmd.name
     if not cmd.allows_role(ctx.role):
         ctx.reply("router.not_your_role", command=f"{router.prefix}{cmd.name}")
         return cmd.name
@@ -330,3 +343,26 @@ async def dispatch_command(router: Router, ctx: Context) -> str | None:
         ctx.sent.clear()
         ctx.reply(err.key, **err.params)
     return cmd.name
+
+
+async def _go_private(ctx: Context) -> bool:
+    """Remove a discreet command from the shared room before anything else happens (the redacted
+    event still names its sender, so nothing may answer it there), and turn every reply, refusals
+    included, to the sender's private room: their toolbox, or the consultant room for staff.
+    False when the sender has no private room: then the shared room gets one neutral line."""
+    from bot.port import PortError
+    from bot.roomdir import find_room, toolbox_room_of
+
+    try:
+        await ctx.port.redact(ctx.room_id, ctx.event.event_id)
+    except PortError:
+        log.warning("could not remove command %s from %s", ctx.event.event_id, ctx.room_id)
+    private = toolbox_room_of(ctx.session, ctx.sender)
+    if private is None and ctx.role in STAFF:
+        consultants = find_room(ctx.session, RoomKind.CONSULTANT)
+        private = consultants.room_id if consultants is not None else None
+    if private is None:
+        ctx.send_text(ctx.room_id, ctx.t("router.private_only"), thread_root=ctx.event.thread_root)
+        return False
+    ctx.private_room = private
+    return True

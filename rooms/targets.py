@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 from sqlalchemy.orm import Session
 
 from bot.errors import Invalid
@@ -14,6 +17,24 @@ _QUOTES = str.maketrans({'"': " ", "“": " ", "”": " ", "«": " ", "»": " "}
 
 def event_link(room_id: str, event_id: str) -> str:
     return f"https://matrix.to/#/{room_id}/{event_id}"
+
+
+MAX_LINK_LEN = 1000
+# matrix.to and Element web links: ".../#/!room:server/$event" (or "#/room/!room..."), the ids
+# percent-encoded or not; and the matrix: URI scheme, "matrix:roomid/room:server/e/event".
+_PERMALINK = re.compile(r"(![^/?#\s]{1,255}:[^/?#\s]{1,255})/(\$[^/?#\s]{1,255})")
+_MATRIX_URI = re.compile(r"^matrix:roomid/([^/?#\s]{1,255})/e/([^/?#\s]{1,255})")
+
+
+def parse_event_link(text: str) -> tuple[str, str] | None:
+    """(room id, event id) of a message link as clients copy it, or None."""
+    if len(text) > MAX_LINK_LEN:
+        return None
+    uri = _MATRIX_URI.match(text)
+    if uri:
+        return "!" + unquote(uri.group(1)), "$" + unquote(uri.group(2))
+    found = _PERMALINK.search(unquote(text))
+    return (found.group(1), found.group(2)) if found else None
 
 
 def pseudonym_of(session: Session, user_id: str | None) -> str:
