@@ -20,9 +20,10 @@ def event_link(room_id: str, event_id: str) -> str:
 
 
 MAX_LINK_LEN = 1000
+# Room ids may lack a server part (room version 12).
 # matrix.to and Element web links: ".../#/!room:server/$event" (or "#/room/!room..."), the ids
 # percent-encoded or not; and the matrix: URI scheme, "matrix:roomid/room:server/e/event".
-_PERMALINK = re.compile(r"(![^/?#\s]{1,255}:[^/?#\s]{1,255})/(\$[^/?#\s]{1,255})")
+_PERMALINK = re.compile(r"(![^/?#\s]{1,255})/(\$[^/?#\s]{1,255})")
 _MATRIX_URI = re.compile(r"^matrix:roomid/([^/?#\s]{1,255})/e/([^/?#\s]{1,255})")
 
 

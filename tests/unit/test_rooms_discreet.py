@@ -109,3 +109,9 @@ async def test_personal_answers_stay_in_the_private_room(community, services, po
     (reply,) = await send(community, services, KARI, toolbox_of(KARI), "!whoami")
     assert "Pseudonym: Kari" in reply
     assert port.called("redact") == []
+
+
+def test_room_ids_without_a_server_part() -> None:
+    # Room version 12 room ids have no ":server".
+    assert parse_event_link("https://matrix.to/#/!Omylz1nv6C66_kxQ-8vDw/$ev?via=localhost") == (
+        "!Omylz1nv6C66_kxQ-8vDw", "$ev")
