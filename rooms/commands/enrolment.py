@@ -59,9 +59,12 @@ async def consent(ctx: Context) -> None:
 @commands.command("pseudonym", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
                   help="rooms.help.pseudonym")
 async def pseudonym(ctx: Context, name: str) -> None:
-    p, became_pending = enrolment.set_pseudonym(ctx.session, ctx.sender, name)
+    shown = await ctx.port.display_name(ctx.room_id, ctx.sender)
+    p, became_pending, renamed = enrolment.set_pseudonym(ctx.session, ctx.sender, name, shown)
     ctx.reply("rooms.enrol.pseudonym_set", pseudonym=p.pseudonym)
     _next_step(ctx, p, became_pending)
+    if renamed:  # peers knew the old name: the consultants should know both
+        Notices.from_context(ctx).to_consultants("rooms.enrol.renamed", old=renamed, new=p.pseudonym)
 
 
 @commands.command("community", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
