@@ -11,9 +11,10 @@ from bot.port import MatrixPort
 from rooms.membership import ensure_toolbox_room, invite_to_community
 
 
-def help_lines(settings: Settings) -> str:
-    """The emergency and help-line numbers from config, one Markdown list item each."""
-    return "\n".join(f"- {n.label}: **{n.number}**" for n in settings.crisis.numbers)
+def help_lines(settings: Settings, lang: str) -> str:
+    """The emergency and help-line numbers from config, one Markdown list item each, labelled in
+    ``lang``."""
+    return "\n".join(f"- {n.label_in(lang)}: **{n.number}**" for n in settings.crisis.numbers)
 
 
 async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: str, pseudonym: str,

@@ -44,7 +44,7 @@ async def start(ctx: Context) -> None:
     if p.status == EnrolmentStatus.ACTIVE.value:
         ctx.reply("rooms.enrol.already_enrolled", pseudonym=p.pseudonym)
         return
-    ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings))
+    ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings, ctx.lang))
     if p.consent_at is not None:
         _next_step(ctx, p, False)
 
@@ -148,5 +148,5 @@ async def provider_link(ctx: Context, rest: str) -> None:
                     invite=(p.user_id, provider_id))
     room_id = await ctx.port.create_room(spec)
     register_room(ctx.session, room_id, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id)
-    notify.to_room(room_id, "rooms.provider.room_welcome", lang=lang, numbers=help_lines(ctx.settings))
+    notify.to_room(room_id, "rooms.provider.room_welcome", lang=lang, numbers=help_lines(ctx.settings, lang))
     ctx.reply("rooms.provider.linked", pseudonym=p.pseudonym, user=provider_id)

@@ -72,4 +72,4 @@ async def provider_auto_reply(ctx: Context) -> None:
         return
     local = opens.astimezone(ZoneInfo(provider.timezone))
     ctx.reply("rooms.provider.out_of_hours", hours=provider.office_hours, when=f"{local:%Y-%m-%d %H:%M}",
-              numbers=help_lines(ctx.settings))
+              numbers=help_lines(ctx.settings, ctx.lang))

@@ -14,7 +14,7 @@ from toolbox.limits import TEXT_MAX
 
 @command("crisis", help="toolbox.help.crisis", crisis_exempt=True, **PRIVATE)
 async def crisis_show(ctx: Context) -> None:
-    numbers = "\n".join(f"- {n.label}: **{n.number}**" for n in ctx.settings.crisis.numbers)
+    numbers = "\n".join(f"- {n.label_in(ctx.lang)}: **{n.number}**" for n in ctx.settings.crisis.numbers)
     if crisis_plan.is_empty(ctx.session, ctx.sender):
         ctx.reply("toolbox.crisis.empty", numbers=numbers)
         return
