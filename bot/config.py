@@ -166,16 +166,30 @@ class CommunityConfig(BaseModel):
 
 
 class CrisisNumber(BaseModel):
-    label: str
+    # Per language, ``{en: ..., nb: ...}``; a plain string serves every language.
+    label: dict[str, str]
     number: str
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _every_language(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"en": value, "nb": value}
+        if isinstance(value, dict) and not value:
+            raise ValueError("give the label in at least one language, e.g. {en: ..., nb: ...}")
+        return value
+
+    def label_in(self, lang: str) -> str:
+        """The label in ``lang``, else in English, else in whichever language it has."""
+        return self.label.get(lang) or self.label.get("en") or next(iter(self.label.values()))
 
 
 def _norway_numbers() -> list[CrisisNumber]:
     return [
-        CrisisNumber(label="Emergency medical help (AMK)", number="113"),
-        CrisisNumber(label="Out-of-hours doctor (legevakt)", number="116 117"),
-        CrisisNumber(label="Mental Helse helpline", number="116 123"),
-        CrisisNumber(label="Kirkens SOS", number="22 40 00 40"),
+        CrisisNumber(label={"en": "Emergency medical help (AMK)", "nb": "Medisinsk nødtelefon (AMK)"}, number="113"),
+        CrisisNumber(label={"en": "Out-of-hours doctor (legevakt)", "nb": "Legevakt"}, number="116 117"),
+        CrisisNumber(label={"en": "Mental Helse helpline", "nb": "Mental Helse hjelpetelefon"}, number="116 123"),
+        CrisisNumber(label={"en": "Kirkens SOS crisis line", "nb": "Kirkens SOS krisetelefon"}, number="22 40 00 40"),
     ]
 
 

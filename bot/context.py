@@ -97,6 +97,9 @@ class Context:
     room: ManagedRoom | None
     lang: str
     sent: list[dict[str, Any]] = field(default_factory=list)
+    # Where replies go instead of the event's room: set by the router for a discreet command sent
+    # in a shared room (see ``bot.router.Command.private``).
+    private_room: str | None = None
 
     # --- conveniences -------------------------------------------------------------------------
     @property
@@ -129,8 +132,11 @@ class Context:
 
     # --- replies (queued in this transaction, sent after commit) ---------------------------------
     def reply_text(self, text: str, *, mentions: Iterable[str] = (), alert: bool = False) -> None:
-        """Answer in the room of the event, keeping its thread. ``alert=True`` when the answer must
-        reach someone (``m.text``, see :func:`bot.outbox.notice_content`)."""
+        """Answer in the room of the event, keeping its thread (or privately, see ``private_room``).
+        ``alert=True`` when the answer must reach someone (``m.text``, see :func:`bot.outbox.notice_content`)."""
+        if self.private_room is not None:
+            self._queue(self.private_room, notice_content(text, mentions=mentions, alert=alert))
+            return
         in_shared = self.room_kind not in (RoomKind.DIRECT, RoomKind.TOOLBOX)
         content = notice_content(
             text,

@@ -30,7 +30,8 @@ OWN_DATA_ROLES = {Role.PARTICIPANT, Role.FORMER, Role.GUEST}
 EXPORT_FILENAME = "reconnect-export.json"
 
 
-@commands.command("help", rest("command", max_len=100, optional=True), help="core.help.help", usage="[COMMAND]")
+@commands.command("help", rest("command", max_len=100, optional=True), help="core.help.help", usage="[COMMAND]",
+                  private=True)
 async def help_command(ctx: Context, command: str | None) -> None:
     router = ctx.services.router
     assert router is not None, "the router is wired into Services at start"
@@ -88,7 +89,7 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
     ctx.reply_text(Markdown("\n\n".join(parts)))
 
 
-@commands.command("whoami", help="core.help.whoami")
+@commands.command("whoami", help="core.help.whoami", private=True)
 async def whoami(ctx: Context) -> None:
     p = participant(ctx.session, ctx.sender)
     pseudonym = p.pseudonym if p is not None and p.pseudonym else None

@@ -157,9 +157,7 @@ class Dispatcher:
         if session.get(HandledEvent, event.event_id) is not None:
             return None
         if self._too_old(event):
-            session.merge(HandledEvent(event_id=event.event_id, room_id=event.room_id))
-            log.info("skipped %s in %s: older than bot.max_event_age_seconds", event.event_id, event.room_id)
-            return None
+            return await self._handle_late(session, event)
         is_message = event.type == "m.room.message"
         if is_message and event.content.get("msgtype") == "m.notice":
             return None  # other bots' notices: never answer them (no loops)
@@ -222,6 +220,26 @@ class Dispatcher:
         self._hinted_at[room_id] = now
         if len(self._hinted_at) > MAX_HINTED_ROOMS:
             self._hinted_at = {r: t for r, t in self._hinted_at.items() if now - t <= HINT_INTERVAL_S}
+    async def _handle_late(self, session: Session, event: IncomingEvent) -> _Outcome | None:
+        """An event older than ``bot.max_event_age_seconds`` (first seen after an outage) is not
+        answered as usual; only a message goes to the features' late observers, so that a crisis
+        message still gets its reply, marked late."""
+        log.info("late: %s in %s is older than bot.max_event_age_seconds", event.event_id, event.room_id)
+        observers = [o for f in self.services.features for o in f.late_observers]
+        outcome = None
+        if (observers and event.type == "m.room.message" and event.content.get("msgtype") != "m.notice"
+                and self.rooms.encrypted(event.room_id)):
+            try:
+                ctx = self.context(session, event)
+                for observer in observers:
+                    await observer(ctx)
+                outcome = _Outcome(txn_ids=[m["txn_id"] for m in ctx.sent])
+            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the bot
+                log_failure(event, exc)
+                session.rollback()
+                outcome = None
+        session.merge(HandledEvent(event_id=event.event_id, room_id=event.room_id))
+        return outcome
 
     def observers_for(self, event_type: str) -> list[Observer]:
         found: list[Observer] = []

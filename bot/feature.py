@@ -57,6 +57,9 @@ class Feature:
     # Observers of other event types, by Matrix type: "m.reaction", "m.room.member",
     # "m.room.redaction", "m.receipt" (ephemeral; content is the receipt map).
     event_observers: dict[str, list[Observer]] = field(default_factory=dict)
+    # Messages first seen after an outage, older than ``bot.max_event_age_seconds``, go to these
+    # alone (no other observer, no command): what must not go unanswered even late.
+    late_observers: list[Observer] = field(default_factory=list)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[StopHook] = field(default_factory=list)
     # Services (``bot/contracts.py`` names) this feature offers, and those it cannot work without.

@@ -7,6 +7,7 @@ then parses arguments, and only then calls the handler. A refusal never echoes a
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Sequence
@@ -17,6 +18,7 @@ from bot.markup import Markdown
 from bot.models import Role, RoomKind
 from bot.ratelimit import CommandLimiter, Verdict
 
+log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[None]]
 
 ANY_ROOM: frozenset[RoomKind] = frozenset(RoomKind)
@@ -100,6 +102,13 @@ class Command:
     listed_for: frozenset[Role] | None = None
     late: bool = False  # listed after the rest (e.g. !export, !forget-me)
     safety: bool = False  # reaching help (e.g. !crisis): never held back by the command rate limit
+    private: bool = False  # in a shared room: removed first, every answer goes to the person privately
+
+    @property
+    def discreet(self) -> bool:
+        """Whether a shared room must see nothing of this command: declared ``private`` (it shows
+        something personal, or who reported what), or a staff command (who moderates whom)."""
+        return self.private or self.roles <= STAFF
 
     def usage_line(self, prefix: str, word: Callable[[str], str | None] | None = None) -> str:
         """``!goal add [AREA:] TEXT``; ``word`` translates the argument words (``TEXT`` -> ``TEKST``)."""
@@ -148,6 +157,7 @@ class CommandSet:
         listed_for: Iterable[Role] | None = None,
         late: bool = False,
         safety: bool = False,
+        private: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.commands.append(
@@ -164,6 +174,7 @@ class CommandSet:
                     listed_for=frozenset(listed_for) if listed_for is not None else None,
                     late=late,
                     safety=safety,
+                    private=private,
                 )
             )
             return fn
@@ -366,6 +377,8 @@ async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter
         else:
             ctx.reply("router.unknown")
         return None
+    if cmd.discreet and ctx.room_kind in SHARED_ROOMS and not await _go_private(ctx):
+        return cmd.name
     if not cmd.allows_role(ctx.role):
         ctx.reply("router.not_your_role", command=f"{router.prefix}{cmd.name}")
         return cmd.name
@@ -390,3 +403,26 @@ async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter
         ctx.sent.clear()
         ctx.reply(err.key, **err.params)
     return cmd.name
+
+
+async def _go_private(ctx: Context) -> bool:
+    """Remove a discreet command from the shared room before anything else happens (the redacted
+    event still names its sender, so nothing may answer it there), and turn every reply, refusals
+    included, to the sender's private room: their toolbox, or the consultant room for staff.
+    False when the sender has no private room: then the shared room gets one neutral line."""
+    from bot.port import PortError
+    from bot.roomdir import find_room, toolbox_room_of
+
+    try:
+        await ctx.port.redact(ctx.room_id, ctx.event.event_id)
+    except PortError:
+        log.warning("could not remove command %s from %s", ctx.event.event_id, ctx.room_id)
+    private = toolbox_room_of(ctx.session, ctx.sender)
+    if private is None and ctx.role in STAFF:
+        consultants = find_room(ctx.session, RoomKind.CONSULTANT)
+        private = consultants.room_id if consultants is not None else None
+    if private is None:
+        ctx.send_text(ctx.room_id, ctx.t("router.private_only"), thread_root=ctx.event.thread_root)
+        return False
+    ctx.private_room = private
+    return True

@@ -12,6 +12,7 @@ from bot.db import utcnow
 from rooms.models import Flag, ForumPost, NameMismatch, PostView
 
 VIEW_WINDOW = timedelta(days=31)  # a read receipt marks earlier posts of this window as seen
+LATE = "late"  # in a crisis flag's details: first seen after an outage
 
 
 def record_post(session: Session, room_id: str, room_kind: str, event_id: str, author: str,

@@ -13,9 +13,11 @@ from bot.weekhours import parse_hours
 from rooms.membership import ensure_toolbox_room, invite_to_community
 
 
-def help_lines(settings: Settings) -> Markdown:
-    """The emergency and help-line numbers from config, one Markdown list item each."""
-    return Markdown("\n".join(f"- {literal(n.label)}: **{literal(n.number)}**" for n in settings.crisis.numbers))
+def help_lines(settings: Settings, lang: str | None = None) -> Markdown:
+    """The emergency and help-line numbers from config, one Markdown list item each, labelled in
+    ``lang`` (the community's language when None)."""
+    return Markdown("\n".join(f"- {literal(n.label_in(lang or settings.language))}: **{literal(n.number)}**"
+                              for n in settings.crisis.numbers))
 
 
 async def admit(session: Session, port: MatrixPort, notify: Notices, user_id: str, pseudonym: str,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.models import Participant, RoomKind
 from bot.people import pseudonym_key
+from rooms.activity import LATE
 from rooms.models import Flag, ForumPost, NameMismatch, PostView
 
 
@@ -27,6 +28,7 @@ class FlagRef:
     room_id: str
     event_id: str
     at: datetime
+    late: bool = False  # a crisis message first seen after an outage
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ def unanswered_posts(session: Session, older_than: datetime) -> list[PostRef]:
 
 def recent_flags(session: Session, since: datetime) -> list[FlagRef]:
     q = select(Flag).where(Flag.at >= since).order_by(Flag.at)
-    return [FlagRef(f.kind, f.room_id, f.event_id, f.at) for f in session.scalars(q)]
+    return [FlagRef(f.kind, f.room_id, f.event_id, f.at, late=LATE in f.details.split(","))
+            for f in session.scalars(q)]
 
 
 def name_mismatches(session: Session) -> list[Mismatch]:

@@ -41,7 +41,7 @@ def render_sections(tr: Say, hours: int, pending: Sequence[str], unanswered: Seq
         posts = tr("rooms.digest.no_unanswered", hours=hours)
     by_kind = Counter(f.kind for f in flags)
     flagged = tr("rooms.digest.flags", privacy=by_kind["privacy"], crisis=by_kind["crisis"]) + "".join(
-        f"\n{i}. {tr(f'rooms.digest.flag_{f.kind}')}: {event_link(f.room_id, f.event_id)}"
+        f"\n{i}. {tr(_flag_key(f))}: {event_link(f.room_id, f.event_id)}"
         for i, f in enumerate(flags, 1))
     if mismatches:
         names = tr("rooms.digest.mismatches", count=len(mismatches)) + "".join(
@@ -50,6 +50,10 @@ def render_sections(tr: Say, hours: int, pending: Sequence[str], unanswered: Seq
         names = tr("rooms.digest.no_mismatches")
     return [DigestSection(PENDING_AT, waiting), DigestSection(UNANSWERED_AT, posts),
             DigestSection(FLAGS_AT, flagged), DigestSection(MISMATCHES_AT, names)]
+
+
+def _flag_key(flag: FlagRef) -> str:
+    return f"rooms.digest.flag_{flag.kind}" + ("_late" if flag.late else "")
 
 
 def digest_sections(request: DigestRequest) -> list[DigestSection]:

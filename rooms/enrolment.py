@@ -11,7 +11,7 @@ from bot.db import utcnow
 from bot.errors import Invalid, NotFound
 from bot.models import EnrolmentStatus, Participant, Provider
 from bot.people import participant_by_pseudonym, pseudonym_key
-from rooms.pseudonyms import check_available, clean_pseudonym
+from rooms.pseudonyms import check_available, check_not_identifying, clean_pseudonym
 
 S = EnrolmentStatus
 
@@ -42,13 +42,17 @@ def _consented(session: Session, user_id: str) -> Participant:
     return p
 
 
-def set_pseudonym(session: Session, user_id: str, raw: str) -> tuple[Participant, bool]:
+def set_pseudonym(session: Session, user_id: str, raw: str,
+                  display_name: str | None = None) -> tuple[Participant, bool, str | None]:
+    """Returns (participant, now awaiting approval, the name it replaced after approval)."""
     p = _consented(session, user_id)
     name = clean_pseudonym(raw)
+    check_not_identifying(name, user_id, display_name)
     check_available(session, name, user_id)
+    renamed = p.pseudonym if p.approved_at is not None and p.pseudonym != name else None
     p.pseudonym, p.pseudonym_key = name, pseudonym_key(name)
     session.flush()
-    return p, _maybe_pending(p)
+    return p, _maybe_pending(p), renamed
 
 
 def community_name(settings: Settings, raw: str) -> str:
@@ -120,6 +124,7 @@ def enrollable(session: Session, settings: Settings, user_id: str, pseudonym: st
                community: str) -> tuple[str, str]:
     """The cleaned pseudonym and community for a direct enrolment, or a domain error."""
     name = clean_pseudonym(pseudonym)
+    check_not_identifying(name, user_id)
     check_available(session, name, user_id)
     p = session.get(Participant, user_id)
     if p is not None and p.status == S.ACTIVE.value:

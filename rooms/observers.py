@@ -4,7 +4,7 @@ messages, forum activity, display names, redactions and read receipts. Never log
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from bot.people import on_break, pseudonym_key
 from bot.roomdir import toolbox_room_of
 from bot.router import SHARED_ROOMS, STAFF
 from bot.speaker import Say
+from bot.zones import person_zone
 from rooms import activity, consent
 from rooms.admission import help_lines
 from rooms.crisis import PhraseList
@@ -28,6 +29,7 @@ from rooms.targets import event_link, sender_of
 log = logging.getLogger(__name__)
 POST_ROOMS = {RoomKind.FORUM, RoomKind.CAFE}
 NOT_WATCHED_FOR_CRISIS = {RoomKind.CONSULTANT}
+PRIVATE_CRISIS_ROOMS = {RoomKind.TOOLBOX, RoomKind.DIRECT, RoomKind.PROVIDER}
 AT_RISK_ROLES = {Role.PARTICIPANT, Role.FORMER, Role.GUEST}  # someone who left is no less at risk
 
 
@@ -94,6 +96,19 @@ def crisis_extras(ctx: Context, lang: str) -> list[str]:
 
 @feature.observe("m.room.message")
 async def crisis_watch(ctx: Context) -> None:
+    await _crisis_reply(ctx, late=False)
+
+
+async def late_crisis_watch(ctx: Context) -> None:
+    """A message first seen after an outage, older than ``bot.max_event_age_seconds``: no other
+    observer or command sees it, but a crisis message still gets its reply, marked late."""
+    await _crisis_reply(ctx, late=True)
+
+
+feature.late_observers.append(late_crisis_watch)
+
+
+async def _crisis_reply(ctx: Context, *, late: bool) -> None:
     if ctx.room_kind in NOT_WATCHED_FOR_CRISIS or ctx.role not in AT_RISK_ROLES:
         return
     if (crisis_watch_exempt(ctx.services.features, ctx.prefix, ctx.event.body)
@@ -101,22 +116,41 @@ async def crisis_watch(ctx: Context) -> None:
         return
     now = utcnow()
     period = timedelta(minutes=ctx.settings.crisis.alert_period_minutes)
-    due = activity.crisis_alert_due(ctx.session, ctx.sender, period, now)
-    activity.flag(ctx.session, "crisis", ctx.room_id, ctx.event.event_id, ctx.sender, alerted=due)
-    log.info("crisis match on %s in %s (alert: %s)", ctx.event.event_id, ctx.room_id, due)
+    # In a private room nobody else reads along: the consultants are told only if the person asks
+    # (!alert). Elsewhere, at most one alert per person and period.
+    private = ctx.room_kind in PRIVATE_CRISIS_ROOMS
+    due = not private and activity.crisis_alert_due(ctx.session, ctx.sender, period, now)
+    activity.flag(ctx.session, "crisis", ctx.room_id, ctx.event.event_id, ctx.sender,
+                  details=[activity.LATE] if late else None, alerted=due)
+    log.info("crisis match on %s in %s (alert: %s, late: %s)", ctx.event.event_id, ctx.room_id, due, late)
     # Every crisis message gets the private reply; only the consultant alert is limited per period.
     notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
-    text = "\n\n".join([notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings)),
-                         *crisis_extras(ctx, lang)])
-    private = toolbox_room_of(ctx.session, ctx.sender)
-    if private is None and ctx.room_kind is RoomKind.DIRECT:
-        private = ctx.room_id
-    if private is not None:
-        ctx.send_text(private, text, alert=True, mentions=(ctx.sender,))
+    written = _written_at(ctx)
+    parts = [notify.t(lang, "rooms.crisis.late", when=written)] if late else []
+    parts.append(notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings, lang)))
+    parts.append(notify.t(lang, "rooms.crisis.offer_alert" if private else "rooms.crisis.told"))
+    text = "\n\n".join([*parts, *crisis_extras(ctx, lang)])
+    room = toolbox_room_of(ctx.session, ctx.sender)
+    if room is None and ctx.room_kind is RoomKind.DIRECT:
+        room = ctx.room_id
+    if room is not None:
+        ctx.send_text(room, text, alert=True, mentions=(ctx.sender,))
     if due:
-        notify.to_consultants("rooms.crisis.alert", alert=True, link=event_link(ctx.room_id, ctx.event.event_id),
-                              where=notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}"))
+        where = notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}")
+        link = event_link(ctx.room_id, ctx.event.event_id)
+        if late:
+            notify.to_consultants("rooms.crisis.late_alert", alert=True, link=link, where=where, when=written)
+        else:
+            notify.to_consultants("rooms.crisis.alert", alert=True, link=link, where=where)
+
+
+def _written_at(ctx: Context) -> str:
+    """When the message was sent, in the person's time zone."""
+    ts = ctx.event.origin_server_ts
+    at = datetime.fromtimestamp(ts / 1000, timezone.utc) if ts else utcnow()
+    zone = person_zone(ctx.session, ctx.settings, ctx.sender)
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M}"
 
 
 def public_crisis_reply(settings: Settings, say: Say, body: str) -> str | None:

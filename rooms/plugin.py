@@ -12,7 +12,7 @@ from rooms import (
 # Importing a command module declares its commands (and observers) on the feature: ``!help`` lists
 # them in this order, and the observers run in it.
 # isort: off
-from rooms.commands import enrolment, moderation, peers, contact, providers  # noqa: F401
+from rooms.commands import enrolment, moderation, peers, contact, providers, safety  # noqa: F401
 from rooms import observers  # noqa: F401
 # isort: on
 from rooms.digest import digest_sections, stats_figures

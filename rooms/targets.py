@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 from sqlalchemy.orm import Session
 
 from bot.errors import Invalid
@@ -27,6 +30,23 @@ async def sender_of(session: Session, port: MatrixPort, room_id: str, event_id: 
     event = await port.fetch_event(room_id, event_id)
     sender = event.get("sender") if event is not None else None
     return sender if isinstance(sender, str) else None
+MAX_LINK_LEN = 1000
+# Room ids may lack a server part (room version 12).
+# matrix.to and Element web links: ".../#/!room:server/$event" (or "#/room/!room..."), the ids
+# percent-encoded or not; and the matrix: URI scheme, "matrix:roomid/room:server/e/event".
+_PERMALINK = re.compile(r"(![^/?#\s]{1,255})/(\$[^/?#\s]{1,255})")
+_MATRIX_URI = re.compile(r"^matrix:roomid/([^/?#\s]{1,255})/e/([^/?#\s]{1,255})")
+
+
+def parse_event_link(text: str) -> tuple[str, str] | None:
+    """(room id, event id) of a message link as clients copy it, or None."""
+    if len(text) > MAX_LINK_LEN:
+        return None
+    uri = _MATRIX_URI.match(text)
+    if uri:
+        return "!" + unquote(uri.group(1)), "$" + unquote(uri.group(2))
+    found = _PERMALINK.search(unquote(text))
+    return (found.group(1), found.group(2)) if found else None
 
 
 def pseudonym_of(session: Session, user_id: str | None) -> str:

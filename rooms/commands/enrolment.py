@@ -55,10 +55,10 @@ async def start(ctx: Context, words: str | None) -> None:  # "!start please" wor
         return
     if enrolment.come_back(p):
         ctx.reply("rooms.enrol.returning", pseudonym=p.pseudonym, community=p.community)
-        Notices.from_context(ctx).to_consultants("rooms.enrol.returning_pending", pseudonym=p.pseudonym,
+        Notices.from_context(ctx).to_consultants("rooms.enrol.returning_pending", alert=True, pseudonym=p.pseudonym,
                                                  community=p.community)
         return
-    ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings))
+    ctx.reply("rooms.enrol.intro", numbers=help_lines(ctx.settings, ctx.lang))
     if p.consent_at is not None:
         _next_step(ctx, p, False)
 
@@ -75,10 +75,13 @@ async def consent(ctx: Context, words: str | None) -> None:  # "!consent yes" to
 @commands.command("pseudonym", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
                   help="rooms.help.pseudonym", listed_for={Role.GUEST})
 async def pseudonym(ctx: Context, name: str) -> None:
+    shown = await ctx.port.display_name(ctx.room_id, ctx.sender)
     remember(ctx.session, ctx.sender, ctx.room_id, ctx.room_kind)
-    p, became_pending = enrolment.set_pseudonym(ctx.session, ctx.sender, name)
+    p, became_pending, renamed = enrolment.set_pseudonym(ctx.session, ctx.sender, name, shown)
     ctx.reply("rooms.enrol.pseudonym_set", pseudonym=p.pseudonym)
     _next_step(ctx, p, became_pending)
+    if renamed:  # peers knew the old name: the consultants should know both
+        Notices.from_context(ctx).to_consultants("rooms.enrol.renamed", old=renamed, new=p.pseudonym)
 
 
 @commands.command("community", rest("name", max_len=64), rooms=NEWCOMER_ROOMS, roles=NEWCOMERS,
@@ -222,7 +225,7 @@ async def provider_link(ctx: Context, rest: str) -> None:
                     invite=(p.user_id, provider_id))
     room_id = await ctx.port.create_room(spec)
     register_room(ctx.session, room_id, RoomKind.PROVIDER, owner=p.user_id, partner=provider_id)
-    notify.to_room(room_id, "rooms.provider.room_welcome", lang=lang, numbers=help_lines(ctx.settings))
+    notify.to_room(room_id, "rooms.provider.room_welcome", lang=lang, numbers=help_lines(ctx.settings, lang))
     ctx.reply("rooms.provider.linked", pseudonym=p.pseudonym, user=provider_id)
 
 

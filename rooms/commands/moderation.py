@@ -1,8 +1,9 @@
 """Moderation commands. Reply-targeted: !redact, !pin, !report. Pseudonym-targeted: !warn, !mute,
 !unmute, !kick, !ban, !unban. Broadcast: !announce, !topic. Review: !modlog, !hidden.
 
-Every action is logged and echoed in the consultant room. A command given in a shared room is
-removed once checked, so the room keeps only the conversation.
+Every action is logged and echoed in the consultant room. A staff command or a report given in a
+shared room is removed by the router before anything else (``Command.discreet``), and its answers
+go privately, so the room keeps only the conversation.
 
 Handlers make their Matrix calls before they write to the database: a write transaction held open
 across an await would block every other writer (SQLite has one) while the homeserver answers.
@@ -20,12 +21,12 @@ from bot.db import utcnow
 from bot.durations import parse_duration
 from bot.errors import Invalid
 from bot.markup import Markdown, literal, markdown_join
-from bot.models import Participant, Role, RoomKind
+from bot.models import ManagedRoom, Participant, Role, RoomKind
 from bot.notices import Notices
 from bot.people import resolve_role
 from bot.port import PortError
 from bot.roomdir import find_room, find_rooms, toolbox_room_of
-from bot.router import SHARED_ROOMS, choice, integer, rest
+from bot.router import PRIVATE_ROOMS, SHARED_ROOMS, choice, integer, rest
 from rooms import activity, moderation, standing
 from rooms.feature import feature
 from rooms.membership import (
@@ -36,13 +37,16 @@ from rooms.membership import (
     remove_from_shared_rooms,
     shared_room_ids,
 )
-from rooms.targets import event_link, pseudonym_of, split_target
+from rooms.targets import MAX_LINK_LEN, event_link, parse_event_link, pseudonym_of, split_target
 
 log = logging.getLogger(__name__)
 commands = feature.commands
 STAFF = {Role.CONSULTANT}
 MOD_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT, *SHARED_ROOMS}
 BROADCAST_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
+REPORT_ROOMS = SHARED_ROOMS | PRIVATE_ROOMS
+REASON_MAX = 300
+REPORT_TEXT_MAX = MAX_LINK_LEN + 1 + REASON_MAX
 
 
 def record(ctx: Context, action: str, target: Participant | None, reason: str | None = None,
@@ -58,12 +62,6 @@ def record(ctx: Context, action: str, target: Participant | None, reason: str | 
 def _details(*parts: str | None) -> Markdown:
     """" — Kari — spam" for the parts there are (no empty "— —"), each shown as typed."""
     return Markdown("".join(f" — {literal(part)}" for part in parts if part and part.strip()))
-
-
-async def _tidy(ctx: Context) -> None:
-    """Remove the command message from a shared room."""
-    if ctx.room_kind in SHARED_ROOMS:
-        await ctx.port.redact(ctx.room_id, ctx.event.event_id)
 
 
 def _replied(ctx: Context) -> str:
@@ -91,7 +89,6 @@ async def redact(ctx: Context, reason: str | None) -> None:
     target = _replied(ctx)
     author, _ = await _author(ctx, target)
     await ctx.port.redact(ctx.room_id, target, reason)
-    await _tidy(ctx)
     activity.forget_event(ctx.session, target)
     record(ctx, "redact", _participant(ctx, author), reason)
 
@@ -103,51 +100,77 @@ async def pin(ctx: Context) -> None:
     pinned = [e for e in state.get("pinned", []) if isinstance(e, str)]
     if target not in pinned:
         await ctx.port.set_state(ctx.room_id, "m.room.pinned_events", {"pinned": [*pinned, target]})
-    await _tidy(ctx)
     record(ctx, "pin", None, detail=event_link(ctx.room_id, target))
 
 
-@commands.command("report", rest("reason", optional=True, max_len=300), rooms=SHARED_ROOMS,
-                  roles={Role.PARTICIPANT, Role.CONSULTANT}, help="rooms.help.report")
-async def report(ctx: Context, reason: str | None) -> None:
-    # The report goes first, and every answer is private, so nobody in the room sees who reported.
-    await ctx.port.redact(ctx.room_id, ctx.event.event_id)
-    notify = Notices.from_context(ctx)
-    target = ctx.event.reply_to
-    if target is None:
-        notify.to_person(ctx.sender, "rooms.report.reply_needed")
-        return
+@commands.command("report", rest("text", optional=True, max_len=REPORT_TEXT_MAX), rooms=REPORT_ROOMS,
+                  roles={Role.PARTICIPANT, Role.CONSULTANT}, help="rooms.help.report", usage="[LINK] [REASON]",
+                  private=True)
+async def report(ctx: Context, text: str | None) -> None:
+    # Private: in a shared room the router has already removed the command and turns every answer
+    # to the reporter's toolbox, so nobody in the room sees who reported.
+    if ctx.room_kind in SHARED_ROOMS:
+        target = ctx.event.reply_to
+        if target is None:
+            raise Invalid("rooms.report.reply_needed")
+        room_id, reason, event = ctx.room_id, text, None
+    else:
+        room_id, target, reason, event = await _linked(ctx, text or "")
+    if reason is not None and len(reason) > REASON_MAX:
+        raise Invalid("router.too_long", arg="REASON", max=REASON_MAX, length=len(reason))
     if moderation.has_reported(ctx.session, target, ctx.sender):
-        notify.to_person(ctx.sender, "rooms.report.already")
+        ctx.reply("rooms.report.already")
         return
+    notify = Notices.from_context(ctx)
     count = moderation.reporters(ctx.session, target) + 1
     hidden: tuple[str | None, str | None] | None = None
     if moderation.should_hide(ctx.session, ctx.settings, target, count, utcnow()):
-        hidden = await _hide(ctx, target)
-    moderation.report(ctx.session, ctx.room_id, target, ctx.sender, reason)
-    notify.to_consultants("rooms.report.alert", alert=True, link=event_link(ctx.room_id, target), count=count,
+        hidden = await _hide(ctx, room_id, target, event)
+    moderation.report(ctx.session, room_id, target, ctx.sender, reason)
+    notify.to_consultants("rooms.report.alert", alert=True, link=event_link(room_id, target), count=count,
                           reason=reason or "—")
-    notify.to_person(ctx.sender, "rooms.report.thanks")
+    ctx.reply("rooms.report.thanks")
     if hidden is not None:
-        _record_hidden(ctx, notify, target, *hidden)
+        _record_hidden(ctx, notify, room_id, target, *hidden)
 
 
-async def _hide(ctx: Context, target: str) -> tuple[str | None, str | None] | None:
-    """Fetch the reported message's author and text, then redact it; None (nothing hidden) when
-    it is a message by staff or the bot, which is never hidden automatically."""
-    author, event = await _author(ctx, target)
-    if author == ctx.port.bot_user_id or (author is not None
-                                          and resolve_role(ctx.session, ctx.settings, author)
+async def _linked(ctx: Context, text: str) -> tuple[str, str, str | None, dict[str, Any]]:
+    """``!report LINK [reason]`` from a private room: the message must be in a forum, café room or
+    circle the reporter is in. Returns (room, event, reason, the event)."""
+    link, _, reason = text.strip().partition(" ")
+    found = parse_event_link(link)
+    if found is None:
+        raise Invalid("rooms.report.link_needed")
+    room_id, event_id = found
+    room = ctx.session.get(ManagedRoom, room_id)
+    if room is None or RoomKind(room.kind) not in SHARED_ROOMS or ctx.sender not in await ctx.port.members(room_id):
+        raise Invalid("rooms.report.not_reportable")
+    event = await ctx.port.fetch_event(room_id, event_id)
+    if event is None or event.get("sender") in (None, ctx.port.bot_user_id):
+        raise Invalid("rooms.report.not_reportable")
+    return room_id, event_id, reason.strip() or None, event
+
+
+async def _hide(ctx: Context, room_id: str, target: str,
+                event: dict[str, Any] | None) -> tuple[str | None, str | None] | None:
+    """Fetch the reported message's author and text (unless already fetched), then redact it;
+    None (nothing hidden) when it is a message by staff or the bot, never hidden automatically."""
+    if event is None:
+        event = await ctx.port.fetch_event(room_id, target)
+    sender = (event or {}).get("sender")
+    if sender == ctx.port.bot_user_id or (isinstance(sender, str)
+                                          and resolve_role(ctx.session, ctx.settings, sender)
                                           in (Role.CONSULTANT, Role.ADMIN)):
         return None
     content = (event or {}).get("content") or {}
     text = content.get("body") if isinstance(content.get("body"), str) else None
-    await ctx.port.redact(ctx.room_id, target, "reported")
-    return author, text
+    await ctx.port.redact(room_id, target, "reported")
+    return (sender if isinstance(sender, str) else None), text
 
 
-def _record_hidden(ctx: Context, notify: Notices, target: str, author: str | None, text: str | None) -> None:
-    moderation.hide(ctx.session, ctx.room_id, target, author, text)
+def _record_hidden(ctx: Context, notify: Notices, room_id: str, target: str, author: str | None,
+                   text: str | None) -> None:
+    moderation.hide(ctx.session, room_id, target, author, text)
     activity.forget_event(ctx.session, target)
     p = _participant(ctx, author)
     moderation.log(ctx.session, ctx.port.bot_user_id, "hide", p, None)
@@ -168,7 +191,6 @@ async def warn(ctx: Context, text: str) -> None:
         raise Invalid("rooms.mod.warn_text")
     if toolbox_room_of(ctx.session, p.user_id) is None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
-    await _tidy(ctx)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.warned", alert=True, text=message)
     record(ctx, "warn", p, message)
 
@@ -180,7 +202,6 @@ async def mute(ctx: Context, rest: str) -> None:
     until: datetime | None = utcnow() + parse_duration(duration_text) if duration_text else None
     for room_id in posting_room_ids(ctx.session, p.user_id):
         await ctx.port.set_power_level(room_id, p.user_id, MUTED_LEVEL)
-    await _tidy(ctx)
     moderation.mute(ctx.session, p.user_id, until, ctx.sender)
     when = _until_text(ctx, until)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.muted_you" if until else "rooms.mod.muted_you_open", alert=True,
@@ -200,7 +221,6 @@ async def unmute(ctx: Context, pseudonym: str) -> None:
     if not moderation.is_muted(ctx.session, p.user_id):
         raise Invalid("rooms.mod.not_muted")
     await lift_mute(ctx.port, ctx.session, p.user_id)
-    await _tidy(ctx)
     moderation.unmute(ctx.session, p.user_id)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unmuted_you", alert=True)
     record(ctx, "unmute", p)
@@ -210,7 +230,6 @@ async def unmute(ctx: Context, pseudonym: str) -> None:
                   help="rooms.help.kick", usage="PSEUDONYM [REASON]")
 async def kick(ctx: Context, rest: str) -> None:
     p, reason = split_target(ctx.session, rest)
-    await _tidy(ctx)
     await remove_from_shared_rooms(ctx.session, ctx.port, p.user_id)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.kicked_you", alert=True, reason=reason or "—")
     record(ctx, "kick", p, reason or None)
@@ -220,7 +239,6 @@ async def kick(ctx: Context, rest: str) -> None:
                   help="rooms.help.ban", usage="PSEUDONYM [REASON]")
 async def ban(ctx: Context, rest: str) -> None:
     p, reason = split_target(ctx.session, rest)
-    await _tidy(ctx)
     for room_id in shared_room_ids(ctx.session, p.user_id):
         await ctx.port.ban(room_id, p.user_id, reason or None)  # also keeps them out of rooms not yet joined
     standing.ban(ctx.session, p.user_id, ctx.sender)  # and from reaching anyone (rooms.standing)
@@ -238,7 +256,6 @@ async def unban(ctx: Context, pseudonym: str) -> None:
         except PortError:
             log.info("%s was not banned in %s", p.user_id, room_id)  # e.g. a room made after the ban
     await invite_to_community(ctx.session, ctx.port, p.user_id, p.community)
-    await _tidy(ctx)
     standing.unban(ctx.session, p.user_id)
     Notices.from_context(ctx).to_person(p.user_id, "rooms.mod.unbanned_you", alert=True)
     record(ctx, "unban", p)

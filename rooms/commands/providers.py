@@ -79,4 +79,4 @@ async def provider_auto_reply(ctx: Context) -> None:
     ctx.reply("rooms.provider.out_of_hours", hours=parse_hours(provider.office_hours or "").said(ctx.t),
               when=ctx.t("core.day_time", day=ctx.t(f"core.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
                          time=f"{local:%H:%M}", zone=provider.timezone),
-              numbers=help_lines(ctx.settings))
+              numbers=help_lines(ctx.settings, ctx.lang))

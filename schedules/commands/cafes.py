@@ -18,7 +18,7 @@ from schedules.jobs import plan_soon
 from schedules.wording import cafe_line, when_text
 
 
-@commands.command("cafe", roles=MEMBERS, help="schedules.help.cafe")
+@commands.command("cafe", roles=MEMBERS, help="schedules.help.cafe", private=True)
 async def cafe_list(ctx: Context) -> None:
     now = utcnow()
     upcoming = cafes.upcoming_for(ctx.session, ctx.settings, ctx.sender, ctx.role, now)

@@ -150,6 +150,38 @@ async def test_an_event_older_than_the_limit_is_skipped_and_marked_handled(db, s
     assert r.db.opened == 1 and r.outbox.wakes == 0
 
 
+async def test_a_late_crisis_message_gets_a_late_reply_a_late_alert_and_a_digest_line(db, services) -> None:
+    """Issue 12, item 3: a crisis message first seen after an outage is not silently skipped."""
+    from datetime import timedelta
+
+    from bot.db import utcnow
+    from rooms.api import recent_flags
+    from rooms.digest import render_sections
+    from tests.support.rooms import enrol
+
+    r = rig(db, services)
+    forum, consultants = "!forum:localhost", "!consultants:localhost"
+    with db.session() as s:
+        enrol(s, ALICE, "Alice")
+        register_room(s, forum, RoomKind.FORUM)
+        register_room(s, consultants, RoomKind.CONSULTANT)
+    r.client.rooms[forum] = SimpleNamespace(encrypted=True, member_count=5)
+    old = services.settings.bot.max_event_age_seconds + 3600
+    crisis = message("I want to die", room_id=forum, age_s=old)
+    await r.dispatcher.handle_event(crisis)
+    (reply,) = r.replies()
+    assert "only saw your message from" in reply and "113" in reply
+    (alert,) = r.replies(consultants)
+    assert "(late)" in alert and f"https://matrix.to/#/{forum}/{crisis.event_id}" in alert
+    assert r.handled(crisis.event_id) and r.outbox.wakes == 1
+    await r.dispatcher.handle_event(message("!whoami", age_s=old))  # an old command is still not run
+    assert len(r.replies()) == 1
+    with db.session() as s:
+        flags = recent_flags(s, utcnow() - timedelta(days=1))
+    sections = render_sections(services.speaker.say("en"), 24, [], [], flags, [])
+    assert any("crisis (seen late" in section.text for section in sections)
+
+
 async def test_notices_from_other_bots_are_never_answered(db, services) -> None:
     r = rig(db, services)
     event = message("!whoami", msgtype="m.notice")

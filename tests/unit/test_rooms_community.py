@@ -179,8 +179,53 @@ async def test_crisis_from_someone_not_enrolled_is_answered_in_their_direct_chat
         build_community(s, port)
     await send(db, services, "@guest:localhost", "!dm-guest:localhost", "jeg har selvmordstanker")
     (private,) = outbox(db, "!dm-guest:localhost")
-    assert "113" in private
-    assert "https://matrix.to/#/!dm-guest:localhost/" in outbox(db, CONSULTANTS)[0]
+    assert "113" in private and "!alert" in private
+    assert outbox(db, CONSULTANTS) == []  # a private room: no automatic alert
+    (sent,) = await send(db, services, "@guest:localhost", "!dm-guest:localhost", "!alert")
+    assert "asked a peer consultant" in sent
+    (asked,) = outbox(db, CONSULTANTS)
+    assert "@guest:localhost" in asked and "selvmord" not in asked
+
+
+@pytest.mark.parametrize("room", ["toolbox", "provider"])
+async def test_crisis_in_a_private_room_offers_alert_and_alerts_no_one(community, services, port, room) -> None:
+    db = community
+    room_id = toolbox_of(PER) if room == "toolbox" else "!provider-per:localhost"
+    if room == "provider":
+        with db.session() as s:
+            register_room(s, room_id, RoomKind.PROVIDER, owner=PER, partner="@gp:localhost")
+    await send(db, services, PER, room_id, "I want to die")
+    (private,) = outbox(db, toolbox_of(PER))
+    assert "113" in private and "!alert" in private and "has been told" not in private
+    assert outbox(db, CONSULTANTS) == []
+    if room == "provider":
+        assert outbox(db, room_id) == []  # a provider room is never a crisis channel
+    with db.session() as s:
+        assert [(f.kind, f.alerted) for f in s.query(Flag)] == [("crisis", False)]
+    (sent,) = await send(db, services, PER, toolbox_of(PER), "!alert")
+    assert "asked a peer consultant" in sent
+    (asked,) = outbox(db, CONSULTANTS)
+    assert "**Per (@per:localhost)**" in asked and "die" not in asked
+
+
+async def test_help_line_labels_follow_the_readers_language(community, services, port) -> None:
+    db = community
+    await send(db, services, PER, toolbox_of(PER), "!lang nb")
+    await send(db, services, PER, FORUM, "I want to die")
+    private = outbox(db, toolbox_of(PER))[-1]
+    assert "Medisinsk nødtelefon (AMK): **113**" in private and "Emergency medical" not in private
+    await send(db, services, KARI, FORUM, "I want to die")
+    assert "Emergency medical help (AMK): **113**" in outbox(db, toolbox_of(KARI))[-1]
+
+
+def test_help_line_labels_in_config() -> None:
+    settings = test_settings(crisis={"numbers": [{"label": "Help", "number": "1"},
+                                                 {"label": {"en": "Line", "nb": "Linje"}, "number": "2"},
+                                                 {"label": {"nb": "Bare norsk"}, "number": "3"}]})
+    assert [n.label_in("nb") for n in settings.crisis.numbers] == ["Help", "Linje", "Bare norsk"]
+    assert [n.label_in("en") for n in settings.crisis.numbers] == ["Help", "Line", "Bare norsk"]
+    defaults = test_settings().crisis.numbers
+    assert all(n.label.get("en") and n.label.get("nb") for n in defaults)
 
 
 async def test_writing_ones_own_crisis_plan_is_not_a_crisis(community, services, port) -> None:

@@ -93,6 +93,28 @@ async def test_pseudonym_must_be_unique_ignoring_case(db, services, port) -> Non
         assert s.get(Participant, NEW).pseudonym is None
 
 
+async def test_lookalike_own_name_and_rename_after_approval(db, services, port) -> None:
+    setup(db, port, (KARI, "Blue Bird"))
+    await send(db, services, NEW, DM, "!consent")
+    for lookalike in ("B1ue Bird", "Blue Вird", "ＢＬＵＥ bird", "BIue Bird"):
+        replies = await send(db, services, NEW, DM, f"!pseudonym {lookalike}")
+        assert replies[0] in ("Someone already uses that pseudonym. Please choose another one.",
+                              "A pseudonym must use one alphabet (for example Latin or Cyrillic), not a mix: "
+                              "mixed names can imitate someone else's."), lookalike
+    port.names[(DM, NEW)] = "Sunny Day"
+    for own in ("Sunny Day", NEW[1:].split(":")[0]):
+        replies = await send(db, services, NEW, DM, f"!pseudonym {own}")
+        assert "login or display name" in replies[0], own
+    with db.session() as s:
+        assert s.get(Participant, NEW).pseudonym is None
+    # An approved participant who renames: the consultants learn both names.
+    assert outbox(db, CONSULTANTS) == []
+    replies = await send(db, services, KARI, toolbox_of(KARI), "!pseudonym Green Leaf")
+    assert "**Green Leaf**" in replies[0]
+    (note,) = outbox(db, CONSULTANTS)
+    assert "**Blue Bird**" in note and "**Green Leaf**" in note
+
+
 async def test_unknown_community_lists_the_real_ones(db, services, port) -> None:
     setup(db, port)
     await send(db, services, NEW, DM, "!consent")

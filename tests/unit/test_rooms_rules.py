@@ -10,7 +10,7 @@ from bot.durations import parse_duration
 from bot.errors import Invalid
 from bot.weekhours import parse_hours
 from rooms.crisis import PhraseList, normalise
-from rooms.pseudonyms import clean_pseudonym
+from rooms.pseudonyms import check_not_identifying, clean_pseudonym, skeletons
 
 
 @pytest.mark.parametrize("raw,shown", [
@@ -52,6 +52,69 @@ def test_reserved_word_inside_a_longer_name_is_refused_but_lookalikes_are_not() 
         clean_pseudonym("consultant-anna")
     assert clean_pseudonym("Botanist") == "Botanist"
     assert clean_pseudonym("Admiral") == "Admiral"
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("ＢｌｕｅＢｉｒｄ", "BlueBird"),  # fullwidth: NFKC gives the plain letters
+    ("\U0001d401\U0001d428\U0001d41b", "Bob"),  # mathematical bold
+    ("Jo\u0301se", "Jóse"),  # a combining accent is composed
+    ("Кари", "Кари"),  # one script, not Latin: fine
+    ("Ærlig Østlending", "Ærlig Østlending"),
+])
+def test_pseudonyms_are_nfkc_normalised(raw: str, shown: str) -> None:
+    assert clean_pseudonym(raw) == shown
+
+
+@pytest.mark.parametrize("raw,key", [
+    ("Ola\u200b", "rooms.pseudonym.invisible"),  # zero-width space
+    ("O\u200dla", "rooms.pseudonym.invisible"),  # zero-width joiner
+    ("\u3164\u3164", "rooms.pseudonym.invisible"),  # Hangul fillers: "letters" that show nothing
+    ("Ola\u2800", "rooms.pseudonym.invisible"),  # braille blank
+    ("Ola\u202e", "rooms.pseudonym.invisible"),  # right-to-left override
+    ("\u041ela", "rooms.pseudonym.mixed_script"),  # Cyrillic О in a Latin name
+    ("\u0391dmin", "rooms.pseudonym.mixed_script"),  # Greek Alpha
+    ("\uff41\uff44\uff4d\uff49\uff4e", "rooms.pseudonym.reserved"),  # fullwidth "admin"
+    ("adm1n", "rooms.pseudonym.reserved"),
+    ("ADM1N", "rooms.pseudonym.reserved"),
+    ("m0d", "rooms.pseudonym.reserved"),
+    ("B0T", "rooms.pseudonym.reserved"),
+    ("Sta\ufb00", "rooms.pseudonym.reserved"),  # the "ff" ligature
+])
+def test_lookalike_and_invisible_pseudonyms(raw: str, key: str) -> None:
+    with pytest.raises(Invalid) as err:
+        clean_pseudonym(raw)
+    assert err.value.key == key
+
+
+@pytest.mark.parametrize("a,b,alike", [
+    ("Ola", "0la", True), ("Bill", "BiII", True), ("KarI", "Karl", True), ("Blue Bird", "B1ue Bird", True),
+    ("Kari", "Karl", False), ("Ola", "Ole", False), ("Anna", "Anne", False),
+])
+def test_skeletons_meet_only_for_lookalikes(a: str, b: str, alike: bool) -> None:
+    assert bool(skeletons(a) & skeletons(b)) is alike
+
+
+def test_a_pseudonym_is_not_the_login_or_display_name() -> None:
+    for name, user_id, shown in (("Kari Nordmann", "@kari.nordmann:localhost", None),
+                                 ("kari_nordmann", "@kari.nordmann:localhost", None),
+                                 ("Sunny Day", "@x:localhost", "Sunny Day"),
+                                 ("Sunny Dау", "@x:localhost", "Sunny Day")):  # Cyrillic а, у
+        with pytest.raises(Invalid) as err:
+            check_not_identifying(name, user_id, shown)
+        assert err.value.key == "rooms.pseudonym.own_name"
+    check_not_identifying("Blue Bird", "@kari.nordmann:localhost", "Kari")
+
+
+def test_pseudonym_checks_are_linear_and_capped() -> None:
+    import time
+    hostile = "a\u0301" * 30_000 + "Оla" * 10_000
+    started = time.perf_counter()
+    for text in (hostile, "x" * 60_000):
+        with pytest.raises(Invalid):
+            clean_pseudonym(text)
+        with pytest.raises(Invalid):
+            check_not_identifying(text, "@" + text + ":localhost", text)
+    assert time.perf_counter() - started < 0.5
 
 
 @pytest.mark.parametrize("text,expected", [

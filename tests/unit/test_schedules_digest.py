@@ -37,6 +37,7 @@ class FlagRef:
     room_id: str
     event_id: str
     at: datetime
+    late: bool = False
 
 
 @dataclass

@@ -15,7 +15,8 @@ from toolbox.limits import TEXT_MAX
 
 @command("crisis", help="toolbox.help.crisis", crisis_exempt=True, safety=True, **PRIVATE)
 async def crisis_show(ctx: Context) -> None:
-    numbers = Markdown("\n".join(f"- {literal(n.label)}: **{literal(n.number)}**" for n in ctx.settings.crisis.numbers))
+    numbers = Markdown("\n".join(f"- {literal(n.label_in(ctx.lang))}: **{literal(n.number)}**"
+                                 for n in ctx.settings.crisis.numbers))
     if crisis_plan.is_empty(ctx.session, ctx.sender):
         ctx.reply("toolbox.crisis.empty", numbers=numbers)
         return
