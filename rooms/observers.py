@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.context import Context
@@ -18,8 +19,9 @@ from bot.people import on_break, pseudonym_key
 from bot.roomdir import toolbox_room_of
 from bot.router import SHARED_ROOMS, STAFF
 from bot.speaker import Say
+from bot.weekhours import parse_hours
 from bot.zones import person_zone
-from rooms import activity, consent
+from rooms import activity, consent, moderation
 from rooms.admission import help_lines
 from rooms.crisis import PhraseList
 from rooms.feature import feature
@@ -129,7 +131,7 @@ async def _crisis_reply(ctx: Context, *, late: bool) -> None:
     written = _written_at(ctx)
     parts = [notify.t(lang, "rooms.crisis.late", when=written)] if late else []
     parts.append(notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings, lang)))
-    parts.append(notify.t(lang, "rooms.crisis.offer_alert" if private else "rooms.crisis.told"))
+    parts.append(notify.t(lang, "rooms.crisis.offer_alert") if private else _told(ctx, lang, now))
     text = "\n\n".join([*parts, *crisis_extras(ctx, lang)])
     room = toolbox_room_of(ctx.session, ctx.sender)
     if room is None and ctx.room_kind is RoomKind.DIRECT:
@@ -143,6 +145,19 @@ async def _crisis_reply(ctx: Context, *, late: bool) -> None:
             notify.to_consultants("rooms.crisis.late_alert", alert=True, link=link, where=where, when=written)
         else:
             notify.to_consultants("rooms.crisis.alert", alert=True, link=link, where=where)
+
+
+def _told(ctx: Context, lang: str, now: datetime) -> str:
+    """That a consultant has been told, and, outside staffed hours, when one next reads along (so
+    the reply never suggests someone is on it right now when nobody is)."""
+    if moderation.staffed(ctx.settings, now):
+        return ctx.speaker.t(lang, "rooms.crisis.told")
+    zone_name = ctx.settings.moderation.staffed_timezone
+    opens = parse_hours(ctx.settings.moderation.staffed_hours).next_opening(now, zone_name)
+    local = opens.astimezone(ZoneInfo(zone_name))
+    return ctx.speaker.t(lang, "rooms.crisis.told_later", when=ctx.speaker.t(
+        lang, "core.day_time", day=ctx.speaker.t(lang, f"core.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
+        time=f"{local:%H:%M}", zone=zone_name))
 
 
 def _written_at(ctx: Context) -> str:

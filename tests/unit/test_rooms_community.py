@@ -148,6 +148,28 @@ async def test_one_alert_per_period_but_every_match_is_answered_and_counted(comm
     assert len(outbox(db, CONSULTANTS)) == 2
 
 
+async def test_a_crisis_reply_outside_staffed_hours_says_when_a_consultant_next_reads_along(
+        community, services, port) -> None:
+    from bot.context import Services
+    db = community
+    staffed = Services(settings=test_settings(moderation={"staffed_hours": "mon-sun 00:00-23:59"}),
+                       catalogue=services.catalogue, port=services.port, router=services.router,
+                       features=services.features)
+    closed = Services(settings=test_settings(moderation={"staffed_hours": "sun 03:00-03:01"}),
+                      catalogue=services.catalogue, port=services.port, router=services.router,
+                      features=services.features)
+    await send(db, staffed, PER, FORUM, "I want to die")
+    (now_read,) = outbox(db, toolbox_of(PER))
+    assert "A peer consultant has been told" in now_read and "nobody reads along right now" not in now_read
+    with db.session() as s:
+        for f in s.query(Flag):
+            f.at = f.at - timedelta(hours=2)
+    await send(db, closed, PER, FORUM, "I want to die")
+    later = outbox(db, toolbox_of(PER))[-1]
+    assert "nobody reads along right now" in later and "Sun" in later and "03:00 (Europe/Oslo)" in later
+    assert "116 123" in later  # the numbers, for now
+
+
 def with_crisis_extra(services, extra) -> None:
     """``services`` with one more feature contributing ``extra`` to the crisis reply."""
     plans = Feature(name="plans")
