@@ -72,7 +72,7 @@ def schedule(session: Session, *, community: str, rule: Rule, tz: ZoneInfo, plac
     else:
         starts_at = rule.at
     cafe = Cafe(series_id=series_id, community=community, starts_at=starts_at, place=place, topic=topic,
-                created_by=by, created_at=now, announce_txn=new_announce_txn())
+                created_by=by, created_at=now, announce_txn=new_announce_txn(), number=free_number(session, now))
     session.add(cafe)
     session.flush()
     return cafe
@@ -106,8 +106,9 @@ def materialise_series(session: Session, settings: Settings, now: datetime) -> l
         cafe = Cafe(series_id=series.id, community=series.community,
                     starts_at=rule.next_after(after, community_zone(settings, series.community)),
                     place=series.place, topic=series.topic, created_by=series.created_by, created_at=now,
-                    announce_txn=new_announce_txn())
+                    announce_txn=new_announce_txn(), number=free_number(session, now))
         session.add(cafe)
+        session.flush()
         created.append(cafe)
     session.flush()
     return created
@@ -121,10 +122,25 @@ def community_of(session: Session, settings: Settings, user_id: str) -> str | No
     return found.name if found is not None else p.community
 
 
-def upcoming(session: Session, now: datetime, community: str | None = None) -> list[Cafe]:
-    """The next cafés (not cancelled), soonest first; every community when ``community`` is None."""
+def _listed(session: Session, now: datetime) -> list[Cafe]:
     q = select(Cafe).where(Cafe.starts_at > now, Cafe.cancelled_at.is_(None))
-    cafes = list(session.scalars(q.order_by(Cafe.starts_at, Cafe.id)))
+    return list(session.scalars(q.order_by(Cafe.starts_at, Cafe.id)))
+
+
+def free_number(session: Session, now: datetime) -> int:
+    """The smallest number no listed café has (a café keeps its number while it is listed)."""
+    taken = {c.number for c in _listed(session, now) if c.number is not None}
+    return next(n for n in range(1, len(taken) + 2) if n not in taken)
+
+
+def upcoming(session: Session, now: datetime, community: str | None = None) -> list[Cafe]:
+    """The next cafés (not cancelled), soonest first; every community when ``community`` is None.
+    Each has its number (given here to cafés planned before numbers were kept)."""
+    cafes = _listed(session, now)
+    for cafe in cafes:
+        if cafe.number is None:
+            cafe.number = free_number(session, now)
+            session.flush()
     if community is not None:
         cafes = [c for c in cafes if c.community.casefold() == community.casefold()]
     return cafes[:LIST_LIMIT]
@@ -146,13 +162,15 @@ def upcoming_for(session: Session, settings: Settings, user_id: str, role: Role,
 
 
 def pick(cafes: list[Cafe], n: int | None) -> Cafe:
-    """The n-th café of a numbered list (1-based); the first when n is None."""
+    """The café with number n in ``!cafe``; the soonest when n is None."""
     if not cafes:
         raise NotFound("schedules.cafe.none_upcoming")
-    n = n or 1
-    if n > len(cafes):
-        raise NotFound("schedules.cafe.no_such", n=n, count=len(cafes))
-    return cafes[n - 1]
+    if n is None:
+        return cafes[0]
+    for cafe in cafes:
+        if cafe.number == n:
+            return cafe
+    raise NotFound("schedules.cafe.no_such", n=n, count=len(cafes))
 
 
 def cancel(session: Session, cafe: Cafe, now: datetime, *, whole_series: bool = False) -> list[str]:

@@ -27,7 +27,7 @@ def render_cafes(tr: Say, upcoming: Sequence[tuple[Cafe, Counter[str]]],
     if not upcoming:
         return DigestSection(CAFES_AT, tr("schedules.digest.no_cafes"))
     return DigestSection(CAFES_AT, tr("schedules.digest.cafes") + "".join(
-        "\n" + cafe_line(tr, i, cafe, zone_for(cafe.community), counts=counts)
+        "\n" + cafe_line(tr, cafe.number or i, cafe, zone_for(cafe.community), counts=counts)
         for i, (cafe, counts) in enumerate(upcoming, 1)))
 
 

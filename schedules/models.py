@@ -42,6 +42,9 @@ class Cafe(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attended: Mapped[int | None] = mapped_column(Integer, nullable=True)
     announce_txn: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # Its number in ``!cafe`` while it is listed: the smallest free one when it was planned, so the
+    # numbers of the others do not shift when one passes or is cancelled.
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Rsvp(Base):

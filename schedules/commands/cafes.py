@@ -27,8 +27,8 @@ async def cafe_list(ctx: Context) -> None:
     if upcoming:
         counts = rsvp.counts(ctx.session, [c.id for c in upcoming]) if staff else {}
         lines.append(ctx.t("schedules.cafe.list_title"))
-        for i, cafe in enumerate(upcoming, 1):
-            lines.append(cafe_line(ctx.t, i, cafe, cafe_zone(ctx, cafe), counts=counts.get(cafe.id),
+        for cafe in upcoming:
+            lines.append(cafe_line(ctx.t, cafe.number or 0, cafe, cafe_zone(ctx, cafe), counts=counts.get(cafe.id),
                                    answer=None if staff else rsvp.answer_of(ctx.session, cafe, ctx.sender)))
         lines.append(ctx.t("schedules.cafe.list_staff_hint" if staff else "schedules.cafe.list_hint"))
     else:

@@ -363,3 +363,30 @@ async def test_a_pair_room_speaks_its_members_languages(community, services, por
     (mixed,) = bodies(sent, mixed_room)
     assert "Hello Cat and Ann!" in mixed and "Hei, Cat og Ann!" in mixed  # one each: both languages
     assert mixed.index("Hello") < mixed.index("Hei")  # the community's language first
+
+
+def test_a_cafe_keeps_its_number_while_listed(community):
+    from datetime import datetime, timezone
+
+    import pytest as _pytest
+
+    from bot.errors import NotFound
+    from bot.recurrence import OneOff
+    from schedules import cafes
+    t0 = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    oslo = ZoneInfo("Europe/Oslo")
+    with community.session() as s:
+        first = cafes.schedule(s, community="North", rule=OneOff(t0 + timedelta(days=1)), tz=oslo, place="A",
+                               topic=None, by=CONSULTANT, now=t0)
+        second = cafes.schedule(s, community="South", rule=OneOff(t0 + timedelta(days=2)), tz=oslo, place="B",
+                                topic=None, by=CONSULTANT, now=t0)
+        assert [c.number for c in cafes.upcoming(s, t0)] == [1, 2]
+        later = t0 + timedelta(days=1, hours=6)  # the first has passed: the second is still number 2
+        assert [(c.place, c.number) for c in cafes.upcoming(s, later)] == [("B", 2)]
+        assert cafes.pick(cafes.upcoming(s, later), 2) is second
+        with _pytest.raises(NotFound):
+            cafes.pick(cafes.upcoming(s, later), 1)
+        third = cafes.schedule(s, community="North", rule=OneOff(t0 + timedelta(days=3)), tz=oslo, place="C",
+                               topic=None, by=CONSULTANT, now=later)
+        assert third.number == 1 and first.number == 1  # a free number is used again
+        assert [(c.place, c.number) for c in cafes.upcoming(s, later)] == [("B", 2), ("C", 1)]
