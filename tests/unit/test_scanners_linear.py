@@ -1,8 +1,9 @@
 """Every scanner of text a person typed runs in time linear in the text (issue 11, finding 1).
 
 Hostile strings up to 60 kB (the size of a Matrix event) go through the privacy guard, the crisis
-phrases, the time phrases, durations, pseudonyms and circle invitations. The bound is per
-character and generous (CI machines are slow and shared): 20 µs per character, at least 0.25 s.
+phrases, the time phrases, durations, office hours, pseudonyms, circle invitations and the escaping
+of shown text. The bound is per character and generous (CI machines are slow and shared): 20 µs
+per character, at least 0.25 s.
 The quadratic guard of before took 24 s for ``"a-" * 8000``; these strings would take it minutes.
 """
 
@@ -19,7 +20,9 @@ from hypothesis import strategies as st
 
 from bot.durations import parse_duration
 from bot.errors import DomainError
+from bot.markup import literal
 from bot.timephrase import WhenKeys, parse_date, parse_when, split_rule, split_when
+from bot.weekhours import parse_hours
 from rooms.commands.peers import _WITH
 from rooms.crisis import PhraseList
 from rooms.privacy import detect, detect_kinds
@@ -41,7 +44,8 @@ UNITS = [
     "gata", "gate ", "veien 3", "Storgata 12 ", "Karl Johans gate ", "1 Aaaa ", "Street", "Road ",
     "i want to ", "jeg vil ", "ikke leve", "don't ", "'", "’", "kill", "with ", "med ", "and ", "og ",
     "in 2 ", "om 3 uker ", "tomorrow ", "i morgen kl ", "10:00 ", "every first thursday ", "2026-12-03 ",
-    "03.12.2026 ", "31/12 ", "3d ", "2h", "1d 12h ", "é", "Æ", "ß", "\u200b", "\u0301", "😀", "名",
+    "03.12.2026 ", "31/12 ", "3d ", "2h", "1d 12h ", "mon-fri 08:00-15:30", "lør ", "&", "&#", "<a", "*_`[",
+    "é", "Æ", "ß", "\u200b", "\u0301", "😀", "名",
 ]
 
 
@@ -78,6 +82,8 @@ SCANNERS: dict[str, Callable[[str], object]] = {
     "duration": parse_duration,
     "pseudonym": clean_pseudonym,
     "circle_with": lambda t: _WITH.match(" ".join(t.split())),
+    "office_hours": parse_hours,
+    "markup_literal": literal,  # how a person's text is escaped wherever it is shown
 }
 
 SLOW = settings(max_examples=25, deadline=None, derandomize=True,
