@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, TypeVar, cast
 
 from sqlalchemy.orm import Session
@@ -61,10 +62,11 @@ class IncomingEvent:
     encrypted: bool = False  # it came decrypted: its type and fields are the sender's claim
     scans: dict[str, Any] = field(default_factory=dict)  # TextScan results by name (see Context.scan)
 
-    @property
+    @cached_property
     def body(self) -> str:
         """The text as typed, without control characters (a NUL, say, is refused by PostgreSQL
-        and means nothing to a person); line breaks and tabs stay."""
+        and means nothing to a person); line breaks and tabs stay. Worked out once per event (a
+        long body is read by several observers and the router)."""
         body = self.content.get("body")
         return _CONTROL.sub("", body) if isinstance(body, str) else ""
 
