@@ -40,6 +40,7 @@ from bot.runtime import BotRuntime
 from bot.sender import Sender
 from bot.speaker import Speaker
 from bot.sync import SYNC_TIMEOUT_MS, Syncer
+from bot.watchdog import LoopLag, sd_notify
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class App:
         self.syncer: Syncer | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stops: list[tuple[str, Stop]] = []  # what the features' start hooks left running
+        self.loop_lag = LoopLag()
         self._stopping = asyncio.Event()
 
     def wake_outbox(self) -> None:
@@ -142,8 +144,10 @@ class App:
         self._tasks = [
             asyncio.create_task(syncer.run(self._stopping), name="sync"),
             asyncio.create_task(sender.run(self._stopping), name="outbox"),
+            asyncio.create_task(self.loop_lag.run(self._stopping), name="loop-lag"),
         ]
         self.wake_outbox()
+        sd_notify("READY=1")
         log.info("ReConnect is running as %s (device %s)", s.bot.user_id, client.device_id)
 
     def _build(self, db: Database, client: AsyncClient, port: NioPort) -> tuple[Syncer, Sender, BotRuntime]:
@@ -170,6 +174,7 @@ class App:
     async def stop(self) -> None:
         """Stop cleanly. Never logs out: the device and its keys must survive restarts."""
         self._stopping.set()
+        sd_notify("STOPPING=1")
         await self._run_stops()
         if self.runtime is not None:
             for f in reversed(self.features):
@@ -186,6 +191,8 @@ class App:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._tasks = []
+        if self.dispatcher is not None:
+            await self.dispatcher.drain()  # a picture being rendered is finished and queued
         App._running_keys.pop(id(self), None)
         if self.client is not None:
             await self.client.close()
@@ -243,4 +250,5 @@ class App:
             except Exception:  # noqa: BLE001
                 db_ok = False
         healthy = bool(self.sync_ok and db_ok and age is not None and age < SYNC_TIMEOUT_MS / 1000 + 30)
-        return {"ok": healthy, "sync_alive": self.sync_ok, "last_sync_age_seconds": age, "database": db_ok}
+        return {"ok": healthy, "sync_alive": self.sync_ok, "last_sync_age_seconds": age, "database": db_ok,
+                "event_loop": self.loop_lag.health()}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.contracts import TextScan
 from bot.i18n import Catalogue
 from bot.models import ManagedRoom, Role, RoomKind, UploadedMedia
 from bot.outbox import enqueue, file_content, notice_content
@@ -40,6 +42,11 @@ class Services:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+T = TypeVar("T")
+# What a handler queues once slow work done outside the database lock is finished: called with a
+# context for the same event, in a transaction of its own.
+Finish = Callable[["Context"], None]
+OffLock = Callable[[], Awaitable[Finish]]
 
 
 @dataclass
@@ -53,11 +60,13 @@ class IncomingEvent:
     state_key: str | None = None  # for state events such as m.room.member
     redacts: str | None = None  # for m.room.redaction (only ever from an unencrypted event)
     encrypted: bool = False  # it came decrypted: its type and fields are the sender's claim
+    scans: dict[str, Any] = field(default_factory=dict)  # TextScan results by name (see Context.scan)
 
-    @property
+    @cached_property
     def body(self) -> str:
         """The text as typed, without control characters (a NUL, say, is refused by PostgreSQL
-        and means nothing to a person); line breaks and tabs stay."""
+        and means nothing to a person); line breaks and tabs stay. Worked out once per event (a
+        long body is read by several observers and the router)."""
         body = self.content.get("body")
         return _CONTROL.sub("", body) if isinstance(body, str) else ""
 
@@ -100,6 +109,9 @@ class Context:
     # Where replies go instead of the event's room: set by the router for a discreet command sent
     # in a shared room (see ``bot.router.Command.private``).
     private_room: str | None = None
+    # Work to run after commit, outside the database lock (the dispatcher sets a list; None runs
+    # it at once, as in unit tests and jobs).
+    deferred: list[OffLock] | None = None
 
     # --- conveniences -------------------------------------------------------------------------
     @property
@@ -129,6 +141,24 @@ class Context:
     def t(self, key: str, lang: str | None = None, **params: Any) -> str:
         """Catalogue text in the sender's language (or ``lang``)."""
         return self.speaker.t(lang or self.lang, key, **params)
+
+    # --- work kept off the event loop and out of the lock --------------------------------------
+    def scan(self, scan: TextScan[T]) -> T:
+        """``scan`` of this event's body: read once, and for a long body already in a worker
+        thread by the dispatcher before the lock was taken."""
+        if scan.name not in self.event.scans:
+            self.event.scans[scan.name] = scan.read(self.settings, self.event.body)
+        return cast(T, self.event.scans[scan.name])
+
+    async def off_lock(self, work: OffLock) -> None:
+        """Slow work (rendering a picture in a worker thread, uploading it) that must not hold the
+        database lock. ``work`` gets no session: read what it needs first. It returns a ``Finish``
+        that queues the result. Under the dispatcher it runs once this event is committed and the
+        lock released, and its ``Finish`` gets a fresh context in a transaction of its own."""
+        if self.deferred is None:
+            (await work())(self)
+        else:
+            self.deferred.append(work)
 
     # --- replies (queued in this transaction, sent after commit) ---------------------------------
     def reply_text(self, text: str, *, mentions: Iterable[str] = (), alert: bool = False) -> None:

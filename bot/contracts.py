@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterable, Mapping, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -164,6 +164,26 @@ class StatsFigure:
 
 # (session, settings, since, now) -> the feature's figures from ``since`` up to ``now``.
 StatsSource = Callable[[Session, Settings, datetime, datetime], list[StatsFigure]]
+
+
+# --- readings of a message body ---------------------------------------------------------------
+
+T = TypeVar("T")
+
+# A body longer than this is scanned in a worker thread before the database lock is taken; a
+# shorter one costs well under a millisecond and is scanned where it is asked for.
+INLINE_SCAN_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class TextScan(Generic[T]):
+    """A pure reading of a message body (identifying details, crisis language): no database, no
+    shared state, safe in a worker thread, and linear in the text. A feature lists its scans in
+    ``Feature.text_scans``; the dispatcher runs them for a long body in a worker thread, before it
+    takes the database lock, and observers read the result with ``ctx.scan(SCAN)``."""
+
+    name: str
+    read: Callable[[Settings, str], T]
 
 
 # --- commands the crisis watch leaves alone -----------------------------------------------------

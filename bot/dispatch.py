@@ -17,14 +17,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Awaitable, Iterable, Protocol
 
 from nio import AsyncClient, LocalProtocolError, MegolmEvent, ReceiptEvent
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import metrics
-from bot.context import Context, IncomingEvent, Services
+from bot.context import Context, IncomingEvent, OffLock, Services
+from bot.contracts import INLINE_SCAN_CHARS
 from bot.db import Database, utcnow
 from bot.feature import Observer
 from bot.models import HandledEvent, ManagedRoom, RoomKind, UndecryptableNotice
@@ -64,11 +65,16 @@ class _Outcome:
     txn_ids: list[str] = field(default_factory=list)
     command: str | None = None
     counted: bool = True  # False when refused for want of encryption
+    deferred: list[OffLock] = field(default_factory=list)  # slow work to do after commit, unlocked
 
 
 def prune_handled(db: Database, older_than: timedelta = timedelta(days=30)) -> None:
     with db.session() as session:
         session.execute(delete(HandledEvent).where(HandledEvent.handled_at < utcnow() - older_than))
+
+
+def _reply_error(ctx: Context) -> None:
+    ctx.reply("router.error")
 
 
 def log_failure(event: IncomingEvent, exc: BaseException) -> None:
@@ -94,6 +100,7 @@ class Dispatcher:
         self._pending_undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
         rate = self.settings.bot.command_rate
         self.limiter = CommandLimiter(rate.burst, rate.per_minute) if rate.enabled else None
+        self._background: set[asyncio.Task[None]] = set()  # work deferred by handlers (Context.off_lock)
 
     # --- timeline events -----------------------------------------------------------------------
     async def timeline_event(self, room_id: str, event: Any) -> None:
@@ -130,18 +137,24 @@ class Dispatcher:
 
     async def handle_event(self, event: IncomingEvent) -> None:
         """Observers, then the router; marks the event handled in the same transaction."""
+        received = time.time()
         if event.type == "m.room.message":
             # Once, before any observer or the router reads the body: a reply's quote of the
             # message it answers is not the replier's own text.
             content = without_reply_fallback(event.content)
             if content is not event.content:
                 event = dataclasses.replace(event, content=content)
+        if event.type == "m.room.message" and len(event.body) > INLINE_SCAN_CHARS:
+            # A long text is read in a worker thread before the lock: the loop and every other
+            # person's event go on meanwhile.
+            await asyncio.to_thread(self._scan, event)
         async with self.db_lock:
-            received = time.time()
             with self.db.session() as session:
                 outcome = await self._handle(session, event)
             if outcome is None:
                 return
+            if outcome.deferred:
+                self._spawn(self._run_deferred(event, outcome.deferred, received))
             if not outcome.counted:
                 self.outbox.wake()
                 return
@@ -191,6 +204,7 @@ class Dispatcher:
             session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
             outcome.txn_ids = [m["txn_id"] for m in ctx.sent]
             session.commit()  # here, so that a failing commit takes the error path too
+            outcome.deferred = ctx.deferred or []
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the bot
             log_failure(event, exc)
             session.rollback()  # the same session, from a clean transaction
@@ -241,6 +255,52 @@ class Dispatcher:
         session.merge(HandledEvent(event_id=event.event_id, room_id=event.room_id))
         return outcome
 
+    def _scan(self, event: IncomingEvent) -> None:
+        """Every feature's text scans of the body (in a worker thread; see ``TextScan``)."""
+        body = event.body
+        for f in self.services.features:
+            for scan in f.text_scans:
+                event.scans[scan.name] = scan.read(self.settings, body)
+
+    # --- work deferred past the lock ------------------------------------------------------------
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _run_deferred(self, event: IncomingEvent, jobs: list[OffLock], received: float) -> None:
+        """What a handler left for after commit: each job runs without the lock (rendering in a
+        worker thread, uploads), then queues its messages in a transaction of its own."""
+        for work in jobs:
+            try:
+                finish = await work()
+            except Exception as exc:  # noqa: BLE001 - reported to the person like any failure
+                log_failure(event, exc)
+                finish = _reply_error
+            async with self.db_lock:
+                with self.db.session() as session:
+                    ctx = self.context(session, event)
+                    try:
+                        finish(ctx)
+                        session.commit()
+                    except Exception as exc:  # noqa: BLE001
+                        log_failure(event, exc)
+                        session.rollback()
+                        ctx.sent.clear()
+                        _reply_error(ctx)
+                        session.commit()
+            if ctx.sent:
+                self.outbox.note_cause([m["txn_id"] for m in ctx.sent], received)
+                self.outbox.wake()
+
+    async def drain(self, timeout: float = 20.0) -> None:
+        """Let deferred work finish (at stop); what is still running after ``timeout`` is cancelled."""
+        if not self._background:
+            return
+        _, pending = await asyncio.wait(set(self._background), timeout=timeout)
+        for task in pending:
+            task.cancel()
+
     def observers_for(self, event_type: str) -> list[Observer]:
         found: list[Observer] = []
         for f in self.services.features:
@@ -257,6 +317,7 @@ class Dispatcher:
             room_kind=self.rooms.kind(room, event.room_id),
             room=room,
             lang=language_of(session, self.settings, event.sender),
+            deferred=[],
         )
 
     def _too_old(self, event: IncomingEvent) -> bool:

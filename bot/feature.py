@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from bot.contracts import (
     CrisisExtra,
@@ -19,6 +19,7 @@ from bot.contracts import (
     ReminderSource,
     RoomEraser,
     StatsSource,
+    TextScan,
 )
 from bot.router import CommandSet
 
@@ -75,6 +76,8 @@ class Feature:
     digest_sources: list[DigestSource] = field(default_factory=list)
     stats_sources: list[StatsSource] = field(default_factory=list)
     peer_checks: list[PeerCheck] = field(default_factory=list)
+    # Readings of message bodies its observers use (run off the event loop for long texts).
+    text_scans: list[TextScan[Any]] = field(default_factory=list)
 
     def observe(self, event_type: str) -> Callable[[Observer], Observer]:
         def register(fn: Observer) -> Observer:

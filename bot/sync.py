@@ -19,6 +19,7 @@ from bot.dispatch import Dispatcher
 from bot.keys import KeyWork
 from bot.models import BotState
 from bot.roomstate import RoomState
+from bot.watchdog import sd_notify
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ class Syncer:
     async def run(self, stopping: asyncio.Event) -> None:
         backoff = 1.0
         while not stopping.is_set():
+            # systemd's watchdog (WatchdogSec= in the unit): the loop is turning. Also while the
+            # homeserver is away: a restart would not bring it back.
+            sd_notify("WATCHDOG=1")
             try:
                 ok = await self.sync_once()
             except asyncio.CancelledError:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -90,6 +91,13 @@ SINGLE = {"imorgen": "tomorrow", "imorra": "tomorrow", "idag": "today", "ikveld"
           "kl.": "kl", "klokka": "kl", "klokken": "kl", "at": "kl"}
 WEEKDAY_MODIFIERS = {"next": 7, "neste": 7, "on": 0, "på": 0, "this": 0, "denne": 0, "kommende": 0}
 MAX_PHRASE_WORDS = 7
+# A phrase of seven words is never longer than this; longer text is not a time and is not read
+# (so a pasted page costs nothing).
+MAX_PHRASE_CHARS = 200
+# Nothing is planned further ahead than this: "in 9999 years" or a year typed wrong gets a clear
+# refusal (``WhenKeys.too_far``), and no date comes near the calendar's end (year 9999), where
+# converting between zones overflows.
+MAX_YEARS_AHEAD = 10
 
 _Found = TypeVar("_Found")
 
@@ -110,6 +118,7 @@ class WhenKeys:
     past: str  # a moment already gone
     bad_date: str  # shaped like a date that the calendar does not have (30 February)
     need_date: str  # a clock time where a day was asked for
+    too_far: str = "core.when.too_far"  # more than MAX_YEARS_AHEAD years ahead
 
 
 class _Refused(Exception):
@@ -121,11 +130,34 @@ class _Refused(Exception):
 
 
 # When no prefix of a text is a time, the most telling reason wins.
-_REASON_RANK = {"past": 0, "need_time": 1, "bad_date": 2, "unknown": 3}
+_REASON_RANK = {"past": 0, "too_far": 1, "need_time": 2, "bad_date": 3, "unknown": 4}
 
 
 def _invalid(keys: WhenKeys, reason: str) -> Invalid:
+    if reason == "too_far":
+        return Invalid(keys.too_far, years=MAX_YEARS_AHEAD)
     return Invalid(getattr(keys, reason))
+
+
+def _horizon(today: date) -> date:
+    """The last day a phrase may name, seen from ``today``."""
+    try:
+        return today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+
+
+def _within_horizon(day: date, today: date) -> date:
+    if day > _horizon(today):
+        raise _Refused("too_far")
+    return day
+
+
+def _to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    try:
+        return local_to_utc(day, clock, zone)
+    except OverflowError:  # the last hours of year 9999 in a zone west of UTC
+        raise _Refused("too_far") from None
 
 
 @dataclass(frozen=True)
@@ -135,6 +167,8 @@ class _Day:
 
 
 def _normalise(text: str) -> list[str]:
+    if len(text) > MAX_PHRASE_CHARS:
+        return ["\0"]  # never a time: refused as unknown without being read
     raw = [t.strip(",;").lower() for t in text.split()]
     raw = [SINGLE.get(t, t) for t in raw if t]
     out: list[str] = []
@@ -233,20 +267,25 @@ def _relative(tokens: list[str], now: datetime, zone: ZoneInfo) -> datetime | No
         return None
     amount = NUMBER_WORDS.get(tokens[1]) or (int(tokens[1]) if tokens[1].isdigit() else 0)
     unit = UNITS.get(tokens[2])
-    if not amount or unit is None or amount > 10000:
+    if not amount or unit is None:
         return None
     kind, factor = unit
+    local = now.astimezone(zone)
+    if amount * factor > {"minutes": 60 * 24 * 366, "days": 366, "months": 12}[kind] * MAX_YEARS_AHEAD:
+        raise _Refused("too_far")
     if kind == "minutes":
         return now + timedelta(minutes=amount * factor)
-    local = now.astimezone(zone)
     day = local.date() + timedelta(days=amount * factor) if kind == "days" else _add_months(local.date(), amount * factor)
-    return local_to_utc(day, local.time().replace(tzinfo=None), zone)
+    _within_horizon(day, local.date())
+    return _to_utc(day, local.time().replace(tzinfo=None), zone)
 
 
 def _add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or the month's last day (31 January + 1 month = 28 February)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > date.max.year:
+        raise _Refused("too_far")
     for last in (31, 30, 29, 28):
         try:
             return date(year, month, min(day.day, last))
@@ -282,6 +321,8 @@ def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[_Day | None, time |
         else:
             raise _Refused("bad_date" if bad_date else "unknown")
         i += used
+    if day is not None:
+        _within_horizon(day.value, today)
     return day, clock, None
 
 
@@ -359,7 +400,7 @@ def _split(text: str, read: Callable[[str], _Found], keys: WhenKeys) -> tuple[_F
     When no prefix is one, raises the most telling reason found (a time already past, then a day
     without a clock time, then a date the calendar lacks, then "not a time").
     """
-    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    spans = [m.span() for m in islice(re.finditer(r"\S+", text), MAX_PHRASE_WORDS)]
     reasons: list[str] = []
     for n in range(min(MAX_PHRASE_WORDS, len(spans)), 0, -1):
         end = spans[n - 1][1]

@@ -8,6 +8,9 @@ from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).parent / "phrases"
 LANGUAGES = ("en", "nb")
+# No Matrix event is larger than 65,536 bytes; nothing past this is read. Matching is linear: one
+# pass to split words, then a substring search per phrase.
+MAX_SCANNED_CHARS = 65_536
 
 
 def normalise(text: str) -> str:
@@ -36,5 +39,5 @@ class PhraseList:
         return cls(tuple(dict.fromkeys(phrases)))
 
     def matches(self, text: str) -> bool:
-        padded = f" {normalise(text)} "
+        padded = f" {normalise(text[:MAX_SCANNED_CHARS])} "
         return any(f" {p} " in padded for p in self.phrases)

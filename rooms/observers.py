@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.context import Context
-from bot.contracts import crisis_watch_exempt
+from bot.contracts import TextScan, crisis_watch_exempt
 from bot.db import utcnow
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind
 from bot.notices import Notices
@@ -50,11 +50,20 @@ async def _own_original(ctx: Context, event_id: str) -> bool:
 
 # --- privacy guard ------------------------------------------------------------------------------
 
+def _identifying_details(settings: Settings, body: str) -> list[str]:
+    return detect_kinds(body, ignore=tuple(n.number for n in settings.crisis.numbers))
+
+
+# Both scans are linear in the text and capped (rooms.privacy, rooms.crisis); for a long body the
+# dispatcher runs them in a worker thread before it takes the database lock.
+PRIVACY_SCAN = TextScan("rooms.privacy", _identifying_details)
+
+
 @feature.observe("m.room.message")
 async def privacy_guard(ctx: Context) -> None:
     if ctx.room_kind not in SHARED_ROOMS or ctx.role is not Role.PARTICIPANT:
         return
-    kinds = detect_kinds(ctx.event.body, ignore=tuple(n.number for n in ctx.settings.crisis.numbers))
+    kinds = ctx.scan(PRIVACY_SCAN)
     if not kinds:
         return
     # For an edit, flag the original (removing it removes the edits with it), but only an edit
@@ -79,6 +88,14 @@ async def privacy_guard(ctx: Context) -> None:
 @lru_cache(maxsize=4)
 def phrases(directory: Path | None) -> PhraseList:
     return PhraseList.load(directory)
+
+
+def _crisis_language(settings: Settings, body: str) -> bool:
+    return phrases(settings.crisis.phrases_dir).matches(body)
+
+
+CRISIS_SCAN = TextScan("rooms.crisis", _crisis_language)
+feature.text_scans += [PRIVACY_SCAN, CRISIS_SCAN]
 
 
 def crisis_extras(ctx: Context, lang: str) -> list[str]:
@@ -113,8 +130,7 @@ feature.late_observers.append(late_crisis_watch)
 async def _crisis_reply(ctx: Context, *, late: bool) -> None:
     if ctx.room_kind in NOT_WATCHED_FOR_CRISIS or ctx.role not in AT_RISK_ROLES:
         return
-    if (crisis_watch_exempt(ctx.services.features, ctx.prefix, ctx.event.body)
-            or not phrases(ctx.settings.crisis.phrases_dir).matches(ctx.event.body)):
+    if crisis_watch_exempt(ctx.services.features, ctx.prefix, ctx.event.body) or not ctx.scan(CRISIS_SCAN):
         return
     now = utcnow()
     period = timedelta(minutes=ctx.settings.crisis.alert_period_minutes)

@@ -9,10 +9,15 @@ numbers must not trip it; the unit tests hold sentences of both kinds.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
 KINDS: tuple[str, ...] = ("email", "phone", "national_id", "address", "social")
+# No Matrix event is larger than 65,536 bytes, so no message body is longer than this; text past it
+# is not looked at. Every pattern below runs in time linear in the text (no nested or overlapping
+# repeats that could backtrack across a whole line), which tests/unit/test_scanners_linear.py checks.
+MAX_SCANNED_CHARS = 65_536
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def valid_national_id(number: str) -> bool:
 # --- phone numbers ------------------------------------------------------------------------------
 # International: +CC or 00CC, then groups of digits (optionally one area code in brackets).
 _INTERNATIONAL = re.compile(
-    r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,4}){2,6}(?![\d])"
+    r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,4}+){2,6}(?![\d])"
 )
 # Norwegian 8-digit numbers as people write them: 91234567, 912 34 567, 22 40 00 40, 9123 4567
 # (not a part of a longer run of digit groups such as a meeting id).
@@ -65,8 +70,32 @@ _NORWEGIAN = re.compile(
     r"|[2-9]\d{3}[ \-]\d{4}"
     r")(?![\d]|[.,:/\- ]\d)"
 )
-_PRICE_BEFORE = re.compile(r"(?:kr\.?|nok|usd|eur|\$|€|£)\s*$", re.IGNORECASE)
-_PRICE_AFTER = re.compile(r"^\s*(?:kr\b|kroner|nok\b|,-|€|\$)", re.IGNORECASE)
+# A currency just before or after a number makes it a price. Both are read from the number's own
+# position (never by slicing or searching the text before it, which made the scan quadratic).
+_PRICE_BEFORE = re.compile(r"(?:kr\.?|nok|usd|eur|\$|€|£)$", re.IGNORECASE)
+_PRICE_AFTER = re.compile(r"\s*(?:kr\b|kroner|nok\b|,-|€|\$)", re.IGNORECASE)
+
+
+def _is_price(text: str, start: int, end: int) -> bool:
+    before = start
+    while before > 0 and text[before - 1].isspace():
+        before -= 1  # the spaces before one number never reach back past the number before it
+    return bool(_PRICE_BEFORE.search(text, max(0, before - 4), before) or _PRICE_AFTER.match(text, end))
+
+
+class _Spans:
+    """Which positions fall inside spans already found (binary search, not a scan per number)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        self._reach: list[int] = []  # the furthest end of any span starting at or before this one
+        for _, end in ordered:
+            self._reach.append(max(end, self._reach[-1]) if self._reach else end)
+
+    def covers(self, at: int) -> bool:
+        i = bisect_right(self._starts, at) - 1
+        return i >= 0 and self._reach[i] > at
 
 
 def _looks_like_date(digits: str) -> bool:
@@ -99,13 +128,16 @@ def _phones(text: str, taken: list[tuple[int, int]]) -> list[Finding]:
         digits = re.sub(r"\D", "", m.group())
         if 8 <= len(digits) <= 17:
             found.append(Finding("phone", m.start(), m.end()))
+    # Norwegian matches never overlap each other, so only earlier kinds and international numbers
+    # can hide one.
+    known = _Spans(taken + [(f.start, f.end) for f in found])
     for m in _NORWEGIAN.finditer(text):
-        if any(s <= m.start() < e for s, e in taken) or any(f.start <= m.start() < f.end for f in found):
+        if known.covers(m.start()):
             continue
         digits = re.sub(r"\D", "", m.group())
         if _looks_like_date(digits) or _looks_like_span(m.group()):
             continue
-        if _PRICE_BEFORE.search(text[:m.start()]) or _PRICE_AFTER.match(text[m.end():]):
+        if _is_price(text, m.start(), m.end()):
             continue
         found.append(Finding("phone", m.start(), m.end()))
     return found
@@ -114,8 +146,12 @@ def _phones(text: str, taken: list[tuple[int, int]]) -> list[Finding]:
 # --- street addresses ---------------------------------------------------------------------------
 _NO_SUFFIX = r"(?:gata|gaten|gate|veien|vegen|vei|veg|allé|alle|stien|bakken|plassen)"
 _HOUSE_NO = r"\d{1,4}(?:\s?[A-Za-z])?(?![\w:.,]\d|\d)"
-# One word ending in a street suffix ("Storgata 12", "kirkeveien 3B") ...
-_NO_COMPOUND = re.compile(rf"\b([A-Za-zÆØÅæøåÉé\-]{{2,}}{_NO_SUFFIX})\s+{_HOUSE_NO}", re.IGNORECASE)
+_STREET_CHARS = r"A-Za-zÆØÅæøåÉé\-"
+# One word ending in a street suffix ("Storgata 12", "kirkeveien 3B"), read from the start of the
+# word only: a start inside it ("a-a-a-…") would re-read the rest of the word at every dash ...
+_NO_COMPOUND = re.compile(
+    rf"(?<![{_STREET_CHARS}])([{_STREET_CHARS}]{{2,}}{_NO_SUFFIX})\s+{_HOUSE_NO}", re.IGNORECASE
+)
 # ... or a name followed by a separate street word ("Karl Johans gate 5", "Thorvald Meyers gate 12").
 _NO_SEPARATE = re.compile(rf"\b[A-ZÆØÅ][a-zæøåé]+s\s+(?:gate|vei|veg|allé|plass)\s+{_HOUSE_NO}")
 _EN_STREET = re.compile(
@@ -152,13 +188,15 @@ _SOCIAL_LINK = re.compile(
     re.IGNORECASE,
 )
 _SOCIAL_HANDLE = re.compile(
-    r"\b(?:insta(?:gram)?|snap(?:chat)?|tiktok|twitter|facebook|fb|threads|bluesky)\b\s*[:\-]?\s*@[\w.]{2,30}",
+    r"\b(?:insta(?:gram)?|snap(?:chat)?|tiktok|twitter|facebook|fb|threads|bluesky)\b\s*(?:[:\-]\s*)?@[\w.]{2,30}",
     re.IGNORECASE,
 )
 
 
 def detect(text: str) -> list[Finding]:
-    """Every identifying detail found in ``text``, in order of position."""
+    """Every identifying detail found in ``text`` (its first :data:`MAX_SCANNED_CHARS`
+    characters), in order of position."""
+    text = text[:MAX_SCANNED_CHARS]
     findings: list[Finding] = []
     findings += [Finding("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
     findings += [Finding("social", m.start(), m.end()) for m in _SOCIAL_LINK.finditer(text)]

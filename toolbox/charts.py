@@ -7,7 +7,7 @@ import io
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,6 +19,9 @@ from toolbox.network import CIRCLES
 
 DPI = 100
 NAME_CHARS = 22
+# Text drawn as typed: a name such as "$$$$" or "$x^$" is not read as matplotlib mathtext (which
+# would fail to render, or show something else than the person wrote).
+PLAIN: dict[str, Any] = {"parse_math": False, "usetex": False}
 # Soft colours from the centre outwards, one per circle.
 RING_COLOURS = ("#f6d6ad", "#f9e4c8", "#dcebd5", "#d5e3f0", "#e6e0f0")
 
@@ -71,10 +74,10 @@ def network_map(people: Sequence[tuple[str, str]], centre: str, circle_labels: d
     for ring in range(len(CIRCLES), 0, -1):
         ax.add_patch(Circle((0, 0), ring + 0.5, facecolor=RING_COLOURS[ring - 1], edgecolor="#999999", linewidth=1))
     ax.add_patch(Circle((0, 0), 0.7, facecolor="#3b6ea5", edgecolor="none"))
-    ax.text(0, 0, centre, ha="center", va="center", color="white", fontsize=12, fontweight="bold")
+    ax.text(0, 0, centre, ha="center", va="center", color="white", fontsize=12, fontweight="bold", **PLAIN)
     for ring, circle in enumerate(CIRCLES, 1):
         ax.text(0, ring + 0.3, circle_labels[circle], ha="center", va="center", fontsize=9,
-                color="#555555", style="italic")
+                color="#555555", style="italic", **PLAIN)
         names = [name for name, c in people if c == circle]
         for i, name in enumerate(names):
             # Spread names round the ring, leaving the top free for the circle's label.
@@ -82,5 +85,6 @@ def network_map(people: Sequence[tuple[str, str]], centre: str, circle_labels: d
             angle = math.pi / 2 + (i + 1) * 2 * math.pi / (len(names) + 1) + ring * 0.4
             short = name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
             ax.text(ring * math.cos(angle), ring * math.sin(angle), short, ha="center", va="center",
-                    fontsize=10, bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#888888"})
+                    fontsize=10, bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#888888"},
+                    **PLAIN)
     return _png(fig)

@@ -25,7 +25,10 @@ def plain(text: str) -> Markdown:
 
 
 def local_time(t: Say, at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
+    try:
+        local = at.astimezone(zone)
+    except OverflowError:  # a moment in the last hours of year 9999, stored before such dates were refused
+        local = at
     return t("toolbox.time.format", weekday=t(f"toolbox.weekday.{local.weekday()}"), day=local.day,
              month=t(f"toolbox.month.{local.month}"), time=local.strftime("%H:%M"))
 

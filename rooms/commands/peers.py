@@ -73,7 +73,7 @@ async def revealed(ctx: Context) -> None:
 @commands.command("circle create", rest("text", max_len=600), rooms=TOOLBOX, roles=PARTICIPANT,
                   help="rooms.help.circle_create", usage="NAME with PSEUDONYM, PSEUDONYM…")
 async def circle_create(ctx: Context, text: str) -> None:
-    m = _WITH.match(text.strip())
+    m = _WITH.match(" ".join(text.split()))  # single spaces: the patterns never re-read a run of them
     if m is None:
         raise Invalid("rooms.circle.usage")
     name = " ".join(m.group("name").split())[:64]
