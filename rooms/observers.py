@@ -75,6 +75,11 @@ async def privacy_guard(ctx: Context) -> None:
         return
     target = edited or ctx.event.event_id
     activity.flag(ctx.session, "privacy", ctx.room_id, target, ctx.sender, kinds)
+    if on_break(ctx.session, ctx.sender):
+        # !break pauses every nudge; the flag stays, so the consultants see it in the digest and
+        # the person can still remove the message with !redact-mine.
+        log.info("privacy flag on %s in %s (nudge paused: on a break)", ctx.event.event_id, ctx.room_id)
+        return
     notify = Notices.from_context(ctx)
     lang = notify.lang_of(ctx.sender)
     names = ", ".join(notify.t(lang, f"rooms.privacy.kind.{k}") for k in kinds)

@@ -56,6 +56,18 @@ async def test_phone_number_in_forum_gets_a_private_nudge_and_redact_mine(commun
     assert "no flagged message" in outbox(db, toolbox_of(KARI))[-1]
 
 
+async def test_privacy_nudges_pause_during_a_break_but_the_flag_stays(community, services, port) -> None:
+    db = community
+    with db.session() as s:
+        s.merge(UserPref(user_id=KARI, on_break=True))
+    await send(db, services, KARI, FORUM, "ring meg på 912 34 567 i kveld", event_id="$phone-break")
+    assert outbox(db, toolbox_of(KARI)) == []  # no nudge during the break
+    with db.session() as s:
+        assert s.query(Flag).filter(Flag.event_id == "$phone-break").count() == 1
+    await send(db, services, KARI, toolbox_of(KARI), "!redact-mine")  # still removable
+    assert (FORUM, "$phone-break", "privacy") in port.called("redact")
+
+
 async def edit_of(db, services, sender: str, room_id: str, original: str, body: str) -> None:
     """An ``m.replace`` of ``original`` sent by ``sender``."""
     with db.session() as s:
