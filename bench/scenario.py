@@ -23,7 +23,11 @@ async def enrol(consultant: MatrixUser, room_id: str, client: MatrixUser, bot_id
     for attempt in range(attempts):
         await consultant.send(room_id, f"!enroll {client.user_id} {pseudonym} {community}")
         try:
-            return (await client.wait_for(welcomed, timeout=30, after=mark, what="the welcome")).room_id
+            room_id = (await client.wait_for(welcomed, timeout=30, after=mark, what="the welcome")).room_id
+            # The house rules follow as their own message: let them arrive before anything is timed.
+            await client.wait_for(lambda r: r.room_id == room_id and "House rules" in r.body, timeout=30,
+                                  after=mark, what="the house rules")
+            return room_id
         except AssertionError:
             if attempt == attempts - 1:
                 raise

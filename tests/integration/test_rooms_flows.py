@@ -64,6 +64,9 @@ async def enrolled(handle, consultant: MatrixUser, make_user, base: str, communi
     for room_id in (forum, cafe, toolbox):
         await user.until(lambda r=room_id: r in user.client.rooms, 30, f"joining {room_id}")
     await user.wait_for(lambda r: r.room_id == toolbox and f"Welcome, {name}" in r.body)
+    # The house rules follow as a message of their own; wait for them too, so that later waits
+    # (crisis numbers, privacy words) cannot mistake them for the reply they wait for.
+    await user.wait_for(lambda r: r.room_id == toolbox and "House rules" in r.body)
     await user.wait_joined(forum, handle.user_id)
     return user, name, toolbox
 

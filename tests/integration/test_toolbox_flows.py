@@ -49,6 +49,7 @@ async def enrolled(bot, consultant, make_user, name: str = "tia"):
     await person.wait_joined(toolbox, bot.user_id)
     # The welcome comes first; commands are answered after it.
     await person.wait_for(lambda r: r.room_id == toolbox and r.sender == bot.user_id, what="the welcome")
+    await person.wait_for(lambda r: r.room_id == toolbox and "House rules" in r.body, what="the house rules")
     return person, toolbox, pseudonym, staff_room
 
 
