@@ -38,12 +38,14 @@ async def help_command(ctx: Context, command: str | None) -> None:
     if command:
         _explain(ctx, router, " ".join(command.lower().lstrip(ctx.prefix).split()))
         return
-    lines = [summary_line(ctx, c) for c in router.visible_to(ctx.role, ctx.room_kind)]
+    # Asked in a shared room, the answer lands in the toolbox: list what can be done there.
+    here = RoomKind.TOOLBOX if ctx.private_room is not None and ctx.role is Role.PARTICIPANT else ctx.room_kind
+    lines = [summary_line(ctx, c) for c in router.visible_to(ctx.role, here)]
     text = ctx.t("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
-                 room=ctx.t(f"room_kind.{ctx.room_kind.value}"), commands=Markdown("\n".join(lines)))
+                 room=ctx.t(f"room_kind.{here.value}"), commands=Markdown("\n".join(lines)))
     # What this role can do in its other rooms, so it can be found from here (e.g. !circle leave).
     elsewhere = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role)
-                 and not c.allows_room(ctx.room_kind)]
+                 and not c.allows_room(here)]
     if elsewhere:
         text += "\n\n" + ctx.t("core.help.elsewhere", commands=Markdown(", ".join(
             f"`{ctx.prefix}{c.name}` ({', '.join(sorted(ctx.t(f'room_kind.{k.value}') for k in c.rooms))})"

@@ -107,8 +107,9 @@ class Command:
     @property
     def discreet(self) -> bool:
         """Whether a shared room must see nothing of this command: declared ``private`` (it shows
-        something personal, or who reported what), or a staff command (who moderates whom)."""
-        return self.private or self.roles <= STAFF
+        something personal, or who reported what), a staff command (who moderates whom), or one
+        that only works in private rooms (``!mood 3 bad day`` typed in the forum is personal)."""
+        return self.private or self.roles <= STAFF or self.rooms.isdisjoint(SHARED_ROOMS)
 
     def usage_line(self, prefix: str, word: Callable[[str], str | None] | None = None) -> str:
         """``!goal add [AREA:] TEXT``; ``word`` translates the argument words (``TEXT`` -> ``TEKST``)."""

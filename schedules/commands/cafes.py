@@ -95,8 +95,9 @@ async def cafe_cancel(ctx: Context, n: int, scope: str | None, confirm: str | No
         told = coming.get("yes", 0) + coming.get("maybe", 0)
         again = f"{ctx.prefix}cafe cancel {n}" + (f" {ctx.t('core.arg.series')}" if whole else "") + \
             f" {ctx.t('core.arg.yes')}"
-        ctx.reply("schedules.cafe.cancel_confirm_series" if whole else "schedules.cafe.cancel_confirm",
-                  community=cafe.community, when=cafe_when(ctx, cafe), place=cafe.place, told=told, again=again)
+        key = ("schedules.cafe.cancel_confirm_nobody" if not told else
+               "schedules.cafe.cancel_confirm_series" if whole else "schedules.cafe.cancel_confirm")
+        ctx.reply(key, community=cafe.community, when=cafe_when(ctx, cafe), place=cafe.place, told=told, again=again)
         return
     told_people = cafes.cancel(ctx.session, cafe, utcnow(), whole_series=whole)
     room = cafes.cafe_room_of(ctx.session, cafe.community)
@@ -106,7 +107,8 @@ async def cafe_cancel(ctx: Context, n: int, scope: str | None, confirm: str | No
                                         when=cafe_when(ctx, cafe, lang), place=cafe.place))
     for user_id in told_people:
         tell(ctx, user_id, "schedules.cafe.cancelled_private", cafe)
-    ctx.reply("schedules.cafe.cancelled_series" if whole else "schedules.cafe.cancelled",
+    ctx.reply("schedules.cafe.cancelled_nobody" if not told_people and not whole else
+              "schedules.cafe.cancelled_series" if whole else "schedules.cafe.cancelled",
               when=cafe_when(ctx, cafe), told=len(told_people))
     plan_soon(ctx.services.runtime)
 

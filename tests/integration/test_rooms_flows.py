@@ -297,11 +297,15 @@ async def test_provider_room_has_exactly_three_members(bot, consultant, make_use
 
 
 async def test_toolbox_command_in_forum_is_refused_without_echo(bot, consultant, make_user):
-    kari, _, _ = await enrolled(bot, consultant, make_user, "Ibis")
+    kari, _, toolbox = await enrolled(bot, consultant, make_user, "Ibis")
     forum = room_of(bot, RoomKind.FORUM)
-    reply = await kari.ask(forum, "!goal add stop drinking before my sister's wedding", bot.user_id)
-    assert "only works in" in reply.body
+    mark = len(kari.received)
+    event_id = await kari.send(forum, "!goal add stop drinking before my sister's wedding")
+    # The forum sees nothing: the command is removed and the answer comes privately.
+    reply = await kari.wait_for(lambda r: r.room_id == toolbox and "only works in" in r.body, after=mark)
     assert "sister" not in reply.body and "drinking" not in reply.body
+    await poll(lambda: is_redacted(kari, forum, event_id), "the command to be removed from the forum")
+    assert not [r for r in kari.received[mark:] if r.room_id == forum and r.sender == bot.user_id]
 
 
 async def test_circle_room_holds_only_those_who_accepted(bot, consultant, make_user):

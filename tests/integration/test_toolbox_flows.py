@@ -65,7 +65,10 @@ async def test_goals_activities_and_refusal_in_forum(bot, consultant, make_user)
     assert "1. " in reply.body and "walk in the park" in reply.body
     forum = _room(bot, RoomKind.FORUM)
     await tia.until(lambda: forum in tia.client.rooms, 30, "joining the forum")
-    reply = await ask(tia, forum, "!goal add my secret hope", bot, "only works in")
+    mark = len(tia.received)
+    await tia.send(forum, "!goal add my secret hope")
+    reply = await tia.wait_for(lambda r: r.room_id == toolbox and "only works in" in r.body, after=mark,
+                               what="the private refusal")
     assert "secret hope" not in reply.body
     assert [r for r in tia.undecryptable if r.room_id == toolbox] == []
 

@@ -390,3 +390,12 @@ def test_a_cafe_keeps_its_number_while_listed(community):
                                topic=None, by=CONSULTANT, now=later)
         assert third.number == 1 and first.number == 1  # a free number is used again
         assert [(c.place, c.number) for c in cafes.upcoming(s, later)] == [("B", 2), ("C", 1)]
+
+
+async def test_cancelling_a_cafe_nobody_answered_does_not_speak_of_the_0(community, services):
+    await schedule_one(community, services)
+    (ask,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1"))
+    assert "nobody has said yes or maybe yet" in ask and " 0 " not in ask
+    (done,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1 yes"),
+                     CONSULTANT_ROOM)
+    assert "nobody had said yes or maybe" in done and " 0 " not in done

@@ -219,6 +219,14 @@ async def test_info_and_links_in_norwegian(db, services):
         services.settings.communities[0].links.clear()
 
 
+async def test_bare_share_without_providers_does_not_offer_a_number(db, services):
+    with db.session() as s:
+        enrol(s)
+        text = await reply(s, services, "!share")
+    assert "What you can share" in text and "no one to share with" in text and "with 1`" in text
+    assert "For example" not in text
+
+
 async def test_share_view_and_shared_log(db, services, port):
     with db.session() as s:
         enrol(s)

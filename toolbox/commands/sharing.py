@@ -70,8 +70,10 @@ async def share(ctx: Context, text: str | None) -> None:
         named = {i: ctx.t(f"toolbox.item.{i}") for i in sharing.SHARE_ITEMS}
         items = Markdown(", ".join(f"`{ctx.t(f'toolbox.item_word.{i}')}`" + (f" ({label})" if label != i else "")
                                    for i, label in named.items()))
-        ctx.reply("toolbox.share.what", items=items,
-                  providers=_numbered(labels) if labels else ctx.t("toolbox.share.no_providers"))
+        if labels:
+            ctx.reply("toolbox.share.what", items=items, providers=_numbered(labels))
+        else:
+            ctx.reply("toolbox.share.what_no_providers", items=items)
         return
     item_word, provider_name = _split(text, WITH_WORDS)
     if provider_name is None:
