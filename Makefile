@@ -25,7 +25,7 @@ demo: $(STAMP)
 
 ## The whole test suite: unit tests, then integration tests on a real Synapse.
 test: $(STAMP)
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests/unit tests/integration -q -p no:cacheprovider
 
 ## Lint and types: ruff (with import order) over the tree, mypy --strict over bot/.
 lint: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.context import Services
+from bot.db import install_cipher
 from tests.support.core import FakePort, catalogue_for, router_for, test_settings
 
 
@@ -22,3 +23,11 @@ def settings():
 def services(settings, port, features) -> Services:
     return Services(settings=settings, catalogue=catalogue_for(features), port=port,
                     router=router_for(features, settings.bot.command_prefix), features=features)
+
+
+@pytest.fixture(autouse=True)
+def _the_test_cipher(content_cipher):
+    """Every unit test seals with the test session's cipher, even after an in-process bot of the
+    integration suite installed its own content key's."""
+    install_cipher(content_cipher)
+    yield
