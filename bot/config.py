@@ -158,11 +158,7 @@ class CommunityConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone such as Europe/Oslo") from None
-        return v
+        return _check_zone(v)
 
 
 class CrisisNumber(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 
 from bot import personal_data
@@ -16,9 +15,7 @@ from bot.markup import Markdown
 from bot.models import Role, RoomKind
 from bot.outbox import enqueue_leave
 from bot.people import participant, prefs
-from bot.router import Router, choice, rest, shown_usage, summary_line, word
-
-_ARG_WORD = re.compile(r"@?[A-Za-z][A-Za-z0-9_:.-]*")
+from bot.router import USAGE_WORD, Router, choice, rest, shown_usage, summary_line, word
 
 log = logging.getLogger(__name__)
 feature = Feature(name="core", locales=Path(__file__).parent / "locales", provides=(PERSONAL_DATA,))
@@ -76,7 +73,7 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
     words = ctx.speaker.usage_word(ctx.lang)
     canonical = exact.usage if exact.usage is not None else " ".join(a.shown for a in exact.args)
     arguments = []
-    for token in dict.fromkeys(_ARG_WORD.findall(canonical)):
+    for token in dict.fromkeys(USAGE_WORD.findall(canonical)):
         key = f"core.arg_about.{token}"
         if ctx.speaker.catalogue.has(key):
             arguments.append(f"- `{words(token) or token}` — {ctx.t(key)}")

@@ -131,12 +131,12 @@ class Command:
         return kind in self.rooms
 
 
-_USAGE_WORD = re.compile(r"@?[A-Za-z][A-Za-z0-9_:.-]*")
+USAGE_WORD = re.compile(r"@?[A-Za-z][A-Za-z0-9_:.-]*")
 
 
 def localize_usage(text: str, word: Callable[[str], str | None]) -> str:
     """Each argument word through ``word`` (None keeps it): ``WHEN TEXT`` -> ``NÅR TEKST``."""
-    return _USAGE_WORD.sub(lambda m: word(m.group(0)) or m.group(0), text)
+    return USAGE_WORD.sub(lambda m: word(m.group(0)) or m.group(0), text)
 
 
 class CommandSet:

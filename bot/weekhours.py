@@ -80,6 +80,13 @@ class Schedule:
         return min(s.next_opening(at, tz) for s in self.spans)
 
 
+def said_at(say: Say, at: datetime, zone_name: str) -> str:
+    """"Mon 2026-12-07 at 08:00 (Europe/Oslo)": a moment in a named zone, in the reader's language."""
+    local = at.astimezone(ZoneInfo(zone_name))
+    return say("core.day_time", day=say(f"core.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
+               time=f"{local:%H:%M}", zone=zone_name)
+
+
 def _day(token: str) -> int:
     token = token.lower()
     if token in DAYS:

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.context import Context
@@ -19,7 +18,7 @@ from bot.people import on_break, pseudonym_key
 from bot.roomdir import toolbox_room_of
 from bot.router import SHARED_ROOMS, STAFF
 from bot.speaker import Say
-from bot.weekhours import parse_hours
+from bot.weekhours import parse_hours, said_at
 from bot.zones import person_zone
 from rooms import activity, consent, moderation
 from rooms.admission import help_lines
@@ -175,10 +174,7 @@ def _told(ctx: Context, lang: str, now: datetime) -> str:
         return ctx.speaker.t(lang, "rooms.crisis.told")
     zone_name = ctx.settings.moderation.staffed_timezone
     opens = parse_hours(ctx.settings.moderation.staffed_hours).next_opening(now, zone_name)
-    local = opens.astimezone(ZoneInfo(zone_name))
-    return ctx.speaker.t(lang, "rooms.crisis.told_later", when=ctx.speaker.t(
-        lang, "core.day_time", day=ctx.speaker.t(lang, f"core.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
-        time=f"{local:%H:%M}", zone=zone_name))
+    return ctx.speaker.t(lang, "rooms.crisis.told_later", when=said_at(ctx.speaker.say(lang), opens, zone_name))
 
 
 def _written_at(ctx: Context) -> str:

@@ -13,7 +13,6 @@ from bot.db import utcnow
 from bot.errors import Invalid
 from bot.models import EnrolmentStatus, Participant, Role, RoomKind, SentEvent
 from bot.notices import consultants_to_alert
-from bot.outbox import notice_content
 from bot.roomdir import find_room
 from bot.router import PRIVATE_ROOMS, rest
 from rooms.directchat import private_room_of, remember
@@ -25,11 +24,6 @@ commands = feature.commands
 STAFF_ROOMS = {RoomKind.CONSULTANT, RoomKind.DIRECT}
 STAFF = {Role.CONSULTANT}
 MAX_TEXT = 2000
-
-
-def _reaches_consultants(ctx: Context, text: str, thread_root: str | None = None) -> dict[str, object]:
-    """A message a consultant must notice: ``m.text`` naming them, so clients notify."""
-    return notice_content(text, alert=True, mentions=consultants_to_alert(ctx.settings), thread_root=thread_root)
 
 
 @commands.command("contact", rest("text", max_len=MAX_TEXT), rooms=PRIVATE_ROOMS,
@@ -49,13 +43,13 @@ async def contact(ctx: Context, text: str) -> None:
     if thread is None:
         body = ctx.t("rooms.contact.opened", lang=ctx.settings.language, pseudonym=me.pseudonym,
                      text=text)
-        txn = ctx.send_raw(consultants.room_id, _reaches_consultants(ctx, body))
+        txn = ctx.send_text(consultants.room_id, body, alert=True, mentions=consultants_to_alert(ctx.settings))
         ctx.session.add(ContactThread(user_id=ctx.sender, root_txn=txn))
     else:
         root = ctx.session.get(SentEvent, thread.root_txn)
         body = ctx.t("rooms.contact.more", lang=ctx.settings.language, pseudonym=me.pseudonym, text=text)
-        ctx.send_raw(consultants.room_id,
-                     _reaches_consultants(ctx, body, thread_root=root.event_id if root is not None else None))
+        ctx.send_text(consultants.room_id, body, alert=True, mentions=consultants_to_alert(ctx.settings),
+                      thread_root=root.event_id if root is not None else None)
         thread.last_at = utcnow()
     ctx.session.flush()
     ctx.reply("rooms.contact.sent")
@@ -73,5 +67,5 @@ async def answer(ctx: Context, text: str) -> None:
         raise Invalid("rooms.mod.no_private_room", pseudonym=p.pseudonym)
     body = ctx.speaker.t(ctx.speaker.lang_of(ctx.session, p.user_id), "rooms.contact.answered_you",
                          text=message)
-    ctx.send_raw(room_id, notice_content(body, alert=True, mentions=(p.user_id,)))
+    ctx.send_text(room_id, body, alert=True, mentions=(p.user_id,))
     ctx.reply("rooms.contact.answer_sent", pseudonym=p.pseudonym)

@@ -10,7 +10,6 @@ from bot.errors import Invalid
 from bot.markup import Markdown, literal
 from bot.models import EnrolmentStatus, ManagedRoom, Participant, Role, RoomKind
 from bot.notices import Notices
-from bot.outbox import notice_content
 from bot.port import PortError, RoomSpec
 from bot.roomdir import find_room, find_rooms, register_room
 from bot.router import MATRIX_ID, rest, user
@@ -114,9 +113,9 @@ async def approve(ctx: Context, pseudonym: str) -> None:
     chat = direct_chat_of(ctx.session, p.user_id)
     if chat is not None:
         # m.text: news the person is waiting for should make their phone buzz (a notice never does).
-        ctx.send_raw(chat, notice_content(notify.t(notify.lang_of(p.user_id), "rooms.enrol.approved_you",
-                                                   pseudonym=p.pseudonym, community=p.community),
-                                          alert=True, mentions=(p.user_id,)))
+        ctx.send_text(chat, notify.t(notify.lang_of(p.user_id), "rooms.enrol.approved_you",
+                                     pseudonym=p.pseudonym, community=p.community),
+                      alert=True, mentions=(p.user_id,))
     ctx.reply("rooms.enrol.approved", pseudonym=p.pseudonym, community=p.community)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +10,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.models import Provider, Role, RoomKind
 from bot.router import rest
-from bot.weekhours import parse_hours, split_zone
+from bot.weekhours import parse_hours, said_at, split_zone
 from rooms.admission import help_lines
 from rooms.feature import feature
 from rooms.models import AutoReply
@@ -75,8 +74,6 @@ async def provider_auto_reply(ctx: Context) -> None:
     opens = out_of_hours_reply_due(ctx.session, ctx.room_id, provider, utcnow())
     if opens is None:
         return
-    local = opens.astimezone(ZoneInfo(provider.timezone))
     ctx.reply("rooms.provider.out_of_hours", hours=parse_hours(provider.office_hours or "").said(ctx.t),
-              when=ctx.t("core.day_time", day=ctx.t(f"core.day.{local.weekday()}"), date=f"{local:%Y-%m-%d}",
-                         time=f"{local:%H:%M}", zone=provider.timezone),
+              when=said_at(ctx.t, opens, provider.timezone),
               numbers=help_lines(ctx.settings, ctx.lang))
