@@ -1,0 +1,442 @@
+"""Synapse with workers on PostgreSQL and Redis, for the integration tests and the benchmarks.
+
+The same interface as :class:`bot.localsynapse.LocalSynapse` (``start``, ``stop``, ``url``,
+``register``, ``shared_secret``, ``data_dir``), but five processes instead of one:
+
+- ``main``: the main process (admin API, media, event creation, everything not routed below);
+- ``sync``: a ``generic_worker`` serving ``/sync`` and the other sync endpoints;
+- ``reader``: a ``generic_worker`` serving client reads and the ``/keys`` endpoints;
+- ``persister``: a ``generic_worker`` that is the only writer of the ``events`` stream;
+- a small reverse proxy (:func:`run_proxy`, its own process) on ``url``, routing client paths as
+  Synapse's worker documentation lists them and everything else to ``main``. It counts the
+  requests each upstream served (``request_counts()``), so a test can show the workers were used.
+
+Each run gets a fresh PostgreSQL database (dropped at stop) and a server name of its own: Synapse's
+Redis replication channel is named after the server name, and Redis pub/sub ignores the database
+number, so two runs with the same name on one Redis would hear each other.
+Every process is started and stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.localsynapse import LocalSynapse, free_port
+
+log = logging.getLogger(__name__)
+
+PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+# Endpoint regexes from Synapse's docs/workers.md ("synapse.app.generic_worker"). Order matters:
+# the first match wins; methods None means any method.
+_C = "^/_matrix/client/"
+SYNC_ROUTES: list[tuple[str, str, frozenset[str] | None]] = [
+    ("sync", _C + r"(r0|v3)/sync$", None),
+    ("events", _C + r"(api/v1|r0|v3)/events$", None),
+    ("initial_sync", _C + r"(api/v1|r0|v3)/initialSync$", None),
+    ("room_initial_sync", _C + r"(api/v1|r0|v3)/rooms/[^/]+/initialSync$", None),
+]
+READER_ROUTES: list[tuple[str, str, frozenset[str] | None]] = [
+    # Encryption requests
+    ("keys", _C + r"(r0|v3|unstable)/keys/(query|changes|claim)$", None),
+    ("keys_upload", _C + r"(r0|v3|unstable)/keys/upload", None),
+    ("keys_signing", _C + r"(api/v1|r0|v3|unstable)/keys/(device_signing|signatures)/upload$", None),
+    ("room_keys", _C + r"(r0|v3|unstable)/room_keys/", None),
+    # Client reads
+    ("joined_members", _C + r"(api/v1|r0|v3|unstable)/rooms/.*/joined_members$", None),
+    ("members", _C + r"(api/v1|r0|v3|unstable)/rooms/.*/members$", None),
+    ("context", _C + r"(api/v1|r0|v3|unstable)/rooms/.*/context/.*$", None),
+    ("room_state", _C + r"(api/v1|r0|v3|unstable)/rooms/.*/state$", frozenset({"GET"})),
+    ("event", _C + r"(api/v1|r0|v3|unstable)/rooms/.*/event/", None),
+    ("relations", _C + r"(v1|unstable)/rooms/.*/relations/", None),
+    ("messages", _C + r"(api/v1|r0|v3|unstable)/rooms/.*/messages$", None),
+    ("joined_rooms", _C + r"(api/v1|r0|v3|unstable)/joined_rooms$", None),
+    ("whoami", _C + r"(r0|v3|unstable)/account/whoami$", None),
+    ("capabilities", _C + r"(r0|v3|unstable)/capabilities$", None),
+    ("versions", _C + r"versions$", None),
+    ("filter", _C + r"(r0|v3|unstable)/user/.*/filter(/|$)", None),
+    ("profile", _C + r"(api/v1|r0|v3|unstable)/profile/", frozenset({"GET"})),
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: re.Pattern[str]
+    methods: frozenset[str] | None
+    upstream: str
+
+
+def routing_table() -> list[Route]:
+    """Which worker serves which client path; anything unmatched goes to ``main``."""
+    return ([Route(n, re.compile(p), m, "sync") for n, p, m in SYNC_ROUTES]
+            + [Route(n, re.compile(p), m, "reader") for n, p, m in READER_ROUTES])
+
+
+def route_for(routes: list[Route], method: str, path: str) -> tuple[str, str]:
+    """(upstream, route name) for a request."""
+    for route in routes:
+        if (route.methods is None or method in route.methods) and route.pattern.search(path):
+            return route.upstream, route.name
+    return "main", "other"
+
+
+# --- services ------------------------------------------------------------------------------------
+
+def postgres_ready() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, connect_timeout=3) as c:
+            c.execute("select 1")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable"
+        return False
+
+
+def redis_ready() -> bool:
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _try(cmd: list[str]) -> None:
+    if shutil.which(cmd[0]):
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False)
+
+
+def ensure_services() -> str | None:
+    """Start PostgreSQL and Redis if they are down. Returns None when both answer, else why not."""
+    if not postgres_ready():
+        _try(["service", "postgresql", "start"])
+        clusters = Path("/etc/postgresql")
+        if not postgres_ready() and clusters.is_dir():
+            for version in sorted(p.name for p in clusters.iterdir()):
+                _try(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
+        for _ in range(20):
+            if postgres_ready():
+                break
+            time.sleep(0.5)
+    if not redis_ready():
+        _try(["service", "redis-server", "start"])
+        if not redis_ready():
+            _try(["redis-server", "--daemonize", "yes", "--bind", REDIS_HOST, "--port", str(REDIS_PORT)])
+        for _ in range(20):
+            if redis_ready():
+                break
+            time.sleep(0.5)
+    missing = [name for name, ok in (("PostgreSQL on 127.0.0.1:5432", postgres_ready()),
+                                     (f"Redis on {REDIS_HOST}:{REDIS_PORT}", redis_ready())) if not ok]
+    return f"not running and could not be started: {', '.join(missing)}" if missing else None
+
+
+# --- the homeserver ------------------------------------------------------------------------------
+
+@dataclass
+class SynapseProcess:
+    name: str
+    app: str  # python module
+    config: Path | None  # the worker's own config (None for main)
+    health_port: int
+    process: subprocess.Popen[bytes] | None = None
+
+
+class WorkersSynapse(LocalSynapse):
+    """Main process, sync worker, reader worker, event persister and a routing proxy."""
+
+    WORKERS = ("persister", "sync", "reader")
+
+    def __init__(self, data_dir: Path, *, server_name: str | None = None, fast_passwords: bool = False) -> None:
+        run = uuid.uuid4().hex[:8]
+        super().__init__(data_dir, server_name=server_name or f"w{run}.localhost", fast_passwords=fast_passwords)
+        self.db_name = f"synapse_workers_{run}"
+        self.ports = {name: free_port() for name in ("proxy", "main", "main_replication", "persister",
+                                                      "sync", "reader")}
+        self.port = self.ports["proxy"]
+        self.database = {"name": "psycopg2", "args": {"user": "postgres", "host": "127.0.0.1", "port": 5432,
+                                                      "database": self.db_name, "cp_min": 2, "cp_max": 10}}
+        self.processes: list[SynapseProcess] = []
+        self.proxy: subprocess.Popen[bytes] | None = None
+        self._db_created = False
+
+    # URLs of each process, for readiness checks and direct use.
+    def upstreams(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{self.ports[name]}" for name in ("main", "sync", "reader")}
+
+    def prepare(self) -> None:
+        super().prepare()
+        config = yaml.safe_load(self.config_path.read_text())
+        http = {"type": "http", "tls": False, "bind_addresses": ["127.0.0.1"]}
+        config["listeners"] = [
+            {**http, "port": self.ports["main"], "x_forwarded": True,
+             "resources": [{"names": ["client"], "compress": False}]},
+            {**http, "port": self.ports["main_replication"], "resources": [{"names": ["replication"]}]},
+        ]
+        config.update({
+            "public_baseurl": self.url + "/",
+            "worker_replication_secret": config.get("worker_replication_secret") or secrets.token_hex(16),
+            # Redis pub/sub channels are named after the server name, which is unique per run; the
+            # database number keeps Synapse's cache keys apart from other users of this Redis.
+            "redis": {"enabled": True, "host": REDIS_HOST, "port": REDIS_PORT,
+                      "dbid": 1 + int(self.db_name[-8:], 16) % 15},
+            "instance_map": {
+                "main": {"host": "127.0.0.1", "port": self.ports["main_replication"]},
+                "persister": {"host": "127.0.0.1", "port": self.ports["persister"]},
+            },
+            "stream_writers": {"events": ["persister"]},
+        })
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False) + "\n")
+        self.processes = [SynapseProcess("main", "synapse.app.homeserver", None, self.ports["main"])]
+        for name in self.WORKERS:
+            resources = ["replication"] if name == "persister" else ["client"]
+            worker: dict[str, Any] = {
+                "worker_app": "synapse.app.generic_worker",
+                "worker_name": name,
+                "worker_listeners": [{"type": "http", "port": self.ports[name], "bind_addresses": ["127.0.0.1"],
+                                      "x_forwarded": True,
+                                      "resources": [{"names": resources, "compress": False}]}],
+                "worker_log_config": str(self._worker_log_config(name)),
+            }
+            path = self.data_dir / f"worker-{name}.yaml"
+            path.write_text(yaml.safe_dump(worker, sort_keys=False))
+            self.processes.append(SynapseProcess(name, "synapse.app.generic_worker", path, self.ports[name]))
+        (self.data_dir / "proxy.json").write_text(json.dumps({
+            "port": self.ports["proxy"], "upstreams": self.upstreams()}))
+
+    def _worker_log_config(self, name: str) -> Path:
+        path = self.data_dir / f"log-{name}.config"
+        path.write_text(
+            "version: 1\nformatters:\n  f:\n    format: '%(asctime)s %(levelname)s %(name)s %(message)s'\n"
+            "handlers:\n  file:\n    class: logging.FileHandler\n    formatter: f\n"
+            f"    filename: {self.data_dir / f'{name}.log'}\n"
+            "root:\n  level: WARNING\n  handlers: [file]\ndisable_existing_loggers: false\n")
+        return path
+
+    def _create_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_DSN, autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {self.db_name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' "
+                      "TEMPLATE template0")
+        self._db_created = True
+
+    def _drop_database(self) -> None:
+        if not self._db_created:
+            return
+        import psycopg
+
+        with psycopg.connect(PG_DSN, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
+        self._db_created = False
+
+    def _spawn(self, proc: SynapseProcess) -> None:
+        cmd = [sys.executable, "-m", proc.app, "-c", str(self.config_path)]
+        if proc.config is not None:
+            cmd += ["-c", str(proc.config)]
+        out = open(self.data_dir / f"{proc.name}.stdout.log", "ab")
+        proc.process = subprocess.Popen(cmd, cwd=self.data_dir, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        out.close()
+
+    def _wait_healthy(self, procs: list[SynapseProcess], deadline: float) -> None:
+        waiting = list(procs)
+        while waiting:
+            for proc in list(waiting):
+                assert proc.process is not None
+                if proc.process.poll() is not None:
+                    raise RuntimeError(f"Synapse {proc.name} exited at start; see "
+                                       f"{self.data_dir / (proc.name if proc.config else 'homeserver')}.log")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{proc.health_port}/health", timeout=2) as r:
+                        if r.status == 200:
+                            waiting.remove(proc)
+                except (urllib.error.URLError, OSError):
+                    pass
+            if waiting and time.monotonic() > deadline:
+                raise RuntimeError(f"Synapse {', '.join(p.name for p in waiting)} not healthy in time")
+            if waiting:
+                time.sleep(0.2)
+
+    def start(self, timeout: float = 180.0) -> None:
+        reason = ensure_services()
+        if reason:
+            raise RuntimeError(f"Synapse with workers needs PostgreSQL and Redis: {reason}")
+        deadline = time.monotonic() + timeout
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._create_database()
+        try:
+            self.prepare()
+            # The main process creates the schema; workers refuse an unprepared database.
+            main, workers = self.processes[0], self.processes[1:]
+            self._spawn(main)
+            (self.data_dir / "synapse.pid").write_text(str(main.process.pid if main.process else ""))
+            self._wait_healthy([main], deadline)
+            for proc in workers:
+                self._spawn(proc)
+            out = open(self.data_dir / "proxy.log", "ab")
+            self.proxy = subprocess.Popen([sys.executable, "-m", "bot.localsynapse_workers", "proxy",
+                                           str(self.data_dir / "proxy.json")],
+                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            out.close()
+            self._wait_healthy(workers, deadline)
+            self._wait_proxy(deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_proxy(self, deadline: float) -> None:
+        while True:
+            assert self.proxy is not None
+            if self.proxy.poll() is not None:
+                raise RuntimeError(f"the routing proxy exited; see {self.data_dir / 'proxy.log'}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the routing proxy did not answer on {self.url}")
+            time.sleep(0.2)
+
+    def request_counts(self) -> dict[str, dict[str, int]]:
+        """Requests the proxy forwarded so far: {upstream: {route name: count}}."""
+        with urllib.request.urlopen(f"{self.url}{COUNTS_PATH}", timeout=5) as r:
+            counts: dict[str, dict[str, int]] = json.load(r)
+            return counts
+
+    def pids(self) -> dict[str, int]:
+        pids = {p.name: p.process.pid for p in self.processes if p.process is not None}
+        if self.proxy is not None:
+            pids["proxy"] = self.proxy.pid
+        return pids
+
+    def stop(self) -> None:
+        # Workers first, the main process after them, then the proxy; each by its own pid.
+        running = [p.process for p in reversed(self.processes) if p.process is not None]
+        if self.proxy is not None:
+            running.append(self.proxy)
+        for process in running:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        for p in self.processes:
+            p.process = None
+        self.proxy = None
+        self.process = None
+        self._drop_database()
+
+
+# --- the routing proxy ---------------------------------------------------------------------------
+
+COUNTS_PATH = "/_reconnect_proxy/counts"
+# Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded; aiohttp sets its own framing.
+_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "host", "content-length"}
+
+
+async def serve_proxy(port: int, upstreams: dict[str, str]) -> None:
+    """Forward every request to the upstream its path routes to, streaming bodies both ways (long
+    /sync polls and media pass through untouched), and count requests per upstream and route."""
+    from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+
+    routes = routing_table()
+    counts: dict[str, Counter[str]] = {name: Counter() for name in upstreams}
+    # No total timeout: a /sync long-poll lasts as long as the client asked for.
+    session = ClientSession(connector=TCPConnector(limit=0), auto_decompress=False,
+                            timeout=ClientTimeout(total=None, sock_connect=10))
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        if request.path == COUNTS_PATH:
+            return web.json_response({u: dict(c) for u, c in counts.items()})
+        upstream, route = route_for(routes, request.method, request.path)
+        counts[upstream][route] += 1
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
+        headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
+        headers["X-Forwarded-Proto"] = "http"
+        headers["Host"] = request.host
+        body = request.content if request.body_exists else None
+        async with session.request(request.method, upstreams[upstream] + request.path_qs, headers=headers,
+                                   data=body, allow_redirects=False) as upstream_response:
+            response = web.StreamResponse(status=upstream_response.status, reason=upstream_response.reason)
+            for key, value in upstream_response.headers.items():
+                if key.lower() not in _HOP:
+                    response.headers.add(key, value)
+            await response.prepare(request)
+            async for chunk in upstream_response.content.iter_chunked(65536):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    app = web.Application(client_max_size=1024**3)
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    await session.close()
+
+
+def run_proxy(config_file: Path) -> None:
+    config = json.loads(config_file.read_text())
+    asyncio.run(serve_proxy(int(config["port"]), dict(config["upstreams"])))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    proxy = sub.add_parser("proxy", help="run the routing proxy (the harness starts it)")
+    proxy.add_argument("config", type=Path)
+    run = sub.add_parser("run", help="start the whole homeserver in a folder and wait for Ctrl-C")
+    run.add_argument("data_dir", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "proxy":
+        run_proxy(args.config)
+        return
+    server = WorkersSynapse(args.data_dir, fast_passwords=True)
+    server.start()
+    print(f"Synapse with workers on {server.url} (server name {server.server_name}); pids {server.pids()}",
+          flush=True)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
