@@ -3,6 +3,7 @@ percentiles, the printed table and the JSON result file. Loopback only."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -23,6 +24,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.db import make_engine
 from bot.localsynapse import LocalSynapse, registration_mac
+from bot.localsynapse_workers import WorkersSynapse, ensure_services
 
 RESULTS = Path(__file__).parent / "results"
 PG_BASE = os.environ.get("RECONNECT_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -133,13 +135,42 @@ class Account:
     access_token: str
 
 
-class BenchSynapse:
-    """LocalSynapse in a temporary folder, with cheap password hashing so hundreds of accounts
-    can be made in seconds."""
+# Which homeserver a benchmark runs on: "single" (one Synapse process; SQLite unless a database is
+# given) or "workers" (bot.localsynapse_workers: main, sync worker, reader, event persister on
+# PostgreSQL and Redis, behind a routing proxy). `--synapse` on a script, or this variable for all
+# of them (`RECONNECT_BENCH_SYNAPSE=workers make bench`).
+SYNAPSE_KINDS = ("single", "workers")
 
-    def __init__(self, root: Path, database: dict[str, Any] | None = None) -> None:
+
+def synapse_kind(kind: str | None = None) -> str:
+    chosen = kind or os.environ.get("RECONNECT_BENCH_SYNAPSE") or "single"
+    if chosen not in SYNAPSE_KINDS:
+        raise SystemExit(f"unknown homeserver kind {chosen!r}; one of {', '.join(SYNAPSE_KINDS)}")
+    return chosen
+
+
+def add_synapse_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--synapse", choices=SYNAPSE_KINDS, default=None,
+                        help="homeserver: single process, or workers on PostgreSQL and Redis "
+                             "(default: $RECONNECT_BENCH_SYNAPSE or single)")
+
+
+class BenchSynapse:
+    """LocalSynapse (or WorkersSynapse) in a temporary folder, with cheap password hashing so
+    hundreds of accounts can be made in seconds."""
+
+    def __init__(self, root: Path, database: dict[str, Any] | None = None, kind: str | None = None) -> None:
         self.root = root
-        self.server = LocalSynapse(root / "synapse", database=database, fast_passwords=True)
+        self.kind = synapse_kind(kind)
+        self.server: LocalSynapse
+        if self.kind == "workers":
+            # It makes (and drops) a PostgreSQL database of its own; `database` is for single Synapse.
+            reason = ensure_services()
+            if reason:
+                raise SystemExit(f"Synapse with workers needs PostgreSQL and Redis: {reason}")
+            self.server = WorkersSynapse(root / "synapse", fast_passwords=True)
+        else:
+            self.server = LocalSynapse(root / "synapse", database=database, fast_passwords=True)
 
     @property
     def url(self) -> str:
@@ -171,12 +202,13 @@ class BenchSynapse:
 
 
 @contextmanager
-def bench_synapse(database: dict[str, Any] | None = None) -> Iterator[BenchSynapse]:
+def bench_synapse(database: dict[str, Any] | None = None, kind: str | None = None) -> Iterator[BenchSynapse]:
     """A started homeserver, stopped at the end, also when the benchmark is terminated (SIGTERM
-    becomes SystemExit, so the clean-up runs instead of leaving Synapse behind)."""
+    becomes SystemExit, so the clean-up runs instead of leaving Synapse behind). ``kind``: see
+    SYNAPSE_KINDS; ``server.kind`` says which one ran, for the result file."""
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="reconnect-bench-") as tmp:
-        server = BenchSynapse(Path(tmp), database)
+        server = BenchSynapse(Path(tmp), database, kind)
         server.start()
         try:
             yield server

@@ -244,14 +244,17 @@ class WorkersSynapse(LocalSynapse):
                       "TEMPLATE template0")
         self._db_created = True
 
-    def _drop_database(self) -> None:
+    def _drop_database(self, wait: bool) -> None:
+        """DROP DATABASE waits for a checkpoint, which takes tens of seconds on a busy server; unless
+        asked to wait, a detached process of its own drops it and ``stop`` returns at once."""
         if not self._db_created:
             return
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
         self._db_created = False
+        if wait:
+            drop_database(self.db_name)
+        else:
+            subprocess.Popen([sys.executable, "-m", "bot.localsynapse_workers", "dropdb", self.db_name],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def _spawn(self, proc: SynapseProcess) -> None:
         cmd = [sys.executable, "-m", proc.app, "-c", str(self.config_path)]
@@ -335,7 +338,7 @@ class WorkersSynapse(LocalSynapse):
             pids["proxy"] = self.proxy.pid
         return pids
 
-    def stop(self) -> None:
+    def stop(self, *, wait_for_drop: bool = False) -> None:
         # Workers first, the main process after them, then the proxy; each by its own pid.
         running = [p.process for p in reversed(self.processes) if p.process is not None]
         if self.proxy is not None:
@@ -353,21 +356,32 @@ class WorkersSynapse(LocalSynapse):
             p.process = None
         self.proxy = None
         self.process = None
-        self._drop_database()
+        self._drop_database(wait_for_drop)
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    if not re.fullmatch(r"synapse_workers_[0-9a-f]{8}", name):
+        raise ValueError(f"not a database of this harness: {name}")
+    with psycopg.connect(PG_DSN, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # --- the routing proxy ---------------------------------------------------------------------------
 
 COUNTS_PATH = "/_reconnect_proxy/counts"
-# Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded; aiohttp sets its own framing.
+# Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded. Content-Length is: Synapse refuses an
+# upload without one, and with it aiohttp streams the body as is instead of chunking it.
 _HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "transfer-encoding", "upgrade", "host", "content-length"}
+        "transfer-encoding", "upgrade", "host"}
 
 
 async def serve_proxy(port: int, upstreams: dict[str, str]) -> None:
     """Forward every request to the upstream its path routes to, streaming bodies both ways (long
     /sync polls and media pass through untouched), and count requests per upstream and route."""
-    from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+    from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
+    from multidict import CIMultiDict
 
     routes = routing_table()
     counts: dict[str, Counter[str]] = {name: Counter() for name in upstreams}
@@ -380,22 +394,32 @@ async def serve_proxy(port: int, upstreams: dict[str, str]) -> None:
             return web.json_response({u: dict(c) for u, c in counts.items()})
         upstream, route = route_for(routes, request.method, request.path)
         counts[upstream][route] += 1
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
+        headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP)
         headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
         headers["X-Forwarded-Proto"] = "http"
         headers["Host"] = request.host
         body = request.content if request.body_exists else None
-        async with session.request(request.method, upstreams[upstream] + request.path_qs, headers=headers,
-                                   data=body, allow_redirects=False) as upstream_response:
-            response = web.StreamResponse(status=upstream_response.status, reason=upstream_response.reason)
-            for key, value in upstream_response.headers.items():
-                if key.lower() not in _HOP:
-                    response.headers.add(key, value)
-            await response.prepare(request)
-            async for chunk in upstream_response.content.iter_chunked(65536):
-                await response.write(chunk)
-            await response.write_eof()
-            return response
+        response: web.StreamResponse | None = None
+        try:
+            async with session.request(request.method, upstreams[upstream] + request.path_qs, headers=headers,
+                                       data=body, allow_redirects=False) as upstream_response:
+                response = web.StreamResponse(status=upstream_response.status, reason=upstream_response.reason)
+                for key, value in upstream_response.headers.items():
+                    if key.lower() not in _HOP:
+                        response.headers.add(key, value)
+                await response.prepare(request)
+                async for chunk in upstream_response.content.iter_chunked(65536):
+                    await response.write(chunk)
+                await response.write_eof()
+                return response
+        except (ClientError, ConnectionResetError) as err:
+            if response is not None and response.prepared:
+                # Mid-stream: the client went away (a /sync cancelled at its close) or the upstream
+                # did; the status line is sent, so ending here is all that is left.
+                return response
+            # An upstream stopping or not yet listening: a Bad Gateway, as nginx would answer.
+            log.warning("proxy: %s %s -> %s failed: %s", request.method, route, upstream, type(err).__name__)
+            return web.json_response({"errcode": "M_UNKNOWN", "error": "Bad gateway"}, status=502)
 
     app = web.Application(client_max_size=1024**3)
     app.router.add_route("*", "/{tail:.*}", forward)
@@ -421,11 +445,16 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     proxy = sub.add_parser("proxy", help="run the routing proxy (the harness starts it)")
     proxy.add_argument("config", type=Path)
+    dropdb = sub.add_parser("dropdb", help="drop a database this harness made (stop does it)")
+    dropdb.add_argument("name")
     run = sub.add_parser("run", help="start the whole homeserver in a folder and wait for Ctrl-C")
     run.add_argument("data_dir", type=Path)
     args = parser.parse_args(argv)
     if args.command == "proxy":
         run_proxy(args.config)
+        return
+    if args.command == "dropdb":
+        drop_database(args.name)
         return
     server = WorkersSynapse(args.data_dir, fast_passwords=True)
     server.start()

@@ -7,12 +7,15 @@ and a restart of the bot; and proof that the traffic really went through the wor
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import secrets
 from typing import AsyncIterator, Iterator
 
 import psycopg
 import pytest
 import pytest_asyncio
+from nio import DownloadResponse, UploadResponse
 
 from bot.localsynapse_workers import PG_DSN, WorkersSynapse, ensure_services
 from bot.models import RoomKind
@@ -107,6 +110,13 @@ async def test_the_traffic_went_through_the_workers(synapse, bot, make_user):
     room = await dana.dm(bot.user_id)
     reply = await dana.ask(room, "!help", bot.user_id)
     assert reply.decrypted
+    # Media passes through the proxy whole, both ways (3 MB, more than one chunk).
+    blob = os.urandom(3 * 1024 * 1024)
+    uploaded, _ = await dana.client.upload(io.BytesIO(blob), content_type="application/octet-stream",
+                                           filename="blob.bin", filesize=len(blob))
+    assert isinstance(uploaded, UploadResponse), uploaded
+    downloaded = await dana.client.download(mxc=uploaded.content_uri)
+    assert isinstance(downloaded, DownloadResponse) and downloaded.body == blob
     counts = synapse.request_counts()
     assert counts["sync"].get("sync", 0) > 2, counts
     assert counts["reader"].get("keys", 0) > 0 and counts["reader"].get("keys_upload", 0) > 0, counts
