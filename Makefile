@@ -38,9 +38,10 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(PY) -m pytest tests/integration -q
 
-## Long reliability runs (fuzzing with many cases, repeated crash tests).
+## Long reliability runs (fuzzing with many cases, repeated crash tests), and the core flows on
+## Synapse with workers (PostgreSQL, Redis; also part of `make test`).
 soak: $(STAMP)
-	SOAK=1 $(PY) -m pytest tests -q -m soak -o addopts=""
+	SOAK=1 $(PY) -m pytest tests -q -m "soak or workers" -o addopts=""
 
 ## Benchmarks (print a table and write JSON under bench/results/).
 bench: $(BENCH_STAMP)
