@@ -64,7 +64,8 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    data = {"benchmark": name, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **data}
+    data = {"benchmark": name, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "homeserver": synapse_kind(), **data}
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
 
