@@ -187,7 +187,28 @@ class WorkersSynapse(LocalSynapse):
     def upstreams(self) -> dict[str, str]:
         return {name: f"http://127.0.0.1:{self.ports[name]}" for name in ("main", "sync", "reader")}
 
+    def _write_base_config(self) -> None:
+        """What ``--generate-config`` would write, without the seconds of importing Synapse for it;
+        LocalSynapse.prepare fills in the rest."""
+        from signedjson.key import generate_signing_key, write_signing_keys
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key_path = self.data_dir / f"{self.server_name}.signing.key"
+        with open(key_path, "w") as key_file:
+            write_signing_keys(key_file, [generate_signing_key("a_" + secrets.token_hex(2))])
+        self.config_path.write_text(yaml.safe_dump({
+            "server_name": self.server_name,
+            "pid_file": str(self.data_dir / "homeserver.pid"),
+            "signing_key_path": str(key_path),
+            "macaroon_secret_key": secrets.token_urlsafe(32),
+            "form_secret": secrets.token_urlsafe(32),
+            "registration_shared_secret": secrets.token_urlsafe(32),
+            "report_stats": False,
+        }, sort_keys=False))
+
     def prepare(self) -> None:
+        if not self.config_path.exists():
+            self._write_base_config()
         super().prepare()
         config = yaml.safe_load(self.config_path.read_text())
         http = {"type": "http", "tls": False, "bind_addresses": ["127.0.0.1"]}
