@@ -311,7 +311,8 @@ class WorkersSynapse(LocalSynapse):
             raise RuntimeError(f"Synapse with workers needs PostgreSQL and Redis: {reason}")
         deadline = time.monotonic() + timeout
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._create_database()
+        if not self._db_created:  # a start after stop(keep_database=True) resumes on the same one
+            self._create_database()
         try:
             self.prepare()
             # The main process creates the schema; workers refuse an unprepared database.
@@ -359,7 +360,9 @@ class WorkersSynapse(LocalSynapse):
             pids["proxy"] = self.proxy.pid
         return pids
 
-    def stop(self, *, wait_for_drop: bool = False) -> None:
+    def stop(self, *, keep_database: bool = False, wait_for_drop: bool = False) -> None:
+        """Stop every process and drop the database; ``keep_database`` for an outage (a later
+        ``start`` resumes where the homeserver was, as LocalSynapse does with its SQLite file)."""
         # Workers first, the main process after them, then the proxy; each by its own pid.
         running = [p.process for p in reversed(self.processes) if p.process is not None]
         if self.proxy is not None:
@@ -377,7 +380,8 @@ class WorkersSynapse(LocalSynapse):
             p.process = None
         self.proxy = None
         self.process = None
-        self._drop_database(wait_for_drop)
+        if not keep_database:
+            self._drop_database(wait_for_drop)
 
 
 def drop_database(name: str) -> None:
