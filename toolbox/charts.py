@@ -111,6 +111,7 @@ class OverviewLabels:
     network_title: str
     footer: str  # the crisis plan's last review
     nothing: str  # a panel without data
+    decimal: str  # the decimal mark of the reader's language
     areas: dict[str | None, str]
     circles: dict[str, str]
 
@@ -150,7 +151,7 @@ def overview_chart(ov: "Overview", zone: ZoneInfo, labels: OverviewLabels) -> Pn
         acts_ax.bar([labels.importance, labels.enjoyment], values, color=["#3b6ea5", "#f0b46e"], width=0.5)
         for x, value in enumerate(values):
             if value:
-                acts_ax.text(x, value + 0.1, f"{value:.1f}", ha="center", va="bottom")
+                acts_ax.text(x, value + 0.1, f"{value:.1f}".replace(".", labels.decimal), ha="center", va="bottom")
         acts_ax.set_ylim(0, 5.5)
         acts_ax.set_yticks(range(0, 6))
         acts_ax.set_title(labels.activities_title, **PLAIN)

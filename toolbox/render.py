@@ -202,6 +202,7 @@ def overview_labels(t: Say, ov: Overview) -> OverviewLabels:
         network_title=t("toolbox.overview.chart_network"),
         footer=t(key, **params),
         nothing=t("toolbox.overview.chart_nothing"),
+        decimal=t("toolbox.overview.decimal"),
         areas={a.area: _area_label(t, a.area) for a in ov.areas},
         circles={c: t(f"toolbox.circle.{c}") for c in CIRCLES},
     )

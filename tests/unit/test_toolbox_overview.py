@@ -96,6 +96,7 @@ async def test_the_overview_in_norwegian_with_norwegian_chart_labels(db, service
         assert (labels.title, labels.mood_title, labels.areas["health"], labels.circles["family"]) == (
             "Bedringsoversikt", "Humør, snitt per uke (siste 3 måneder)", "Helse", "Familie")
         assert labels.footer.startswith("Kriseplanen sist gjennomgått: ") and labels.nothing == "Ingenting her ennå"
+        assert labels.decimal == ","
 
 
 async def test_an_empty_toolbox_gets_a_kind_start_and_no_empty_chart(db, services, port):
