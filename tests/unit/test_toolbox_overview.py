@@ -17,7 +17,7 @@ from schedules.jobs import Scheduler
 from schedules.models import ReminderLedger
 from tests.support.core import FakePort, FakeRuntime, queued
 from tests.unit.test_toolbox_commands import ANN, DOC, PROVIDER_ROOM, TOOLBOX, enrol, link_provider, reply, say
-from toolbox import activities, crisis_plan, diary, goals, network, overview, render
+from toolbox import activities, charts, crisis_plan, diary, goals, network, overview, render
 from toolbox.models import Activity, CrisisPlanMeta, OverviewMonthly
 from toolbox.personal_data import erase_toolbox, toolbox_export
 
@@ -304,3 +304,28 @@ def test_the_next_monthly_overview_is_the_first_ahead(db):
     assert overview.next_monthly(oslo, datetime(2026, 12, 1, 7, 0, tzinfo=UTC)) == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     assert overview.next_monthly(oslo, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)) == datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
     assert overview.next_monthly(oslo, datetime(2027, 3, 15, tzinfo=UTC)) == datetime(2027, 4, 1, 7, 0, tzinfo=UTC)
+
+
+async def test_a_failed_upload_waits_for_the_next_sweep_and_a_broken_drawing_leaves_the_text(db, services,
+                                                                                              monkeypatch):
+    opt_in(db, FIRST - timedelta(days=20))
+    with db.session() as s:
+        seed(s, FIRST)
+    scheduler, port = scheduler_for(db, services)
+
+    async def homeserver_down(data, mimetype, filename):
+        raise ConnectionError("no homeserver")
+
+    monkeypatch.setattr(port, "upload", homeserver_down)
+    assert await sweep_at(scheduler, db, FIRST + timedelta(seconds=1)) == []
+    with db.session() as s:
+        assert overview_ledger(s) == []
+    monkeypatch.undo()
+
+    def broken(*args, **kwargs):
+        raise ValueError("matplotlib had a bad day")
+
+    monkeypatch.setattr(charts, "overview_chart", broken)
+    ((_, text),) = await sweep_at(scheduler, db, FIRST + timedelta(seconds=21))
+    assert text["msgtype"] == "m.text" and "Health: goals 2" in text["body"]
+    assert await sweep_at(scheduler, db, FIRST + timedelta(seconds=41)) == []
