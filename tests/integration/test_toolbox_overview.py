@@ -7,7 +7,8 @@ import io
 
 from PIL import Image
 
-from tests.integration.test_toolbox_flows import ask, enrolled
+from bot.models import RoomKind
+from tests.integration.test_toolbox_flows import _room, ask, enrolled
 
 
 async def test_overview_arrives_as_text_and_an_encrypted_png(bot, consultant, make_user):
@@ -32,3 +33,28 @@ async def test_overview_arrives_as_text_and_an_encrypted_png(bot, consultant, ma
     picture = Image.open(io.BytesIO(await ora.download(image.content)))
     assert picture.format == "PNG" and (picture.width, picture.height) == (image.content["info"]["w"],
                                                                            image.content["info"]["h"])
+
+
+async def test_a_provider_gets_the_overview_only_once_it_is_shared(bot, consultant, make_user):
+    oli, toolbox, pseudonym, staff_room = await enrolled(bot, consultant, make_user, "oli")
+    doc = await make_user("doc")
+    await ask(consultant, staff_room, f"!providers add {doc.user_id}", bot, doc.user_id)
+    await ask(consultant, staff_room, f"!provider link {pseudonym} {doc.user_id}", bot, doc.user_id)
+    provider_room = _room(bot, RoomKind.PROVIDER, owner=oli.user_id, partner=doc.user_id)
+    assert provider_room is not None
+    await doc.until(lambda: provider_room in doc.client.rooms, 30, "joining the provider room")
+    await doc.wait_joined(provider_room, bot.user_id)
+    await ask(oli, toolbox, "!mood 6", bot, "(6/10)")
+
+    refused = await ask(doc, provider_room, "!view overview", bot, "not shared with you")
+    assert refused.decrypted and "6" not in refused.body
+    await ask(oli, toolbox, f"!share overview with {doc.user_id}", bot, "can now see your recovery overview")
+    mark = len(doc.received)
+    shown = await ask(doc, provider_room, "!view overview", bot, "Shared recovery overview")
+    assert shown.decrypted and "1 check-ins, average 6.0/10" in shown.body
+    image = await doc.wait_for(lambda r: r.room_id == provider_room and r.content.get("msgtype") == "m.image",
+                               after=mark, what="the shared overview picture")
+    assert image.body.startswith("The participant's recovery overview")
+    assert Image.open(io.BytesIO(await doc.download(image.content))).format == "PNG"
+    log = await ask(oli, toolbox, "!shared", bot, "What you share")
+    assert "looked at your recovery overview" in log.body and "asked for your recovery overview" in log.body
