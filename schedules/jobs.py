@@ -3,7 +3,10 @@
 At start (and every ``PLAN_EVERY``) the planner gives recurring cafés their next meeting,
 delivers whatever is due (late, after downtime), and adds one job per reminder falling due
 within ``HORIZON`` under a deterministic id (``due:<key>``, replace_existing), so a reminder
-never has two jobs. A job runs a sweep, which sends what the ledger has not seen yet.
+never has two jobs. A job runs a sweep, which sends what the ledger has not seen yet. Before
+each sweep, the pictures of the reminders it will send (the monthly recovery overview) are
+rendered in a worker thread and uploaded with no transaction open; the sweep then queues each
+picture with its text, under the reminder's ledger key.
 """
 
 from __future__ import annotations
