@@ -64,6 +64,29 @@ class DueReminder:
     due_at: datetime  # UTC, tz-aware
     message_key: str
     params: dict[str, Any] = field(default_factory=dict)
+    # More params, made only when it is sent, in the person's language (for what is costly to
+    # gather or worded per language): (session, a Say in their language) -> params.
+    details: Callable[[Session, Say], dict[str, Any]] | None = None
+    # A picture sent with it, right after its text (see ``PictureSource``).
+    picture: "PictureSource | None" = None
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG to send with a reminder, with its alt text (what it shows, in words)."""
+
+    data: bytes
+    width: int
+    height: int
+    filename: str
+    alt_text: str
+
+
+# Reads what a reminder's picture needs (session, a Say in the person's language) and returns a
+# renderer holding only plain values, or None when there is nothing to draw. The scheduler runs the
+# renderer in a worker thread and uploads its PNG outside any transaction, then queues the picture
+# with the reminder's text, under the reminder's ledger key (exactly once, like the text).
+PictureSource = Callable[[Session, Say], Callable[[], Picture] | None]
 
 
 # Returns the reminders falling due in [start, end).

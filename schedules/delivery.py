@@ -4,6 +4,9 @@ For each due item the ledger row and the outbox row are written in one transacti
 outbox's Matrix transaction id is derived from the ledger key. So a crash before the commit
 sends nothing and leaves the item due; a crash after the commit but before (or while) sending
 makes the outbox resend with the same transaction id, which the homeserver de-duplicates.
+A reminder's picture (uploaded before the transaction) is queued in the same transaction as its
+text, with a transaction id derived from the same key; a crash in between leaves at most an
+unused upload behind.
 """
 
 from __future__ import annotations
@@ -11,17 +14,20 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Collection, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.contracts import DigestSource, ReminderSource
+from bot.contracts import DigestSource, Picture, ReminderSource
 from bot.markup import Markdown
-from bot.outbox import enqueue, notice_content
+from bot.models import UploadedMedia
+from bot.outbox import enqueue, file_content, notice_content
 from bot.people import on_break
+from bot.port import UploadedFile
 from bot.speaker import Speaker
 from schedules.models import ReminderLedger, SchedulerMark
 from schedules.reminders import Due, collect
@@ -41,6 +47,26 @@ class Status(str, enum.Enum):
     LATE = "late"  # sent, marked late
     SKIPPED = "skipped"  # beyond the grace period, or nowhere to send it
     PAUSED = "paused"  # the person was on a break
+
+
+@dataclass(frozen=True)
+class ReadyPicture:
+    """A reminder's picture, rendered and uploaded (before the sweep's transaction)."""
+
+    uploaded: UploadedFile
+    filename: str
+    alt_text: str
+    width: int
+    height: int
+    size: int
+
+    @classmethod
+    def of(cls, picture: Picture, uploaded: UploadedFile) -> "ReadyPicture":
+        return cls(uploaded, picture.filename, picture.alt_text, picture.width, picture.height, len(picture.data))
+
+
+# The pictures made for this sweep, by reminder key: None when there was nothing to draw.
+Pictures = Mapping[str, ReadyPicture | None]
 
 
 def txn_for(key: str) -> str:
@@ -63,15 +89,18 @@ def already_handled(session: Session, key: str) -> bool:
 
 
 def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: timedelta,
-            online_since: datetime, speaker: Speaker) -> list[tuple[Due, Status]]:
+            online_since: datetime, speaker: Speaker, pictures: Pictures | None = None) -> list[tuple[Due, Status]]:
     """Handle every item due by ``now`` that the ledger has not seen; returns what was done.
-    The caller commits (and then wakes the outbox)."""
+    An item with a picture waits for a sweep that has it ready in ``pictures`` (see
+    ``pictures_wanted``). The caller commits (and then wakes the outbox)."""
     done: list[tuple[Due, Status]] = []
     for due in items:
         if due.due_at > now or already_handled(session, due.key):
             continue
         paused = due.user_id is not None and on_break(session, due.user_id, now)
         status = decide(due, now, grace=grace, online_since=online_since, paused=paused)
+        if status in (Status.SENT, Status.LATE) and due.picture is not None and due.key not in (pictures or {}):
+            continue  # not made yet, or its upload failed: the next sweep tries again (within the grace)
         if status in (Status.SENT, Status.LATE):
             text = _render(session, due, status, speaker)
             built = due.event(session, text) if text is not None and due.event is not None else None
@@ -81,6 +110,7 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
                 enqueue(session, due.room_id or "", built[1], event_type=built[0], txn_id=txn_for(due.key))
             else:
                 enqueue(session, due.room_id or "", reminder_content(session, due, text, now), txn_id=txn_for(due.key))
+                _enqueue_picture(session, due, (pictures or {}).get(due.key))
         session.add(ReminderLedger(key=due.key, status=status.value, due_at=due.due_at, handled_at=now,
                                    user_id=due.user_id))
         session.flush()
@@ -88,6 +118,18 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
             log.info("reminder %s %s (due %s)", due.key, status.value, due.due_at.isoformat())
         done.append((due, status))
     return done
+
+
+def _enqueue_picture(session: Session, due: Due, ready: ReadyPicture | None) -> None:
+    """The picture after its text, under a transaction id of its own derived from the same key;
+    noted as the person's file, for ``!forget-me`` to delete."""
+    if ready is None or due.room_id is None:
+        return
+    if due.user_id:
+        session.add(UploadedMedia(owner=due.user_id, url=ready.uploaded.url))
+    content = file_content(ready.uploaded, filename=ready.filename, mimetype="image/png", size=ready.size,
+                           alt_text=ready.alt_text, width=ready.width, height=ready.height)
+    enqueue(session, due.room_id, content, txn_id=txn_for(due.key + ":picture"))
 
 
 def reminder_content(session: Session, due: Due, text: str, now: datetime) -> dict[str, Any]:
@@ -121,13 +163,42 @@ def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> dat
     return max(min(mark.at, now - grace) - FIRST_LOOKBACK, now - MAX_LOOKBACK)
 
 
-def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
-          online_since: datetime, speaker: Speaker, digest_sources: Sequence[DigestSource]) -> list[tuple[Due, Status]]:
-    """Deliver everything due up to ``now`` and remember when this ran."""
+def _due_by(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime,
+            digest_sources: Sequence[DigestSource]) -> tuple[list[Due], timedelta]:
     grace = timedelta(hours=settings.schedules.grace_period_hours)
     start = sweep_window_start(session, now, grace)
-    items = collect(session, settings, sources, start, now + timedelta(microseconds=1), digest_sources=digest_sources)
-    done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker)
+    return collect(session, settings, sources, start, now + timedelta(microseconds=1),
+                   digest_sources=digest_sources), grace
+
+
+def pictures_wanted(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
+                    online_since: datetime, speaker: Speaker,
+                    digest_sources: Sequence[DigestSource]) -> list[tuple[str, Callable[[], Picture] | None]]:
+    """The pictures the sweep at ``now`` will send: (reminder key, its renderer, or None when there
+    is nothing to draw). The caller renders and uploads them outside any transaction, then sweeps
+    with them at the same ``now``."""
+    items, grace = _due_by(session, settings, sources, now, digest_sources)
+    wanted: list[tuple[str, Callable[[], Picture] | None]] = []
+    for due in items:
+        if due.picture is None or due.due_at > now or already_handled(session, due.key):
+            continue
+        paused = due.user_id is not None and on_break(session, due.user_id, now)
+        if decide(due, now, grace=grace, online_since=online_since, paused=paused) not in (Status.SENT, Status.LATE):
+            continue
+        try:
+            wanted.append((due.key, due.picture(session, speaker.say_to(session, due.user_id))))
+        except Exception as exc:  # noqa: BLE001 - a broken picture must not stop the sweep, nor its text
+            log.error("the picture of reminder %s could not be prepared (%s)", due.key, type(exc).__name__)
+            wanted.append((due.key, None))
+    return wanted
+
+
+def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
+          online_since: datetime, speaker: Speaker, digest_sources: Sequence[DigestSource],
+          pictures: Pictures | None = None) -> list[tuple[Due, Status]]:
+    """Deliver everything due up to ``now`` and remember when this ran."""
+    items, grace = _due_by(session, settings, sources, now, digest_sources)
+    done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker, pictures=pictures)
     mark = session.get(SchedulerMark, SWEEP_MARK)
     if mark is None:
         session.add(SchedulerMark(name=SWEEP_MARK, at=now))

@@ -3,7 +3,10 @@
 At start (and every ``PLAN_EVERY``) the planner gives recurring cafés their next meeting,
 delivers whatever is due (late, after downtime), and adds one job per reminder falling due
 within ``HORIZON`` under a deterministic id (``due:<key>``, replace_existing), so a reminder
-never has two jobs. A job runs a sweep, which sends what the ledger has not seen yet.
+never has two jobs. A job runs a sweep, which sends what the ledger has not seen yet. Before
+each sweep, the pictures of the reminders it will send (the monthly recovery overview) are
+rendered in a worker thread and uploaded with no transaction open; the sweep then queues each
+picture with its text, under the reminder's ledger key.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
-from bot.contracts import DigestSource, ReminderSource
+from bot.contracts import DigestSource, Picture, ReminderSource
 from bot.db import utcnow
 from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
-from schedules.delivery import sweep
+from schedules.delivery import Pictures, ReadyPicture, pictures_wanted, sweep
 from schedules.reminders import Due, collect
 
 if TYPE_CHECKING:
@@ -80,9 +83,11 @@ class Scheduler:
 
     async def plan(self) -> None:
         try:
+            now = utcnow()
+            pictures = await self._pictures(now)
             # Database work runs in a thread: a handler may hold SQLite's write lock across an
             # await, and waiting for it on the event loop would stall that very handler.
-            woke, upcoming = await asyncio.to_thread(self._serially, self._plan)
+            woke, upcoming = await asyncio.to_thread(self._serially, lambda at: self._plan(at, pictures), now)
         except asyncio.CancelledError:
             return  # the bot is stopping; the tables still say what is due
         except Exception as exc:  # noqa: BLE001 - the planner must keep running
@@ -97,7 +102,9 @@ class Scheduler:
 
     async def run_sweep(self) -> None:
         try:
-            woke = await asyncio.to_thread(self._serially, self._sweep)
+            now = utcnow()
+            pictures = await self._pictures(now)
+            woke = await asyncio.to_thread(self._serially, lambda at: self._sweep(at, pictures), now)
         except asyncio.CancelledError:
             return  # the bot is stopping; the ledger still says what was sent
         except Exception as exc:  # noqa: BLE001
@@ -106,11 +113,40 @@ class Scheduler:
         if woke:
             self.runtime.wake_outbox()
 
-    def _serially(self, work: Callable[[datetime], T]) -> T:
+    def _serially(self, work: Callable[[datetime], T], now: datetime | None = None) -> T:
         with self._one_at_a_time:
-            return work(utcnow())
+            return work(now or utcnow())
 
-    def _plan(self, now: datetime) -> tuple[bool, list[Due]]:
+    async def _pictures(self, now: datetime) -> Pictures:
+        """The pictures of the reminders the sweep at ``now`` will send, rendered in a worker thread
+        and uploaded with no transaction open. One whose upload fails is left out: its reminder
+        waits for the next sweep."""
+        wanted = await asyncio.to_thread(self._serially, self._pictures_wanted, now)
+        ready: dict[str, ReadyPicture | None] = {}
+        for key, render in wanted:
+            if render is None:
+                ready[key] = None
+                continue
+            try:
+                picture = await asyncio.to_thread(render)
+            except Exception as exc:  # noqa: BLE001 - the text still goes, without its picture
+                _log_failure(f"the picture of reminder {key}", exc)
+                ready[key] = None
+                continue
+            try:
+                uploaded = await self.runtime.port.upload(picture.data, "image/png", picture.filename)
+            except Exception as exc:  # noqa: BLE001
+                _log_failure(f"uploading the picture of reminder {key}", exc)
+                continue
+            ready[key] = ReadyPicture.of(picture, uploaded)
+        return ready
+
+    def _pictures_wanted(self, now: datetime) -> list[tuple[str, Callable[[], Picture] | None]]:
+        with self.runtime.session() as session:
+            return pictures_wanted(session, self.runtime.settings, self.sources, now, online_since=self.online_since,
+                                   speaker=self.runtime.speaker, digest_sources=self.digest_sources)
+
+    def _plan(self, now: datetime, pictures: Pictures | None = None) -> tuple[bool, list[Due]]:
         """Materialise and announce series meetings, seed the RSVP reactions under announcements,
         deliver what is due, and list what falls due within the horizon; returns (something was
         queued, upcoming)."""
@@ -119,16 +155,16 @@ class Scheduler:
             for cafe in created:
                 announce(session, self.runtime.settings, cafe, self.runtime.speaker.say())
             seeded = seed_reactions(session, now)
-        sent = self._sweep(now)
+        sent = self._sweep(now, pictures)
         with self.runtime.session() as session:
             upcoming = collect(session, self.runtime.settings, self.sources, now + timedelta(microseconds=1),
                                now + HORIZON, digest_sources=self.digest_sources)
         return bool(created) or seeded or sent, upcoming
 
-    def _sweep(self, now: datetime) -> bool:
+    def _sweep(self, now: datetime, pictures: Pictures | None = None) -> bool:
         with self.runtime.session() as session:
             done = sweep(session, self.runtime.settings, self.sources, now, online_since=self.online_since,
-                         speaker=self.runtime.speaker, digest_sources=self.digest_sources)
+                         speaker=self.runtime.speaker, digest_sources=self.digest_sources, pictures=pictures)
         for _due, status in done:  # counted once committed
             metrics.REMINDERS.labels(outcome=status.value).inc()
         return bool(done)

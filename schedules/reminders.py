@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.contracts import DigestSource, ReminderSource
+from bot.contracts import DigestSource, DueReminder, PictureSource, ReminderSource
 from bot.durations import Offset, parse_offset, reminder_time
 from bot.models import RoomKind
 from bot.notices import consultants_to_alert
@@ -48,6 +48,8 @@ class Due:
     mentions: Callable[[Session, datetime], Collection[str]] | None = None
     # Not a message: given the rendered text, the event type and content to send (None: skip it).
     event: Callable[[Session, str], tuple[str, dict[str, Any]] | None] | None = None
+    # A picture sent right after the text (a personal reminder's; see ``bot.contracts.PictureSource``).
+    picture: PictureSource | None = None
 
 
 def user_tag(user_id: str) -> str:
@@ -199,14 +201,18 @@ def digests(session: Session, settings: Settings, sources: Sequence[DigestSource
     return found
 
 
+def _params(session: Session, tr: Say, r: DueReminder) -> dict[str, Any]:
+    return {**r.params, **r.details(session, tr)} if r.details is not None else r.params
+
+
 def feature_reminders(session: Session, sources: Iterable[ReminderSource], start: datetime,
                       end: datetime) -> list[Due]:
     found: list[Due] = []
     for source in sources:
         for r in source(session, start, end):
             found.append(Due(key=r.key, due_at=r.due_at, room_id=toolbox_room_of(session, r.user_id),
-                             user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **r.params),
-                             alert=True))
+                             user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **_params(s, tr, r)),
+                             alert=True, picture=r.picture))
     return found
 
 

@@ -94,6 +94,17 @@ def set_review(session: Session, user_id: str, on: date) -> CrisisPlanMeta:
     return row
 
 
+def last_reviewed(session: Session, user_id: str) -> date | None:
+    """The day the person last went over their crisis plan, or None if we cannot tell.
+
+    Until a review is recorded on its own, the plan's last change counts (adding or removing a
+    line, or setting a review date; the UTC date of ``CrisisPlanMeta.updated_at``): writing in the
+    plan means it was looked at. None when the plan has never been written in.
+    """
+    row = meta(session, user_id)
+    return row.updated_at.date() if row is not None else None
+
+
 def is_empty(session: Session, user_id: str) -> bool:
     return not any(items(session, user_id).values())
 

@@ -136,7 +136,19 @@ class ExerciseProgress(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OverviewMonthly(Base):
+    """The person asked for their recovery overview on the 1st of each month (``!overview monthly
+    on``); the row is the opt-in, removed by ``off``."""
+
+    __tablename__ = "toolbox_overview_monthly"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The person's zone when they opted in; the sending uses their current preference first.
+    zone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+    # Nothing is owed from before this (an opt-in late on the 1st waits for the next month).
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 PERSONAL_TABLES: tuple[type[Base], ...] = (
     GoalStep, Goal, Activity, MoodEntry, DiaryEntry, NetworkContact, CrisisItem, CrisisPlanMeta,
-    Medication, Share, ShareView, ExerciseProgress,
+    Medication, Share, ShareView, ExerciseProgress, OverviewMonthly,
 )

@@ -9,12 +9,18 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from toolbox import crisis_plan, goals, meds, network, sharing
+from toolbox import crisis_plan, goals, meds, network, overview, sharing
 from toolbox.models import PERSONAL_TABLES, Activity, DiaryEntry, MoodEntry, ShareView
 
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _monthly(session: Session, user_id: str) -> dict[str, Any]:
+    """The monthly overview opt-in (the overview itself is made from the rest of the toolbox)."""
+    row = overview.monthly(session, user_id)
+    return {"on": row is not None, "zone": row.zone if row else None, "since": _when(row.since) if row else None}
 
 
 def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
@@ -51,6 +57,7 @@ def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
             {"name": m.name, "dose": m.dose, "times": m.times.split(",") if m.times else [], "reminders": m.remind}
             for m in meds.listed(session, user_id)
         ],
+        "overview_monthly": _monthly(session, user_id),
         "shares": [{"item": s.item, "provider": s.provider_id, "since": _when(s.created_at)}
                    for s in sharing.shares(session, user_id)],
         "provider_views": [

@@ -14,6 +14,7 @@ from bot.port import MatrixPort
 from toolbox import charts, diary, render
 from toolbox.models import MoodEntry, NetworkContact
 from toolbox.network import CIRCLES
+from toolbox.overview import Overview
 
 
 async def _send_png(ctx: Context, render_png: Callable[[], charts.Png], filename: str, alt_text: str) -> None:
@@ -54,3 +55,11 @@ async def send_network_map(ctx: Context, rows: Sequence[NetworkContact], *, own:
                  for circle in CIRCLES if any(c == circle for _, c in people)]
     alt = ctx.t("toolbox.network.alt" if own else "toolbox.network.alt_shared", circles="; ".join(by_circle))
     await _send_png(ctx, lambda: charts.network_map(people, centre, labels), "network.png", alt)
+
+
+async def send_overview(ctx: Context, ov: Overview, zone: ZoneInfo, *, own: bool) -> None:
+    """The overview picture for its owner (``own``) or for a provider it is shared with. The alt
+    text says what the picture shows, not the figures (the message with it has them)."""
+    labels = render.overview_labels(ctx.t, ov)
+    alt = ctx.t("toolbox.overview.alt" if own else "toolbox.overview.alt_shared")
+    await _send_png(ctx, lambda: charts.overview_chart(ov, zone, labels), "overview.png", alt)

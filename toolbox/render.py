@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 from bot.markup import Markdown, literal
 from bot.speaker import Say
 from toolbox import goals as goals_domain
+from toolbox import overview as overview_domain
+from toolbox.charts import OverviewLabels
 from toolbox.models import Activity, CrisisItem, CrisisPlanMeta, Goal, Medication, MoodEntry, NetworkContact
 from toolbox.network import CIRCLES
+from toolbox.overview import Overview
 
 SUMMARY_SECTIONS = ("coping", "distractions", "support", "professionals", "reasons")
 SUMMARY_LINES = 3
@@ -125,3 +128,81 @@ def meds(t: Say, rows: Sequence[Medication]) -> Markdown:
             line += f" — {times} " + t("toolbox.med.reminders_on" if med.remind else "toolbox.med.reminders_off")
         lines.append(line)
     return Markdown("\n".join(lines))
+
+
+def _number(t: Say, value: float) -> str:
+    """One decimal, with the reader's decimal mark (6.5 / 6,5)."""
+    return f"{value:.1f}".replace(".", t("toolbox.overview.decimal"))
+
+
+def overview_lines(t: Say, ov: Overview) -> Markdown:
+    """The overview's figures, one paragraph per part (the person's own words never appear)."""
+    lines = []
+    if ov.areas:
+        areas = "; ".join(t("toolbox.overview.goal_area", area=_area_label(t, a.area), goals=a.goals,
+                            reached=a.reached, steps=a.steps) for a in ov.areas)
+        lines.append(t("toolbox.overview.goals", areas=areas))
+    else:
+        lines.append(t("toolbox.overview.goals_none"))
+    if ov.importance is None and ov.enjoyment is None:
+        lines.append(t("toolbox.overview.activities_unrated", count=ov.activities_done))
+    else:
+        lines.append(t("toolbox.overview.activities", count=ov.activities_done,
+                       importance=_number(t, ov.importance) if ov.importance is not None else "–",
+                       enjoyment=_number(t, ov.enjoyment) if ov.enjoyment is not None else "–"))
+    if ov.mood_average is not None:
+        mood = t("toolbox.overview.mood", count=len(ov.moods), average=_number(t, ov.mood_average))
+        trend = ov.mood_trend()
+        if trend is not None:
+            first, last = trend
+            key = ("trend_up" if last - first >= overview_domain.TREND_STEP
+                   else "trend_down" if first - last >= overview_domain.TREND_STEP else "trend_same")
+            mood += " " + t(f"toolbox.overview.{key}", first=_number(t, first), last=_number(t, last))
+        lines.append(mood)
+    else:
+        lines.append(t("toolbox.overview.mood_none"))
+    total = sum(n for _, n in ov.network)
+    if total:
+        circles = ", ".join(f"{t(f'toolbox.circle.{c}')} {n}" for c, n in ov.network if n)
+        lines.append(t("toolbox.overview.network", circles=circles, total=total))
+    else:
+        lines.append(t("toolbox.overview.network_none"))
+    key, params = _crisis_review(t, ov, "crisis_reviewed", "crisis_unknown", "crisis_none")
+    lines.append(t(key, **params))
+    return Markdown("\n\n".join(lines))
+
+
+def _area_label(t: Say, area: str | None) -> str:
+    return t(f"toolbox.area.{area}") if area else t("toolbox.overview.no_area")
+
+
+def _crisis_review(t: Say, ov: Overview, reviewed: str, unknown: str, none: str) -> tuple[str, dict[str, str]]:
+    """The catalogue key (and its date) for the crisis plan's last review."""
+    if not ov.has_crisis_plan:
+        return f"toolbox.overview.{none}", {}
+    if ov.crisis_reviewed is None:
+        return f"toolbox.overview.{unknown}", {}
+    return f"toolbox.overview.{reviewed}", {"date": local_date(t, ov.crisis_reviewed)}
+
+
+def overview_labels(t: Say, ov: Overview) -> OverviewLabels:
+    """Every word of the overview picture, in the reader's language."""
+    key, params = _crisis_review(t, ov, "chart_reviewed", "chart_unknown", "chart_no_plan")
+    return OverviewLabels(
+        title=t("toolbox.overview.chart_title"),
+        goals_title=t("toolbox.overview.chart_goals"),
+        goals=t("toolbox.overview.chart_legend_goals"),
+        reached=t("toolbox.overview.chart_legend_reached"),
+        steps=t("toolbox.overview.chart_legend_steps"),
+        activities_title=t("toolbox.overview.chart_activities", count=ov.activities_done),
+        importance=t("toolbox.overview.chart_importance"),
+        enjoyment=t("toolbox.overview.chart_enjoyment"),
+        mood_title=t("toolbox.overview.chart_mood"),
+        mood_axis=t("toolbox.overview.chart_mood_axis"),
+        network_title=t("toolbox.overview.chart_network"),
+        footer=t(key, **params),
+        nothing=t("toolbox.overview.chart_nothing"),
+        decimal=t("toolbox.overview.decimal"),
+        areas={a.area: _area_label(t, a.area) for a in ov.areas},
+        circles={c: t(f"toolbox.circle.{c}") for c in CIRCLES},
+    )

@@ -13,12 +13,13 @@ from bot.models import RoomKind
 from bot.roomdir import find_rooms
 from toolbox.models import Share, ShareView
 
-SHARE_ITEMS: tuple[str, ...] = ("goals", "activities", "moods", "network", "crisis-plan", "meds")
+SHARE_ITEMS: tuple[str, ...] = ("goals", "activities", "moods", "network", "crisis-plan", "meds", "overview")
 ITEM_WORDS: dict[str, str] = {i: i for i in SHARE_ITEMS} | {
     "goal": "goals", "mål": "goals", "activity": "activities", "aktiviteter": "activities",
     "aktivitetsplan": "activities", "mood": "moods", "humør": "moods", "network": "network",
     "nettverk": "network", "crisis": "crisis-plan", "crisisplan": "crisis-plan", "kriseplan": "crisis-plan",
     "med": "meds", "medications": "meds", "medisiner": "meds", "legemidler": "meds",
+    "recovery-overview": "overview", "oversikt": "overview", "bedringsoversikt": "overview",
 }
 VIEW_LOG_SHOWN = 20
 

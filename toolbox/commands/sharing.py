@@ -9,9 +9,9 @@ from bot.markup import Markdown, literal, markdown_join
 from bot.models import Role, RoomKind
 from bot.router import integer, rest, word
 from bot.zones import person_zone
-from toolbox import activities, crisis_plan, diary, goals, meds, network, render, sharing
+from toolbox import activities, crisis_plan, diary, goals, meds, network, overview, render, sharing
 from toolbox.commands.common import PRIVATE, command, zone_of
-from toolbox.pictures import send_mood_chart, send_network_map
+from toolbox.pictures import send_mood_chart, send_network_map, send_overview
 
 WITH_WORDS = ("with", "med")
 FROM_WORDS = ("from", "fra")
@@ -139,6 +139,9 @@ def _item_text(ctx: Context, owner: str, item: str) -> str:
         return render.moods(t, diary.recent_moods(s, owner), zone)
     if item == "network":
         return render.network(t, network.listed(s, owner))
+    if item == "overview":
+        ov = overview.build(s, owner)
+        return "" if ov.is_empty else render.overview_lines(t, ov)
     if item == "crisis-plan":
         if crisis_plan.is_empty(s, owner):
             return ""
@@ -175,3 +178,6 @@ async def view(ctx: Context, item: str | None) -> None:
                               person_zone(ctx.session, ctx.settings, room.owner))
     elif text and item_id == "network":
         await send_network_map(ctx, network.listed(ctx.session, room.owner), own=False)
+    elif text and item_id == "overview":
+        await send_overview(ctx, overview.build(ctx.session, room.owner),
+                            person_zone(ctx.session, ctx.settings, room.owner), own=False)
