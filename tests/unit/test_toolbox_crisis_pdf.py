@@ -10,6 +10,7 @@ import json
 from datetime import date, timedelta
 
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from bot import personal_data
 from bot.db import utcnow
@@ -99,8 +100,8 @@ async def test_an_empty_plan_gets_a_kind_reply_not_a_pdf(db, services, port):
 
 
 def test_printable_never_raises_on_odd_text():
-    for text in ("\x00\x07ctrl", "😀" * 5, "\ud800", "\U0010ffff", "a\u202eb", "x" * 2000):
-        crisis_pdf.printable(text)
+    for odd in ("\x00\x07ctrl", "😀" * 5, "\ud800", "\U0010ffff", "a\u202eb", "x" * 2000):
+        crisis_pdf.printable(odd)
     plan = crisis_pdf.CrisisPdf(title="T", sections=(crisis_pdf.PdfSection("S", ("<b>unclosed", "&amp; ]]>")),),
                                 empty_section="-", help_heading="H", help_lines=(("L", "1"),), review_line=None,
                                 generated_line="G")
@@ -230,3 +231,15 @@ async def test_review_state_and_reviewed_on_are_exported_and_erased(db, services
         s.commit()
         await say(s, services, f"!forget-me {code}")
         assert crisis_plan.review_of(s, ANN) is None and crisis_plan.last_reviewed(s, ANN) is None
+
+
+async def test_reviewed_on_is_sealed_at_rest_and_shown_with_the_plan(db, services):
+    with db.session() as s:
+        enrol(s)
+        await reply(s, services, "!crisis add coping music")
+        crisis_plan.mark_reviewed(s, ANN, date(2026, 11, 1))
+        s.commit()
+        with db.engine.connect() as conn:
+            (stored,) = conn.execute(text("SELECT reviewed_on FROM toolbox_crisis_plan")).one()
+        assert stored.startswith("v2:") and "2026" not in stored
+        assert "Last looked over: Sun 1 Nov 2026" in await reply(s, services, "!crisis")

@@ -54,7 +54,7 @@ async def crisis_remove(ctx: Context, section: str, n: int) -> None:
     ctx.reply("toolbox.crisis.removed", text=render.plain(item.text), section=ctx.t(f"toolbox.section.{section_id}"))
 
 
-@command("crisis pdf", help="toolbox.help.crisis_pdf", crisis_exempt=True, **PRIVATE)
+@command("crisis pdf", help="toolbox.help.crisis_pdf", **PRIVATE)
 async def crisis_pdf(ctx: Context) -> None:
     if crisis_plan.is_empty(ctx.session, ctx.sender):
         # A page of empty headings helps nobody in a hard moment: say how to start instead.
