@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.errors import Invalid
+from bot.models import SentEvent
 from bot.speaker import Say
 from toolbox.limits import MAX_CRISIS_ITEMS_PER_SECTION, TEXT_MAX
 from toolbox.models import CrisisItem, CrisisPlanMeta, CrisisReview
@@ -123,7 +124,7 @@ def replace_section(session: Session, user_id: str, section: str, texts: list[st
 # ``!crisis review`` without a date walks the plan a section at a time; the person's plain answers
 # in their toolbox room move it on. The place is a row, so it survives a restart; an answer after
 # REVIEW_TIMEOUT is not taken as an answer any more.
-REVIEW_TIMEOUT = timedelta(hours=12)
+REVIEW_TIMEOUT = timedelta(hours=2)
 DATE_STEP = len(SECTIONS)  # after the sections: when to look again
 KEEP_WORDS = frozenset({"keep", "yes", "y", "ok", "okay", "fine", "ja", "j", "behold", "beholde", "greit", "fint"})
 SKIP_WORDS = frozenset({"skip", "next", "hopp", "hopp over", "neste"})
@@ -145,7 +146,7 @@ def start_review(session: Session, user_id: str, now: datetime | None = None) ->
     if row is None:
         row = CrisisReview(user_id=user_id)
         session.add(row)
-    row.step, row.started_at, row.asked_at = 0, now, now
+    row.step, row.started_at, row.asked_at, row.question_txn = 0, now, now, None
     session.flush()
     return row
 
@@ -160,6 +161,14 @@ def advance_review(session: Session, row: CrisisReview, now: datetime | None = N
     row.asked_at = now or utcnow()
     session.flush()
     return row.step
+
+
+def is_answer_to_question(session: Session, row: CrisisReview, reply_to: str | None) -> bool:
+    """A plain message answers the review; a Matrix reply only when it replies to the last question."""
+    if reply_to is None:
+        return True
+    sent = session.get(SentEvent, row.question_txn) if row.question_txn else None
+    return sent is not None and sent.event_id == reply_to
 
 
 def end_review(session: Session, user_id: str) -> None:

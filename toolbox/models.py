@@ -148,6 +148,9 @@ class CrisisReview(Base):
     step: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the last question
+    # The outbox transaction of the last question: a Matrix reply counts as an answer only when it
+    # replies to that question (a reply to another message, such as a check-in prompt, is not one).
+    question_txn: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 PERSONAL_TABLES: tuple[type[Base], ...] = (

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from bot import personal_data
 from bot.db import utcnow
-from bot.models import UserPref
+from bot.models import SentEvent, UserPref
 from bot.router import dispatch_command
 from tests.support.core import make_context
 from tests.unit.test_toolbox_commands import ANN, DOC, PROVIDER_ROOM, TOOLBOX, enrol, link_provider, reply, say
@@ -243,3 +243,28 @@ async def test_reviewed_on_is_sealed_at_rest_and_shown_with_the_plan(db, service
             (stored,) = conn.execute(text("SELECT reviewed_on FROM toolbox_crisis_plan")).one()
         assert stored.startswith("v2:") and "2026" not in stored
         assert "Last looked over: Sun 1 Nov 2026" in await reply(s, services, "!crisis")
+
+
+async def test_a_matrix_reply_answers_the_review_only_when_it_replies_to_the_question(db, services):
+    """A reply to another message (say, the daily check-in prompt) is not taken into the plan."""
+    with db.session() as s:
+        enrol(s)
+        await reply(s, services, "!crisis add coping music")
+        await talk(s, services, "!crisis review")
+        review = crisis_plan.review_of(s, ANN)
+        s.add(SentEvent(txn_id=review.question_txn, event_id="$question1", room_id=TOOLBOX))
+        s.commit()
+
+        async def replying(body: str, to: str) -> str:
+            content = {"msgtype": "m.text", "body": body, "m.relates_to": {"m.in_reply_to": {"event_id": to}}}
+            ctx = make_context(s, services, sender=ANN, room_id=TOOLBOX, content=content,
+                               event_id=f"$talk{next(_events)}")
+            for feature in services.features:
+                for observer in feature.message_observers:
+                    await observer(ctx)
+            s.commit()
+            return "\n".join(m["content"]["body"] for m in ctx.sent)
+
+        assert "2/9" not in await replying("7 tired", "$some-other-prompt")
+        assert crisis_plan.review_of(s, ANN).step == 0
+        assert "2/9" in await replying("keep", "$question1")

@@ -14,6 +14,7 @@ from toolbox import crisis_plan, render
 from toolbox.commands.common import PRIVATE, WHEN_KEYS, command, zone_of
 from toolbox.feature import feature
 from toolbox.limits import TEXT_MAX
+from toolbox.models import CrisisReview
 from toolbox.printable import send_crisis_plan_pdf
 
 
@@ -87,8 +88,16 @@ def _start_review(ctx: Context) -> None:
         crisis_plan.end_review(ctx.session, ctx.sender)
         ctx.reply("toolbox.review.empty_plan")
         return
-    crisis_plan.start_review(ctx.session, ctx.sender)
-    ctx.reply("toolbox.review.start", count=len(crisis_plan.SECTIONS), question=_question(ctx, 0))
+    review = crisis_plan.start_review(ctx.session, ctx.sender)
+    _ask(ctx, review, ctx.t("toolbox.review.start", count=len(crisis_plan.SECTIONS), question=_question(ctx, 0)))
+
+
+def _ask(ctx: Context, review: CrisisReview, text: str) -> None:
+    """Send a question of the review, noting it so a Matrix reply to it counts as the answer."""
+    if ctx.private_room is not None:
+        review.question_txn = ctx.send_text(ctx.private_room, text)
+    else:
+        review.question_txn = ctx.send_text(ctx.room_id, text, thread_root=ctx.event.thread_root)
 
 
 def _question(ctx: Context, step: int) -> Markdown:
@@ -104,7 +113,7 @@ def _question(ctx: Context, step: int) -> Markdown:
                           lines=body))
 
 
-def _next(ctx: Context, review: crisis_plan.CrisisReview, said: str | None) -> None:
+def _next(ctx: Context, review: CrisisReview, said: str | None) -> None:
     """Move on and ask the next question (``said`` first: what happened to this section)."""
     step = crisis_plan.advance_review(ctx.session, review)
     parts = [said] if said else []
@@ -114,7 +123,7 @@ def _next(ctx: Context, review: crisis_plan.CrisisReview, said: str | None) -> N
         today = utcnow().astimezone(zone_of(ctx)).date()
         crisis_plan.mark_reviewed(ctx.session, ctx.sender, today)
         parts.append(ctx.t("toolbox.review.done", date=render.local_date(ctx.t, today)))
-    ctx.reply_text("\n\n".join(parts))
+    _ask(ctx, review, "\n\n".join(parts))
 
 
 def _answer_date(ctx: Context, text: str) -> None:
@@ -148,7 +157,7 @@ async def review_answer(ctx: Context) -> None:
     if not text or text.startswith(ctx.prefix):
         return
     review = crisis_plan.review_of(ctx.session, ctx.sender)
-    if review is None:
+    if review is None or not crisis_plan.is_answer_to_question(ctx.session, review, ctx.event.reply_to):
         return
     if crisis_plan.review_expired(review):
         crisis_plan.end_review(ctx.session, ctx.sender)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("step", sa.Integer(), nullable=False),
         sa.Column("started_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("asked_at", bot.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("question_txn", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("user_id"),
     )
 
