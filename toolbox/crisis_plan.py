@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.errors import Invalid
+from bot.models import SentEvent
 from bot.speaker import Say
 from toolbox.limits import MAX_CRISIS_ITEMS_PER_SECTION, TEXT_MAX
-from toolbox.models import CrisisItem, CrisisPlanMeta
+from toolbox.models import CrisisItem, CrisisPlanMeta, CrisisReview
 from toolbox.numbering import check_length, ensure_room, pick
 
 SECTIONS: tuple[str, ...] = (
@@ -95,14 +96,101 @@ def set_review(session: Session, user_id: str, on: date) -> CrisisPlanMeta:
 
 
 def last_reviewed(session: Session, user_id: str) -> date | None:
-    """The day the person last went over their crisis plan, or None if we cannot tell.
+    """The day the person last went through their plan with the review conversation, or None."""
+    row = session.get(CrisisPlanMeta, user_id)
+    return row.reviewed_on if row is not None else None
 
-    Until a review is recorded on its own, the plan's last change counts (adding or removing a
-    line, or setting a review date; the UTC date of ``CrisisPlanMeta.updated_at``): writing in the
-    plan means it was looked at. None when the plan has never been written in.
-    """
-    row = meta(session, user_id)
-    return row.updated_at.date() if row is not None else None
+
+def mark_reviewed(session: Session, user_id: str, on: date) -> CrisisPlanMeta:
+    row = _touch(session, user_id)
+    row.reviewed_on = on
+    session.flush()
+    return row
+
+
+def replace_section(session: Session, user_id: str, section: str, texts: list[str]) -> None:
+    """The section's lines become ``texts`` (checked first: nothing changes when one is too long
+    or there are too many)."""
+    ensure_room(len(texts) - 1, MAX_CRISIS_ITEMS_PER_SECTION, "crisis_item")
+    checked = [check_length(t, TEXT_MAX) for t in texts]
+    for item in items(session, user_id)[section]:
+        session.delete(item)
+    session.add_all(CrisisItem(user_id=user_id, section=section, text=t) for t in checked)
+    _touch(session, user_id)
+    session.flush()
+
+
+# --- the review conversation ---------------------------------------------------------------------
+# ``!crisis review`` without a date walks the plan a section at a time; the person's plain answers
+# in their toolbox room move it on. The place is a row, so it survives a restart; an answer after
+# REVIEW_TIMEOUT is not taken as an answer any more.
+REVIEW_TIMEOUT = timedelta(hours=2)
+DATE_STEP = len(SECTIONS)  # after the sections: when to look again
+KEEP_WORDS = frozenset({"keep", "yes", "y", "ok", "okay", "fine", "ja", "j", "behold", "beholde", "greit", "fint"})
+SKIP_WORDS = frozenset({"skip", "next", "hopp", "hopp over", "neste"})
+CHANGE_WORDS = frozenset({"no", "n", "change", "nei", "endre"})  # asks for the new text
+STOP_WORDS = frozenset({"stop", "cancel", "quit", "end", "stopp", "avbryt", "slutt", "ferdig"})
+CLEAR_WORDS = frozenset({"clear", "empty", "tøm"})
+# Several lines for one section: one per line, or separated by ";".
+LINE_SEPARATORS = ("\n", ";")
+
+
+def review_of(session: Session, user_id: str) -> CrisisReview | None:
+    return session.get(CrisisReview, user_id)
+
+
+def start_review(session: Session, user_id: str, now: datetime | None = None) -> CrisisReview:
+    """Begin (or begin again) at the first section."""
+    now = now or utcnow()
+    row = session.get(CrisisReview, user_id)
+    if row is None:
+        row = CrisisReview(user_id=user_id)
+        session.add(row)
+    row.step, row.started_at, row.asked_at, row.question_txn = 0, now, now, None
+    session.flush()
+    return row
+
+
+def review_expired(row: CrisisReview, now: datetime | None = None) -> bool:
+    return (now or utcnow()) - row.asked_at > REVIEW_TIMEOUT
+
+
+def advance_review(session: Session, row: CrisisReview, now: datetime | None = None) -> int:
+    """On to the next question; returns its step."""
+    row.step += 1
+    row.asked_at = now or utcnow()
+    session.flush()
+    return row.step
+
+
+def is_answer_to_question(session: Session, row: CrisisReview, reply_to: str | None) -> bool:
+    """A plain message answers the review; a Matrix reply only when it replies to the last question."""
+    if reply_to is None:
+        return True
+    sent = session.get(SentEvent, row.question_txn) if row.question_txn else None
+    return sent is not None and sent.event_id == reply_to
+
+
+def end_review(session: Session, user_id: str) -> None:
+    session.execute(delete(CrisisReview).where(CrisisReview.user_id == user_id))
+
+
+def answer_kind(text: str) -> str:
+    """``keep``, ``skip``, ``change``, ``stop``, ``clear``, or ``text`` (new lines for the section)."""
+    word = " ".join(text.split()).casefold().strip(".!")
+    kinds = (("keep", KEEP_WORDS), ("skip", SKIP_WORDS), ("change", CHANGE_WORDS), ("stop", STOP_WORDS),
+             ("clear", CLEAR_WORDS))
+    for kind, words in kinds:
+        if word in words:
+            return kind
+    return "text"
+
+
+def answer_lines(text: str) -> list[str]:
+    lines = [text]
+    for sep in LINE_SEPARATORS:
+        lines = [part for line in lines for part in line.split(sep)]
+    return [" ".join(line.split()) for line in lines if line.strip()]
 
 
 def is_empty(session: Session, user_id: str) -> bool:

@@ -84,6 +84,8 @@ class CrisisPlanMeta(Base):
     __tablename__ = "toolbox_crisis_plan"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     review_on: Mapped[date | None] = mapped_column(SealedDate, nullable=True)
+    # The day (in the person's zone) they last went through the plan with ``!crisis review``.
+    reviewed_on: Mapped[date | None] = mapped_column(SealedDate, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -148,7 +150,22 @@ class OverviewMonthly(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CrisisReview(Base):
+    """Where the person is in the review conversation (``!crisis review`` without a date): kept
+    in the database so an answer after a restart still lands in the right section."""
+
+    __tablename__ = "toolbox_crisis_review"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # Index into crisis_plan.SECTIONS of the section asked about; len(SECTIONS) asks for the next date.
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the last question
+    # The outbox transaction of the last question: a Matrix reply counts as an answer only when it
+    # replies to that question (a reply to another message, such as a check-in prompt, is not one).
+    question_txn: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 PERSONAL_TABLES: tuple[type[Base], ...] = (
     GoalStep, Goal, Activity, MoodEntry, DiaryEntry, NetworkContact, CrisisItem, CrisisPlanMeta,
-    Medication, Share, ShareView, ExerciseProgress, OverviewMonthly,
+    Medication, Share, ShareView, ExerciseProgress, OverviewMonthly, CrisisReview,
 )

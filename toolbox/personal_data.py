@@ -27,6 +27,7 @@ def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
     """The person's toolbox as plain JSON-ready data."""
     plan = crisis_plan.items(session, user_id)
     plan_meta = crisis_plan.meta(session, user_id)
+    review = crisis_plan.review_of(session, user_id)
     return {
         "goals": [
             {"text": g.text, "area": g.area, "done_at": _when(g.done_at), "created_at": _when(g.created_at),
@@ -52,6 +53,11 @@ def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
         "crisis_plan": {
             "sections": {section: [i.text for i in lines] for section, lines in plan.items()},
             "review_on": plan_meta.review_on.isoformat() if plan_meta and plan_meta.review_on else None,
+            "reviewed_on": plan_meta.reviewed_on.isoformat() if plan_meta and plan_meta.reviewed_on else None,
+            "review_in_progress": (
+                {"section": crisis_plan.SECTIONS[review.step] if review.step < crisis_plan.DATE_STEP else None,
+                 "started_at": _when(review.started_at), "last_asked_at": _when(review.asked_at)}
+                if review is not None else None),
         },
         "medications": [
             {"name": m.name, "dose": m.dose, "times": m.times.split(",") if m.times else [], "reminders": m.remind}

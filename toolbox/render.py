@@ -104,6 +104,8 @@ def crisis_plan(t: Say, plan: dict[str, list[CrisisItem]], meta: CrisisPlanMeta 
     if meta is not None and meta.review_on is not None:
         key = "toolbox.crisis.review_due" if meta.review_on <= today else "toolbox.crisis.review_on"
         parts.append(t(key, date=local_date(t, meta.review_on)))
+    if meta is not None and meta.reviewed_on is not None:
+        parts.append(t("toolbox.crisis.reviewed_on", date=local_date(t, meta.reviewed_on)))
     return Markdown("\n\n".join(parts))
 
 

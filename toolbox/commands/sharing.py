@@ -12,6 +12,7 @@ from bot.zones import person_zone
 from toolbox import activities, crisis_plan, diary, goals, meds, network, overview, render, sharing
 from toolbox.commands.common import PRIVATE, command, zone_of
 from toolbox.pictures import send_mood_chart, send_network_map, send_overview
+from toolbox.printable import send_crisis_plan_pdf
 
 WITH_WORDS = ("with", "med")
 FROM_WORDS = ("from", "fra")
@@ -150,9 +151,12 @@ def _item_text(ctx: Context, owner: str, item: str) -> str:
     return render.meds(t, meds.listed(s, owner))
 
 
-@command("view", word("item", optional=True), help="toolbox.help.view", rooms={RoomKind.PROVIDER},
-         roles={Role.PROVIDER})
-async def view(ctx: Context, item: str | None) -> None:
+PDF_WORDS = ("pdf",)
+
+
+@command("view", word("item", optional=True), word("form", optional=True, placeholder="pdf"), help="toolbox.help.view",
+         rooms={RoomKind.PROVIDER}, roles={Role.PROVIDER})
+async def view(ctx: Context, item: str | None, form: str | None) -> None:
     room = ctx.room
     if room is None or room.partner != ctx.sender or not room.owner:
         ctx.reply("toolbox.view.refused")
@@ -167,8 +171,17 @@ async def view(ctx: Context, item: str | None) -> None:
                                                                   for n, i in enumerate(items, 1))))
         return
     item_id = sharing.item_of(item)
+    as_pdf = form is not None
+    if as_pdf and (form.casefold() not in PDF_WORDS or item_id != "crisis-plan"):
+        raise Invalid("toolbox.view.pdf_usage")
     if not sharing.record_view(ctx.session, room.owner, ctx.sender, item_id):
         ctx.reply("toolbox.view.refused")
+        return
+    if as_pdf:
+        if crisis_plan.is_empty(ctx.session, room.owner):
+            ctx.reply("toolbox.view.shown_empty", item=ctx.t(f"toolbox.item.{item_id}"))
+        else:
+            await send_crisis_plan_pdf(ctx, room.owner, "toolbox.view.pdf_sent")
         return
     text = _item_text(ctx, room.owner, item_id)
     ctx.reply("toolbox.view.shown" if text else "toolbox.view.shown_empty", item=ctx.t(f"toolbox.item.{item_id}"),

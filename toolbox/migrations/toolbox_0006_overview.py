@@ -1,7 +1,7 @@
 """the monthly recovery overview's opt-in (issue 14, item 2)
 
 Revision ID: toolbox_0006_overview
-Revises: toolbox_0003_rest
+Revises: toolbox_0005_crisis_review
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 import bot.db
 
 revision = "toolbox_0006_overview"
-down_revision = "toolbox_0003_rest"
+down_revision = "toolbox_0005_crisis_review"
 branch_labels = None
 depends_on = None
 
