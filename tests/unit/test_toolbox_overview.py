@@ -18,7 +18,7 @@ from schedules.models import ReminderLedger
 from tests.support.core import FakePort, FakeRuntime, queued
 from tests.unit.test_toolbox_commands import ANN, DOC, PROVIDER_ROOM, TOOLBOX, enrol, link_provider, reply, say
 from toolbox import activities, charts, crisis_plan, diary, goals, network, overview, render
-from toolbox.models import Activity, CrisisPlanMeta, OverviewMonthly
+from toolbox.models import Activity, OverviewMonthly
 from toolbox.personal_data import erase_toolbox, toolbox_export
 
 UTC = timezone.utc
@@ -47,7 +47,7 @@ def seed(s, now: datetime) -> None:
     network.add(s, ANN, "Dad", "family")
     network.add(s, ANN, "Anna Berg", "friends")
     crisis_plan.add(s, ANN, "coping", "music")
-    s.get(CrisisPlanMeta, ANN).updated_at = now - timedelta(days=10)
+    crisis_plan.mark_reviewed(s, ANN, (now - timedelta(days=10)).date())
     s.commit()
 
 
@@ -126,11 +126,13 @@ def test_the_figures_leave_out_what_is_old_and_a_flat_mood_stays_about_the_same(
         assert ov.crisis_reviewed is None and crisis_plan.last_reviewed(s, ANN) is None
 
 
-def test_last_reviewed_is_the_day_of_the_plans_last_change(db):
+def test_last_reviewed_is_the_day_of_the_last_finished_review_not_of_an_edit(db):
     with db.session() as s:
         assert crisis_plan.last_reviewed(s, ANN) is None
         crisis_plan.set_review(s, ANN, date(2027, 3, 1))
-        s.get(CrisisPlanMeta, ANN).updated_at = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+        crisis_plan.add(s, ANN, "coping", "music")
+        assert crisis_plan.last_reviewed(s, ANN) is None
+        crisis_plan.mark_reviewed(s, ANN, date(2026, 11, 20))
         assert crisis_plan.last_reviewed(s, ANN) == date(2026, 11, 20)
 
 
