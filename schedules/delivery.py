@@ -9,7 +9,6 @@ makes the outbox resend with the same transaction id, which the homeserver de-du
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Collection, Iterable, Sequence
@@ -20,7 +19,8 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.contracts import DigestSource, ReminderSource
 from bot.markup import Markdown
-from bot.outbox import enqueue, notice_content
+from bot.models import SentEvent
+from bot.outbox import enqueue, notice_content, reaction_content, reminder_txn
 from bot.people import on_break
 from bot.speaker import Speaker
 from schedules.models import ReminderLedger, SchedulerMark
@@ -45,7 +45,7 @@ class Status(str, enum.Enum):
 
 def txn_for(key: str) -> str:
     """The Matrix transaction id of a reminder: stable, so a resend is de-duplicated."""
-    return "rc-rem-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return reminder_txn(key)
 
 
 def decide(due: Due, now: datetime, *, grace: timedelta, online_since: datetime, paused: bool) -> Status:
@@ -90,6 +90,27 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
     return done
 
 
+def seed_reactions(session: Session, items: Iterable[Due], now: datetime) -> bool:
+    """Put each sent reminder's ``reactions`` under it, once (its own ledger key), as soon as the
+    homeserver has given it an event id. Returns whether anything was queued."""
+    queued = False
+    for due in items:
+        if not due.reactions or due.room_id is None:
+            continue
+        key = f"seed:{due.key}"
+        sent = session.get(SentEvent, txn_for(due.key))
+        if sent is None or sent.room_id != due.room_id or already_handled(session, key):
+            continue
+        for i, emoji in enumerate(due.reactions):
+            enqueue(session, sent.room_id, reaction_content(sent.event_id, emoji), event_type="m.reaction",
+                    txn_id=f"{txn_for(key)}-{i}")
+        session.add(ReminderLedger(key=key, status=Status.SENT.value, due_at=due.due_at, handled_at=now,
+                                   user_id=due.user_id))
+        session.flush()
+        queued = True
+    return queued
+
+
 def reminder_content(session: Session, due: Due, text: str, now: datetime) -> dict[str, Any]:
     """A personal reminder names its person; a room reminder the people ``due.mentions`` gives."""
     if due.mentions is not None:
@@ -128,6 +149,7 @@ def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource
     start = sweep_window_start(session, now, grace)
     items = collect(session, settings, sources, start, now + timedelta(microseconds=1), digest_sources=digest_sources)
     done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker)
+    seed_reactions(session, items, now)
     mark = session.get(SchedulerMark, SWEEP_MARK)
     if mark is None:
         session.add(SchedulerMark(name=SWEEP_MARK, at=now))

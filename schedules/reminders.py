@@ -48,6 +48,8 @@ class Due:
     mentions: Callable[[Session, datetime], Collection[str]] | None = None
     # Not a message: given the rendered text, the event type and content to send (None: skip it).
     event: Callable[[Session, str], tuple[str, dict[str, Any]] | None] | None = None
+    # Reactions put under the sent message once (see ``delivery.seed_reactions``).
+    reactions: tuple[str, ...] = ()
 
 
 def user_tag(user_id: str) -> str:
@@ -206,7 +208,7 @@ def feature_reminders(session: Session, sources: Iterable[ReminderSource], start
         for r in source(session, start, end):
             found.append(Due(key=r.key, due_at=r.due_at, room_id=toolbox_room_of(session, r.user_id),
                              user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **r.params),
-                             alert=True))
+                             alert=True, reactions=r.reactions))
     return found
 
 
