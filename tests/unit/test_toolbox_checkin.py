@@ -118,6 +118,8 @@ async def test_checkin_in_norwegian_and_polite_usage(ann, services):
         assert "Skriv når du vil" in await reply(s, services, "!checkin på", room=BOX)
         assert "Skriv når du vil" in await reply(s, services, "!checkin på snart", room=BOX)
         assert "Daglig innsjekk er av" in await reply(s, services, "!checkin av", room=BOX)
+        shown = await reply(s, services, "!help checkin", room=BOX)
+        assert "`!checkin [på|av] [HH:MM]`" in shown and "`!checkin på 20:00`" in shown
 
 
 async def test_checkin_is_private_to_the_toolbox(ann, services):

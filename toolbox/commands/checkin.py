@@ -33,12 +33,12 @@ async def checkin_command(ctx: Context, switch: str | None, time: str | None) ->
         ctx.reply("toolbox.checkin.on", time=row.clock, zone=zone.key,
                   first=render.when_from_now(ctx.t, checkin.next_prompt(row, zone, now), zone, now))
         return
-    row = checkin.setting(ctx.session, ctx.sender)
-    if row is None:
+    current = checkin.setting(ctx.session, ctx.sender)
+    if current is None:
         ctx.reply("toolbox.checkin.state_off")
     else:
-        ctx.reply("toolbox.checkin.state_on", time=row.clock,
-                  zone=preferred_zone(ctx.session, ctx.sender, row.zone).key)
+        ctx.reply("toolbox.checkin.state_on", time=current.clock,
+                  zone=preferred_zone(ctx.session, ctx.sender, current.zone).key)
 
 
 def _prompt_day_of(ctx: Context, event_id: str) -> tuple[date, ZoneInfo] | None:
