@@ -18,7 +18,7 @@ from toolbox.feature import feature
 
 
 @command("checkin", choice("switch", ("on", "off"), aliases={"på": "on", "av": "off"}, optional=True),
-         rest("time", max_len=20, optional=True, placeholder="HH:MM"), help="toolbox.help.checkin", **PRIVATE)
+         rest("time", max_len=40, optional=True, placeholder="HH:MM"), help="toolbox.help.checkin", **PRIVATE)
 async def checkin_command(ctx: Context, switch: str | None, time: str | None) -> None:
     if switch == "off":
         ctx.reply("toolbox.checkin.off" if checkin.turn_off(ctx.session, ctx.sender) else "toolbox.checkin.was_off")
