@@ -56,7 +56,9 @@ class DueReminder:
 
     ``key`` is unique per reminder *and* occurrence (e.g. ``activity:42:2026-12-01T09:00Z``);
     the scheduler's ledger sends each key exactly once. ``params`` may hold the person's own
-    text: it only ever goes to their private toolbox room.
+    text: it only ever goes to their private toolbox room. ``reactions``: keys the bot puts under
+    the sent reminder (once), so answering it is a tap; the feature finds the sent event through
+    ``bot.outbox.reminder_txn(key)`` and ``bot.models.SentEvent``.
     """
 
     key: str
@@ -69,6 +71,8 @@ class DueReminder:
     details: Callable[[Session, Say], dict[str, Any]] | None = None
     # A picture sent with it, right after its text (see ``PictureSource``).
     picture: "PictureSource | None" = None
+
+    reactions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

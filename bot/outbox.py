@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any, Iterable
@@ -12,7 +13,7 @@ from bot.markup import plain_text, render_markdown
 from bot.models import OutboxMessage
 from bot.port import UploadedFile
 
-__all__ = ["enqueue", "file_content", "notice_content", "reaction_content", "render_markdown"]
+__all__ = ["enqueue", "file_content", "notice_content", "reaction_content", "reminder_txn", "render_markdown"]
 
 # Clients never notify for m.notice (push rule .m.rule.suppress_notices, ahead of every mention
 # rule), so what must reach a person is m.text; acknowledgements, help and listings stay notices.
@@ -76,6 +77,12 @@ def file_content(
         "info": info,
         "file": file_obj,
     }
+
+
+def reminder_txn(key: str) -> str:
+    """The Matrix transaction id of a scheduled reminder (by its ledger key): stable, so a resend
+    is de-duplicated, and a feature can find the sent reminder in ``SentEvent``."""
+    return "rc-rem-" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
 def reaction_content(event_id: str, key: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ unused upload behind.
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +23,8 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.contracts import DigestSource, Picture, ReminderSource
 from bot.markup import Markdown
-from bot.models import UploadedMedia
-from bot.outbox import enqueue, file_content, notice_content
+from bot.models import SentEvent, UploadedMedia
+from bot.outbox import enqueue, file_content, notice_content, reaction_content, reminder_txn
 from bot.people import on_break
 from bot.port import UploadedFile
 from bot.speaker import Speaker
@@ -71,7 +70,7 @@ Pictures = Mapping[str, ReadyPicture | None]
 
 def txn_for(key: str) -> str:
     """The Matrix transaction id of a reminder: stable, so a resend is de-duplicated."""
-    return "rc-rem-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return reminder_txn(key)
 
 
 def decide(due: Due, now: datetime, *, grace: timedelta, online_since: datetime, paused: bool) -> Status:
@@ -130,6 +129,27 @@ def _enqueue_picture(session: Session, due: Due, ready: ReadyPicture | None) -> 
     content = file_content(ready.uploaded, filename=ready.filename, mimetype="image/png", size=ready.size,
                            alt_text=ready.alt_text, width=ready.width, height=ready.height)
     enqueue(session, due.room_id, content, txn_id=txn_for(due.key + ":picture"))
+
+
+def seed_reactions(session: Session, items: Iterable[Due], now: datetime) -> bool:
+    """Put each sent reminder's ``reactions`` under it, once (its own ledger key), as soon as the
+    homeserver has given it an event id. Returns whether anything was queued."""
+    queued = False
+    for due in items:
+        if not due.reactions or due.room_id is None:
+            continue
+        key = f"seed:{due.key}"
+        sent = session.get(SentEvent, txn_for(due.key))
+        if sent is None or sent.room_id != due.room_id or already_handled(session, key):
+            continue
+        for i, emoji in enumerate(due.reactions):
+            enqueue(session, sent.room_id, reaction_content(sent.event_id, emoji), event_type="m.reaction",
+                    txn_id=f"{txn_for(key)}-{i}")
+        session.add(ReminderLedger(key=key, status=Status.SENT.value, due_at=due.due_at, handled_at=now,
+                                   user_id=due.user_id))
+        session.flush()
+        queued = True
+    return queued
 
 
 def reminder_content(session: Session, due: Due, text: str, now: datetime) -> dict[str, Any]:
@@ -199,6 +219,7 @@ def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource
     """Deliver everything due up to ``now`` and remember when this ran."""
     items, grace = _due_by(session, settings, sources, now, digest_sources)
     done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker, pictures=pictures)
+    seed_reactions(session, items, now)
     mark = session.get(SchedulerMark, SWEEP_MARK)
     if mark is None:
         session.add(SchedulerMark(name=SWEEP_MARK, at=now))

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 PLAN_EVERY = timedelta(seconds=20)
 HORIZON = timedelta(minutes=10)
 SOON = timedelta(seconds=1)
+# A sweep that sent something looks again this much later, when the homeserver has most likely given
+# the messages their event ids, to put reactions under those that have them (a check-in's 1–10 row).
+AFTER_SEND = timedelta(seconds=3)
 T = TypeVar("T")
 
 
@@ -112,6 +115,9 @@ class Scheduler:
             return
         if woke:
             self.runtime.wake_outbox()
+            if self.aps.running:
+                self.aps.add_job(self.run_sweep, DateTrigger(utcnow() + AFTER_SEND), id="schedules:after-send",
+                                 replace_existing=True)
 
     def _serially(self, work: Callable[[datetime], T], now: datetime | None = None) -> T:
         with self._one_at_a_time:

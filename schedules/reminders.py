@@ -50,6 +50,8 @@ class Due:
     event: Callable[[Session, str], tuple[str, dict[str, Any]] | None] | None = None
     # A picture sent right after the text (a personal reminder's; see ``bot.contracts.PictureSource``).
     picture: PictureSource | None = None
+    # Reactions put under the sent message once (see ``delivery.seed_reactions``).
+    reactions: tuple[str, ...] = ()
 
 
 def user_tag(user_id: str) -> str:
@@ -212,7 +214,7 @@ def feature_reminders(session: Session, sources: Iterable[ReminderSource], start
         for r in source(session, start, end):
             found.append(Due(key=r.key, due_at=r.due_at, room_id=toolbox_room_of(session, r.user_id),
                              user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **_params(s, tr, r)),
-                             alert=True, picture=r.picture))
+                             alert=True, picture=r.picture, reactions=r.reactions))
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, EncryptedText, SealedBool, SealedDate, SealedInt, UTCDateTime, utcnow
@@ -165,7 +165,33 @@ class CrisisReview(Base):
     question_txn: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class CheckinSetting(Base):
+    """The daily check-in a person opted into (``!checkin on 20:00``); no row: off."""
+
+    __tablename__ = "toolbox_checkin"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    clock: Mapped[str] = mapped_column(EncryptedText)  # "20:00", local; sealed like medication times
+    # The person's zone when it was set; prompts use their current preference first.
+    zone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+    # A prompt whose time had passed when this was set is not owed.
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CheckinAnswer(Base):
+    """The answer to one day's check-in prompt: the mood it logged (a later answer to the same
+    prompt changes it), or words written before a number was given."""
+
+    __tablename__ = "toolbox_checkin_answer"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    day: Mapped[date] = mapped_column(Date)  # the local day of the prompt
+    mood_id: Mapped[int | None] = mapped_column(ForeignKey("toolbox_mood.id", ondelete="SET NULL"), nullable=True)
+    note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)  # words waiting for a number
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 PERSONAL_TABLES: tuple[type[Base], ...] = (
-    GoalStep, Goal, Activity, MoodEntry, DiaryEntry, NetworkContact, CrisisItem, CrisisPlanMeta,
-    Medication, Share, ShareView, ExerciseProgress, OverviewMonthly, CrisisReview,
+    CheckinAnswer, CheckinSetting, GoalStep, Goal, Activity, MoodEntry, DiaryEntry, NetworkContact, CrisisItem,
+    CrisisPlanMeta, Medication, Share, ShareView, ExerciseProgress, OverviewMonthly, CrisisReview,
 )

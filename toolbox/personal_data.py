@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from toolbox import crisis_plan, goals, meds, network, overview, sharing
+from toolbox import checkin, crisis_plan, goals, meds, network, overview, sharing
 from toolbox.models import PERSONAL_TABLES, Activity, DiaryEntry, MoodEntry, ShareView
 
 
@@ -28,6 +28,7 @@ def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
     plan = crisis_plan.items(session, user_id)
     plan_meta = crisis_plan.meta(session, user_id)
     review = crisis_plan.review_of(session, user_id)
+    daily = checkin.setting(session, user_id)
     return {
         "goals": [
             {"text": g.text, "area": g.area, "done_at": _when(g.done_at), "created_at": _when(g.created_at),
@@ -64,6 +65,12 @@ def toolbox_export(session: Session, user_id: str) -> dict[str, Any]:
             for m in meds.listed(session, user_id)
         ],
         "overview_monthly": _monthly(session, user_id),
+        "checkin": {
+            "time": daily.clock if daily else None, "zone": daily.zone if daily else None,
+            "since": _when(daily.since) if daily else None,
+            "answers": [{"day": a.day.isoformat(), "waiting_note": a.note, "answered_at": _when(a.answered_at)}
+                        for a in checkin.answers(session, user_id)],
+        },
         "shares": [{"item": s.item, "provider": s.provider_id, "since": _when(s.created_at)}
                    for s in sharing.shares(session, user_id)],
         "provider_views": [

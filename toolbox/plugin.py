@@ -10,6 +10,7 @@ from toolbox import models  # noqa: F401  (tables on the shared metadata)
 from toolbox.commands import goals, activities, mood, network, crisis, meds  # noqa: F401
 from toolbox.commands import overview  # noqa: F401
 from toolbox.commands import guide, sharing  # noqa: F401
+from toolbox.commands import checkin  # noqa: F401
 # isort: on
 from toolbox.crisis_plan import crisis_reply_extra
 from toolbox.feature import feature

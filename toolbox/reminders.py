@@ -1,19 +1,24 @@
-"""Personal reminders the scheduler sends: planned activities at their time, daily
-medication reminders at each of the person's local times, and the monthly recovery overview."""
+"""Personal reminders the scheduler sends: planned activities at their time, daily medication
+reminders at each of the person's local times, the daily check-in prompt (unless the mood was
+already logged that day), the crisis plan's review date, in the morning, and the monthly
+recovery overview."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.contracts import DueReminder, Picture
 from bot.people import on_break
 from bot.recurrence import local_to_utc
 from bot.speaker import Say
-from bot.zones import preferred_zone
-from toolbox import activities, charts, meds, overview, render
+from bot.zones import DEFAULT_ZONE, preferred_zone
+from toolbox import activities, charts, checkin, meds, overview, render
+from toolbox.models import CheckinSetting, CrisisPlanMeta
 from toolbox.render import plain
 
 
@@ -74,10 +79,52 @@ def overview_reminders(session: Session, start: datetime, end: datetime) -> list
     return due
 
 
+# The crisis-plan review reminder comes in the morning of the review date, local time.
+REVIEW_REMINDER_AT = time(9, 0)
+
+
+def _days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    """The local days [start, end) touches (and the day before, for a zone change)."""
+    day, last = start.astimezone(zone).date() - timedelta(days=1), end.astimezone(zone).date()
+    return [day + timedelta(days=n) for n in range((last - day).days + 1)]
+
+
+def checkin_prompts(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
+    """One prompt a day at the chosen time, with the 1–10 reaction row; none on a day the mood
+    was already logged, none owed from before the check-in was turned on."""
+    due: list[DueReminder] = []
+    for row in session.scalars(select(CheckinSetting)):
+        zone = preferred_zone(session, row.user_id, row.zone)
+        clock = checkin.clock_of(row)
+        for day in _days(start, end, zone):
+            at = local_to_utc(day, clock, zone)
+            if start <= at < end and at >= row.since and not checkin.mood_logged_on(session, row.user_id, day, zone):
+                due.append(DueReminder(key=checkin.prompt_key(row.user_id, day), user_id=row.user_id, due_at=at,
+                                       message_key="toolbox.checkin.prompt", reactions=checkin.KEYCAPS))
+    return due
+
+
+def crisis_review_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
+    """On the review date, in the morning: one reminder per date (a new date gets its own); none
+    when the date was set after that morning had passed."""
+    due: list[DueReminder] = []
+    for meta in session.scalars(select(CrisisPlanMeta)):
+        if meta.review_on is None:
+            continue
+        zone = preferred_zone(session, meta.user_id, DEFAULT_ZONE)
+        at = local_to_utc(meta.review_on, REVIEW_REMINDER_AT, zone)
+        if start <= at < end and at >= meta.updated_at:
+            key = f"toolbox.crisis-review:{checkin.person_tag(meta.user_id)}:{meta.review_on.isoformat()}"
+            due.append(DueReminder(key=key,
+                                   user_id=meta.user_id, due_at=at, message_key="toolbox.reminder.crisis_review"))
+    return due
+
+
 def due_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
     """The feature's reminder source: everything due in [start, end), except reminders for people
     on a break. The monthly overview stays listed: the ledger notes it paused, so a break that ends
     later that day does not bring that month's overview late."""
     found = [r for r in activity_reminders(session, start, end) + medication_reminders(session, start, end)
+             + checkin_prompts(session, start, end) + crisis_review_reminders(session, start, end)
              if not on_break(session, r.user_id, r.due_at)]
     return sorted(found + overview_reminders(session, start, end), key=lambda r: r.due_at)

@@ -1,7 +1,7 @@
 """the crisis plan's last review day, and the review conversation's place (issue 14)
 
 Revision ID: toolbox_0005_crisis_review
-Revises: toolbox_0003_rest
+Revises: toolbox_0004_checkin
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 import bot.db
 
 revision = "toolbox_0005_crisis_review"
-down_revision = "toolbox_0003_rest"
+down_revision = "toolbox_0004_checkin"
 branch_labels = None
 depends_on = None
 
