@@ -4,7 +4,7 @@ in the café room (with the transaction id its reactions are traced by) and priv
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
 from bot.speaker import Say
 from bot.zones import community_zone
-from schedules import polls
+from schedules import followup, polls
 from schedules.cafes import cafe_room_of
 from schedules.delivery import Status, already_handled, txn_for
 from schedules.models import Cafe, ReminderLedger
@@ -70,3 +70,44 @@ def seed_reactions(session: Session, now: datetime) -> bool:
         session.flush()
         queued = True
     return queued
+
+
+# A follow-up's reactions are put under it within this long of its sending (it is sent at once).
+SEED_WITHIN = timedelta(days=2)
+_SENT = (Status.SENT.value, Status.LATE.value)
+
+
+def seed_followup_reactions(session: Session, now: datetime) -> bool:
+    """Put 👍 😐 👎 under each "How was it?" once it is sent (its event id is known only then), once,
+    so answering is a tap. Returns whether anything was queued."""
+    q = select(ReminderLedger).where(ReminderLedger.key.like(followup.KEY_PREFIX + "%"),
+                                     ReminderLedger.status.in_(_SENT), ReminderLedger.handled_at >= now - SEED_WITHIN)
+    queued = False
+    for row in session.scalars(q).all():
+        key = followup.SEED_PREFIX + row.key[len(followup.KEY_PREFIX):]
+        sent = session.get(SentEvent, txn_for(row.key))
+        if sent is None or already_handled(session, key):
+            continue
+        for i, emoji in enumerate(followup.REACTIONS):
+            enqueue(session, sent.room_id, reaction_content(sent.event_id, emoji), event_type="m.reaction",
+                    txn_id=f"{txn_for(key)}-{i}")
+        session.add(ReminderLedger(key=key, status=Status.SENT.value, due_at=now, handled_at=now, user_id=row.user_id))
+        session.flush()
+        queued = True
+    return queued
+
+
+def followup_cafe_for(session: Session, event_id: str, room_id: str, user_id: str) -> Cafe | None:
+    """The café whose "How was it?" to ``user_id`` is ``event_id`` in ``room_id``; None for any
+    other event (someone else's question, any other message)."""
+    sent = session.scalar(select(SentEvent).where(SentEvent.event_id == event_id))
+    if sent is None or sent.room_id != room_id:
+        return None
+    q = select(ReminderLedger.key).where(ReminderLedger.user_id == user_id,
+                                         ReminderLedger.key.like(followup.KEY_PREFIX + "%"),
+                                         ReminderLedger.status.in_(_SENT))
+    for key in session.scalars(q):
+        if txn_for(key) == sent.txn_id:
+            cafe_id = followup.cafe_id_of_key(key)
+            return session.get(Cafe, cafe_id) if cafe_id is not None else None
+    return None

@@ -23,7 +23,7 @@ from bot import metrics
 from bot.contracts import DigestSource, ReminderSource
 from bot.db import utcnow
 from bot.runtime import Slot
-from schedules.announcements import announce, seed_reactions
+from schedules.announcements import announce, seed_followup_reactions, seed_reactions
 from schedules.cafes import materialise_series
 from schedules.delivery import sweep
 from schedules.reminders import Due, collect
@@ -119,6 +119,7 @@ class Scheduler:
             for cafe in created:
                 announce(session, self.runtime.settings, cafe, self.runtime.speaker.say())
             seeded = seed_reactions(session, now)
+            seeded = seed_followup_reactions(session, now) or seeded
         sent = self._sweep(now)
         with self.runtime.session() as session:
             upcoming = collect(session, self.runtime.settings, self.sources, now + timedelta(microseconds=1),
