@@ -15,7 +15,7 @@ from bot.outbox import enqueue, notice_content, reaction_content
 from bot.roomdir import toolbox_room_of
 from bot.speaker import Say
 from bot.zones import community_zone
-from schedules import polls
+from schedules import followup, polls
 from schedules.cafes import cafe_room_of
 from schedules.delivery import Status, already_handled, txn_for
 from schedules.models import Cafe, ReminderLedger
@@ -70,3 +70,22 @@ def seed_reactions(session: Session, now: datetime) -> bool:
         session.flush()
         queued = True
     return queued
+
+
+_SENT = (Status.SENT.value, Status.LATE.value)
+
+
+def followup_cafe_for(session: Session, event_id: str, room_id: str, user_id: str) -> Cafe | None:
+    """The café whose "How was it?" to ``user_id`` is ``event_id`` in ``room_id``; None for any
+    other event (someone else's question, any other message)."""
+    sent = session.scalar(select(SentEvent).where(SentEvent.event_id == event_id))
+    if sent is None or sent.room_id != room_id:
+        return None
+    q = select(ReminderLedger.key).where(ReminderLedger.user_id == user_id,
+                                         ReminderLedger.key.like(followup.KEY_PREFIX + "%"),
+                                         ReminderLedger.status.in_(_SENT))
+    for key in session.scalars(q):
+        if txn_for(key) == sent.txn_id:
+            cafe_id = followup.cafe_id_of_key(key)
+            return session.get(Cafe, cafe_id) if cafe_id is not None else None
+    return None

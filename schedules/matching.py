@@ -2,13 +2,16 @@
 
 Requests wait until a match exists; the caller makes the small room and records the match.
 First come, first matched, among people who may be put in touch (``MayPair``: nobody banned or
-muted, nobody who blocked the other).
+muted, nobody who blocked the other). A buddy may name interests (``walking, music``): someone
+waiting who shares one is preferred, else the match is made as before.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -18,8 +21,42 @@ from schedules.models import CompanionMatch, CompanionRequest
 
 BUDDY, RIDE_OFFER, RIDE_NEED = "buddy", "ride_offer", "ride_need"
 MAX_SEATS = 8
+MAX_INTERESTS = 5
+MAX_INTEREST_CHARS = 40
+_SEPARATORS = re.compile(r"[,;\n]+")
+_EDGES = " \t.!?:\"'()[]{}«»“”‘’-–—*_"
 # Whether these two people may be put in touch (bot.contracts.may_pair, bound to a session).
 MayPair = Callable[[str, str], bool]
+
+
+def parse_interests(text: str | None) -> list[str]:
+    """``"Walking,  music; Gå tur"`` -> ``["walking", "music", "gå tur"]``: comma- (or semicolon-)
+    separated, each normalised (Unicode NFKC, case folded, inner spaces collapsed, edge
+    punctuation dropped), repeats dropped. Invalid when there are too many or one is too long."""
+    found: list[str] = []
+    for part in _SEPARATORS.split(text or ""):
+        word = " ".join(unicodedata.normalize("NFKC", part).casefold().split()).strip(_EDGES)
+        if not word or word in found:
+            continue
+        if len(word) > MAX_INTEREST_CHARS:
+            raise Invalid("schedules.buddy.interest_too_long", max=MAX_INTEREST_CHARS)
+        found.append(word)
+    if len(found) > MAX_INTERESTS:
+        raise Invalid("schedules.buddy.too_many_interests", max=MAX_INTERESTS)
+    return found
+
+
+def interests_of(request: CompanionRequest) -> list[str]:
+    return [w for w in (request.interests or "").split("\n") if w]
+
+
+def shared_interests(session: Session, cafe_id: int, first: str, second: str) -> list[str]:
+    """The interests both named when asking for company (in the first person's order)."""
+    a, b = _request(session, cafe_id, first, BUDDY), _request(session, cafe_id, second, BUDDY)
+    if a is None or b is None:
+        return []
+    theirs = set(interests_of(b))
+    return [w for w in interests_of(a) if w in theirs]
 
 
 def _request(session: Session, cafe_id: int, user_id: str, kind: str) -> CompanionRequest | None:
@@ -46,21 +83,30 @@ def _waiting(session: Session, cafe_id: int, kind: str, exclude: str) -> list[Co
     return list(session.scalars(q.order_by(CompanionRequest.created_at, CompanionRequest.id)))
 
 
-def ask_buddy(session: Session, cafe_id: int, user_id: str, now: datetime, may_pair: MayPair) -> str | None:
-    """Record the wish for company; returns the waiting person to pair with, if any."""
+def ask_buddy(session: Session, cafe_id: int, user_id: str, now: datetime, may_pair: MayPair,
+              interests: Sequence[str] = ()) -> str | None:
+    """Record the wish for company (with the interests named, already parsed); returns the
+    waiting person to pair with, if any."""
     if _request(session, cafe_id, user_id, BUDDY) is not None:
         raise Invalid("schedules.buddy.already")
-    _add(session, cafe_id, user_id, BUDDY, now)
+    row = _add(session, cafe_id, user_id, BUDDY, now)
+    if interests:
+        row.interests = "\n".join(interests)
+        session.flush()
     return buddy_for(session, cafe_id, user_id, may_pair)
 
 
 def buddy_for(session: Session, cafe_id: int, user_id: str, may_pair: MayPair) -> str | None:
-    """The longest-waiting unpaired person who wants company for this café, other than ``user_id``."""
+    """The longest-waiting unpaired person who wants company for this café, other than
+    ``user_id``, preferring one who shares an interest with them."""
     paired = {u for m in _matches(session, cafe_id, BUDDY) for u in (m.first_user, m.second_user)}
-    for other in _waiting(session, cafe_id, BUDDY, exclude=user_id):
-        if other.user_id not in paired and may_pair(user_id, other.user_id):
-            return other.user_id
-    return None
+    own = _request(session, cafe_id, user_id, BUDDY)
+    mine = set(interests_of(own)) if own is not None else set()
+    candidates = [other for other in _waiting(session, cafe_id, BUDDY, exclude=user_id)
+                  if other.user_id not in paired and may_pair(user_id, other.user_id)]
+    sharing = [other for other in candidates if mine & set(interests_of(other))]
+    chosen = (sharing or candidates)[:1]
+    return chosen[0].user_id if chosen else None
 
 
 def free_seats(session: Session, cafe_id: int, driver: str) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, UTCDateTime, utcnow
+from bot.db import Base, EncryptedText, UTCDateTime, utcnow
 
 
 class CafeSeries(Base):
@@ -93,6 +93,8 @@ class CompanionRequest(Base):
     kind: Mapped[str] = mapped_column(String(16))
     seats: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A buddy's interests (``walking, music``), normalised, one per line; sealed at rest.
+    interests: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
 
 
 class CompanionMatch(Base):
@@ -107,6 +109,29 @@ class CompanionMatch(Base):
     second_user: Mapped[str] = mapped_column(String(255), index=True)
     room_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FollowupAnswer(Base):
+    """A person's answer to "How was it?" the morning after a café: the reaction they tapped
+    (``good`` | ``okay`` | ``bad``) and/or the words of their reply, both sealed. The consultant
+    only ever sees counts."""
+
+    __tablename__ = "cafe_followup_answer"
+    __table_args__ = (UniqueConstraint("cafe_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cafe_id: Mapped[int] = mapped_column(ForeignKey("cafe.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    reaction: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    note: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FollowupOptOut(Base):
+    """Someone who asked not to get the after-café question (``!cafe followup off``)."""
+
+    __tablename__ = "cafe_followup_optout"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReminderLedger(Base):

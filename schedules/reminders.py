@@ -26,7 +26,7 @@ from bot.recurrence import wall_time
 from bot.roomdir import find_rooms, toolbox_room_of
 from bot.speaker import Say
 from bot.zones import community_zone
-from schedules import polls
+from schedules import followup, polls
 from schedules.cafes import cafe_room_of
 from schedules.digest import digest_text
 from schedules.models import Cafe, CafePrompt, Rsvp
@@ -113,6 +113,24 @@ def cafe_private_reminders(session: Session, settings: Settings, start: datetime
             found.append(Due(key=f"cafe-private:{cafe.id}:{user_tag(answer.user_id)}", due_at=at,
                              room_id=toolbox_room_of(session, answer.user_id), user_id=answer.user_id,
                              render=_cafe_render("schedules.reminder.cafe_private", cafe, tz), alert=True))
+    return found
+
+
+def cafe_followups(session: Session, settings: Settings, start: datetime, end: datetime) -> list[Due]:
+    """The morning after a café, "How was it?" to each who said yes or maybe (see ``followup``)."""
+    found: list[Due] = []
+    q = select(Cafe).where(Cafe.cancelled_at.is_(None), Cafe.starts_at >= start - timedelta(days=2),
+                           Cafe.starts_at < end)
+    for cafe in session.scalars(q):
+        tz = community_zone(settings, cafe.community)
+        at = followup.ask_time(cafe, tz)
+        if not (start <= at < end):
+            continue
+        for user_id in followup.to_ask(session, cafe):
+            found.append(Due(key=f"{followup.KEY_PREFIX}{cafe.id}:{user_tag(user_id)}", due_at=at,
+                             room_id=toolbox_room_of(session, user_id), user_id=user_id,
+                             render=_cafe_render("schedules.followup.ask", cafe, tz), alert=True,
+                             reactions=followup.REACTIONS))
     return found
 
 
@@ -225,6 +243,7 @@ def collect(session: Session, settings: Settings, sources: Iterable[ReminderSour
              + cafe_private_reminders(session, settings, start, end)
              + cafe_prompts(session, settings, start, end)
              + poll_ends(session, settings, start, end)
+             + cafe_followups(session, settings, start, end)
              + confidentiality_reminders(session, settings, start, end)
              + digests(session, settings, digest_sources, start, end)
              + feature_reminders(session, sources, start, end))

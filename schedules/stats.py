@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.contracts import StatsFigure, StatsSource
 from bot.speaker import Say
 from bot.zones import community_zone
+from schedules import followup
 from schedules.models import Cafe, Rsvp
 
 SUPPRESS_BELOW = 3
@@ -39,11 +40,11 @@ class StatsRow:
     attended: int | None
 
 
-def shown(count: int | None) -> str:
+def shown(count: int | None, small: str = f"<{SUPPRESS_BELOW}") -> str:
     """A count as a researcher may see it: "<3" when small, "–" when not recorded."""
     if count is None:
         return "–"
-    return f"<{SUPPRESS_BELOW}" if count < SUPPRESS_BELOW else str(count)
+    return small if count < SUPPRESS_BELOW else str(count)
 
 
 def months_back(now: datetime, months: int) -> datetime:
@@ -59,7 +60,9 @@ def cafe_figures(session: Session, settings: Settings, since: datetime, now: dat
         month = cafe.starts_at.astimezone(community_zone(settings, cafe.community)).strftime("%Y-%m")
         yes = len(list(session.scalars(select(Rsvp.id).where(Rsvp.cafe_id == cafe.id, Rsvp.answer == "yes"))))
         prev_yes, prev_att = found.get((month, cafe.community), (0, None))
-        attended = prev_att if cafe.attended is None else (prev_att or 0) + cafe.attended
+        # Where no one recorded how many came, those who answered "How was it?" came.
+        came = cafe.attended if cafe.attended is not None else (followup.answered_count(session, cafe.id) or None)
+        attended = prev_att if came is None else (prev_att or 0) + came
         found[(month, cafe.community)] = (prev_yes + yes, attended)
     return [CafeFigure(m, c, y, a) for (m, c), (y, a) in found.items()]
 

@@ -12,7 +12,7 @@ from bot.errors import Invalid
 from bot.models import RoomKind
 from bot.port import RoomSpec
 from bot.roomdir import register_room
-from bot.router import integer
+from bot.router import integer, rest
 from schedules import matching
 from schedules.commands.common import PARTICIPANTS, PRIVATE, cafe_when, commands, mine, name_of, tell
 from schedules.matching import MayPair
@@ -40,10 +40,13 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
     register_room(ctx.session, room_id, RoomKind.BUDDY, community=cafe.community, owner=first, partner=second)
     matching.record_match(ctx.session, cafe.id, "buddy" if kind == "buddy" else "ride", first, second, room_id,
                           utcnow())
+    # Only what both named when asking for company; nothing of what either named alone.
+    shared = ", ".join(matching.shared_interests(ctx.session, cafe.id, first, second)) if kind == "buddy" else ""
     # In each member's language (both, one after the other, when they differ).
     ctx.send_text(room_id, "\n\n".join(
         ctx.t(f"schedules.{kind}.intro", lang=each, first=name_of(ctx, first), second=name_of(ctx, second),
               when=cafe_when(ctx, cafe, each), place=cafe.place)
+        + (" " + ctx.t("schedules.buddy.shared", lang=each, interests=shared) if shared else "")
         for each in ctx.speaker.langs_of(ctx.session, (first, second))), alert=True, mentions=(first, second))
     for waiting, other in ((first, second), (second, first)):
         if waiting != ctx.sender:
@@ -69,11 +72,13 @@ async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...])
     ctx.reply(f"schedules.{kind}.cancelled", when=cafe_when(ctx, cafe))
 
 
-@commands.command("cafe buddy", integer("n", min=1, optional=True), roles=PARTICIPANTS, rooms=PRIVATE,
-                  help="schedules.help.cafe_buddy")
-async def cafe_buddy(ctx: Context, n: int | None) -> None:
+@commands.command("cafe buddy", integer("n", min=1, optional=True),
+                  rest("interests", max_len=matching.MAX_INTERESTS * (matching.MAX_INTEREST_CHARS + 2), optional=True),
+                  roles=PARTICIPANTS, rooms=PRIVATE, help="schedules.help.cafe_buddy")
+async def cafe_buddy(ctx: Context, n: int | None, interests: str | None) -> None:
+    wanted = matching.parse_interests(interests)
     cafe = mine(ctx, n)
-    partner = matching.ask_buddy(ctx.session, cafe.id, ctx.sender, utcnow(), _may_ask(ctx))
+    partner = matching.ask_buddy(ctx.session, cafe.id, ctx.sender, utcnow(), _may_ask(ctx), wanted)
     if partner is None:
         ctx.reply("schedules.buddy.waiting", when=cafe_when(ctx, cafe))
         return

@@ -151,4 +151,5 @@ async def test_export_and_erase_a_person(db, services):
         erase_person(s, user("ann"))
     with db.session() as s:
         assert export_person(s, user("ann")) == {"cafe_rsvps": [], "cafe_companion_requests": [],
-                                                 "cafe_companion_matches": []}
+                                                 "cafe_companion_matches": [], "cafe_followup": "on",
+                                                 "cafe_followup_answers": []}
