@@ -299,24 +299,46 @@ async def population_run(label_: str, make_url: Any, sizes: list[int], n: int, s
             i += 1
         result: dict[str, Any] = {"database": label_, "seed_seconds": {str(k): v for k, v in seeded.items()}}
         for size in sizes:
+            logs[size].on = False
+        # Outside the commands, what the sender and the maintenance run against the same tables
+        # (captured for the plans only, in a transaction rolled back): a wave's turns, a room's
+        # traces dropped when the bot leaves it, the prune of handled events.
+        maintenance = SqlLog(dbs[max(sizes)].engine)
+        maintenance.on = True
+        with dbs[max(sizes)].session() as session:
+            from datetime import timedelta
+
+            from bot.db import utcnow
+            from bot.models import SentEvent
+            from bot.sender import next_turns
+
+            room = senders[max(sizes)][0][1]
+            session.execute(next_turns()).all()
+            session.execute(delete(OutboxMessage).where(OutboxMessage.room_id == room))
+            session.execute(delete(SentEvent).where(SentEvent.room_id == room))
+            session.execute(delete(HandledEvent).where(HandledEvent.room_id == room))
+            session.execute(delete(HandledEvent).where(HandledEvent.handled_at < utcnow() - timedelta(days=30)))
+            session.rollback()
+        maintenance.on = False
+        for size in sizes:
             result[str(size)] = {"commands": done[size], "seconds": round(elapsed[size], 3),
                                  "per_second": round(done[size] / elapsed[size], 1),
                                  "slowest_statements": logs[size].table()[:5]}
         small, large = min(sizes), max(sizes)
         result["ratio"] = round(result[str(large)]["per_second"] / result[str(small)]["per_second"], 3)
         if dbs[large].engine.dialect.name == "postgresql":
-            result["plans"] = explain_all(dbs[large], logs[large])
+            result["plans"] = explain_all(dbs[large], logs[large], maintenance)
     return result
 
 
-def explain_all(db: Database, log: SqlLog) -> dict[str, Any]:
+def explain_all(db: Database, log: SqlLog, maintenance: SqlLog) -> dict[str, Any]:
     """EXPLAIN every captured statement on PostgreSQL; report sequential scans of big tables, and
     the slowest statement's EXPLAIN ANALYZE (in a transaction rolled back: writes leave nothing)."""
     import json as json_
 
     from sqlalchemy import text
 
-    log.on = False
+    log.on = maintenance.on = False
     with db.engine.connect() as c:
         sizes = dict(c.execute(text("SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' "
                                     "AND relnamespace = current_schema()::regnamespace")).all())
@@ -334,7 +356,7 @@ def explain_all(db: Database, log: SqlLog) -> dict[str, Any]:
     # EXPLAIN ANALYZE runs the statement: the slowest read (a write would run again).
     slowest = max(((k, v) for k, v in log.stats.items() if k.lstrip().upper().startswith("SELECT")), key=mean)
     analyzed = ""
-    for statement, st in list(log.stats.items()):
+    for statement, st in [*log.stats.items(), *maintenance.stats.items()]:
         if st["many"] or not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT", "WITH")):
             continue
         with db.engine.connect() as c:
@@ -349,7 +371,7 @@ def explain_all(db: Database, log: SqlLog) -> dict[str, Any]:
         rows = c.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + slowest[0], slowest[1]["params"]).all()
         c.rollback()
         analyzed = "\n".join(r[0] for r in rows)
-    return {"statements": len(log.stats), "big_table_seq_scans": scans,
+    return {"statements": len(log.stats) + len(maintenance.stats), "big_table_seq_scans": scans,
             "slowest_of_all": {"sql": " ".join(slowest_any[0].split())[:300],
                                "mean_ms": round(mean(slowest_any) * 1000, 3)},
             "slowest": {"sql": " ".join(slowest[0].split()), "mean_ms": round(

@@ -79,3 +79,25 @@ async def test_help_text_is_rendered_once_for_everyone_who_asks_alike(db, servic
     await statements_for(db, services, "!goals")
     await statements_for(db, services, "!goals")
     assert len(rendered) == 2
+
+
+def test_the_tables_that_grow_with_everyone_are_indexed_for_their_access_paths(tmp_path):
+    """A room's traces dropped when the bot leaves it, the prune by age and the sender's turns
+    each read an index, not the whole table (migration core_0006_indexes, and the models alike)."""
+    from sqlalchemy import inspect
+
+    from bot.db import Base, Database
+    from bot.features import load_features
+    from bot.migrate import upgrade
+
+    db = Database(f"sqlite:///{tmp_path / 'i.db'}")
+    upgrade(db.engine, load_features())
+    wanted = {"handled_event": {("room_id",), ("handled_at",)}, "sent_event": {("room_id",)},
+              "outbox_message": {("room_id", "id")}}
+    migrated = inspect(db.engine)
+    for table, columns in wanted.items():
+        in_db = {tuple(ix["column_names"]) for ix in migrated.get_indexes(table)}
+        in_model = {tuple(c.name for c in ix.columns) for ix in Base.metadata.tables[table].indexes}
+        assert columns <= in_db, (table, in_db)
+        assert columns <= in_model, (table, in_model)
+    db.dispose()
