@@ -6,7 +6,9 @@ as a child process (``bot.cli run``) on a private Synapse. ``--probers`` other p
 their round trips (send -> decrypted reply in their sync) are timed:
 
 1. quiet: for ``--quiet-seconds``;
-2. flooded: one participant sends ``--flood`` commands (``!help`` and ``!goals``, the last one a
+2. control: the same participant sends the same messages to a room without the bot (a direct chat
+   with another person): the homeserver and this machine carry the flood, the bot does not;
+3. flooded: one participant sends ``--flood`` commands (``!help`` and ``!goals``, the last one a
    crisis message), ``FLOOD_SENDERS`` in flight at once, as fast as the homeserver takes them; the
    probes started from the first flood message until the crisis reply arrives count (at least
    ``--min-flood-seconds``).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -84,6 +87,12 @@ class Probes:
         return [rt for started, rt in self.samples if t0 <= started < t1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def flood(flooder: MatrixUser, room_id: str, n: int) -> float:
     """``n`` commands from one person, FLOOD_SENDERS in flight; the last one a crisis message.
     Returns the seconds it took the homeserver to take them all."""
@@ -107,7 +116,7 @@ async def measure(n: int, probers: int, quiet_s: float, min_flood_s: float, rate
         bot, consultant_acc = server.register("reconnect"), server.register("consultant")
         people = [server.register(f"person{i}") for i in range(probers + 1)]
         proc = BotProcess(bot_config(server.url, bot.user_id, bot.password, tmp / "bot",
-                                     consultants=(consultant_acc.user_id,), log_level="WARNING",
+                                     consultants=(consultant_acc.user_id,),
                                      bot={"command_rate": rate.model_dump()}), tmp / "bot")
         users: list[MatrixUser] = []
         try:
@@ -125,11 +134,22 @@ async def measure(n: int, probers: int, quiet_s: float, min_flood_s: float, rate
                 await round_trip(person, room, bot.user_id)
             await asyncio.sleep(PROBE_EVERY_S)
 
+            bystander = await login(server.url, people[1].user_id, people[1].password, tmp / "bystander")
+            users.append(bystander)
+            control_room = await flooder.dm(bystander.user_id, timeout=60)
+
             probes = Probes(others, bot.user_id)
             probes.start()
             quiet_from = time.monotonic()
+            cpu_quiet = cpu_seconds(proc.pid)
             await asyncio.sleep(quiet_s)
+            control_from = time.monotonic()
+            cpu_control = cpu_seconds(proc.pid)
+            control_sent_in = await flood(flooder, control_room, n)
+            await asyncio.sleep(max(0.0, min_flood_s - (time.monotonic() - control_from)))
+            await asyncio.sleep(PROBE_EVERY_S)  # the last control probes finish
             flood_from = time.monotonic()
+            cpu_flood = cpu_seconds(proc.pid)
             mark = len(flooder.received)
             sent_in = await flood(flooder, flood_room, n)
             await flooder.wait_for(lambda r: r.room_id == flood_room and r.sender == bot.user_id
@@ -137,6 +157,7 @@ async def measure(n: int, probers: int, quiet_s: float, min_flood_s: float, rate
             crisis_replied = time.monotonic() - flood_from
             await asyncio.sleep(max(0.0, min_flood_s - (time.monotonic() - flood_from)))
             flood_to = time.monotonic()
+            cpu_end = cpu_seconds(proc.pid)
             await probes.stop()
             await asyncio.sleep(2)
             flood_replies = len([r for r in flooder.received[mark:] if r.room_id == flood_room
@@ -148,10 +169,18 @@ async def measure(n: int, probers: int, quiet_s: float, min_flood_s: float, rate
             for user in users:
                 await user.close()
             proc.stop()
-    quiet, flooded = summary_ms(probes.between(quiet_from, flood_from)), summary_ms(probes.between(flood_from, flood_to))
+    quiet = summary_ms(probes.between(quiet_from, control_from))
+    control = summary_ms(probes.between(control_from + 0.5, flood_from))
+    flooded = summary_ms(probes.between(flood_from, flood_to))
     return {
         "flood": n, "probers": probers, "probe_every_s": PROBE_EVERY_S, "rate_limit": rate.model_dump(),
-        "quiet": quiet, "flooded": flooded,
+        "quiet": quiet, "control_homeserver_flooded": control, "flooded": flooded,
+        "control_p95_ratio": round(control["p95_ms"] / quiet["p95_ms"], 2),
+        "flooded_vs_control_p95_ratio": round(flooded["p95_ms"] / control["p95_ms"], 2),
+        "bot_cpu_share": {"quiet": round((cpu_control - cpu_quiet) / (control_from - quiet_from), 3),
+                          "control": round((cpu_flood - cpu_control) / (flood_from - control_from), 3),
+                          "flooded": round((cpu_end - cpu_flood) / (flood_to - flood_from), 3)},
+        "control_sent_seconds": round(control_sent_in, 2),
         "p95_ratio": round(flooded["p95_ms"] / quiet["p95_ms"], 2),
         "p50_ratio": round(flooded["p50_ms"] / quiet["p50_ms"], 2),
         "target_p95_ratio": TARGET_P95_RATIO,
@@ -173,14 +202,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     r = asyncio.run(measure(args.flood, args.probers, args.quiet_seconds, args.min_flood_seconds,
                             not args.no_rate_limit))
     limit = "off" if args.no_rate_limit else f"burst {r['rate_limit']['burst']}, {r['rate_limit']['per_minute']}/min"
-    rows = [("quiet", r["quiet"]["n"], r["quiet"]["p50_ms"], r["quiet"]["p95_ms"], "", ""),
+    cpu = r["bot_cpu_share"]
+    rows = [("quiet", r["quiet"]["n"], r["quiet"]["p50_ms"], r["quiet"]["p95_ms"], "", "", cpu["quiet"]),
+            ("control: the same flood to a room without the bot", r["control_homeserver_flooded"]["n"],
+             r["control_homeserver_flooded"]["p50_ms"], r["control_homeserver_flooded"]["p95_ms"],
+             f"p95 ×{r['control_p95_ratio']}", "", cpu["control"]),
             (f"during a flood of {r['flood']} (rate limit {limit})", r["flooded"]["n"], r["flooded"]["p50_ms"],
              r["flooded"]["p95_ms"], f"p95 ×{r['p95_ratio']} / p50 ×{r['p50_ratio']}",
-             f"{verdict(r['p95_ratio'], TARGET_P95_RATIO)} (p95 ≤ ×{TARGET_P95_RATIO})")]
+             f"{verdict(r['p95_ratio'], TARGET_P95_RATIO)} (p95 ≤ ×{TARGET_P95_RATIO}); "
+             f"×{r['flooded_vs_control_p95_ratio']} of the control", cpu["flooded"])]
     print_table(f"Flood: another person's reply while one participant sends {r['flood']} commands "
                 f"(sent in {r['flood_sent_seconds']} s, crisis reply after {r['crisis_reply_after_seconds']} s, "
                 f"{r['flooder_replies']} replies to the flooder)",
-                ("others' round trips", "probes", "p50 ms", "p95 ms", "ratio to quiet", "target"), rows)
+                ("others' round trips", "probes", "p50 ms", "p95 ms", "ratio to quiet", "target",
+                 "bot CPU (s/s)"), rows)
     path = write_result("flood" if not args.no_rate_limit else "flood-no-limit", r)
     print(f"written {path}")
     return r
