@@ -19,10 +19,15 @@ READY = "ReConnect is running as"
 
 
 class ChildProcess:
-    def __init__(self, args: list[str], log_path: Path, ready_marker: str) -> None:
+    def __init__(self, args: list[str], log_path: Path, ready_marker: str, *, cwd: Path | None = None,
+                 spans: Path | None = None) -> None:
+        if spans is not None:  # timing spans around each stage (bench/spans.py), written at exit
+            args = [args[0], "-m", "bench.spans", *args[2:]]
         self.args = args
         self.log_path = log_path
         self.ready_marker = ready_marker
+        self.cwd = cwd or Path(__file__).resolve().parent.parent
+        self.spans = spans
         self.process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -41,9 +46,11 @@ class ChildProcess:
         log = open(self.log_path, "ab")
         # RECONNECT_* variables override the bot's config (and unknown ones stop it): the child
         # is configured by its YAML file alone.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RECONNECT_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECONNECT_") and k != "BENCH_SPANS"}
+        if self.spans is not None:
+            env["BENCH_SPANS"] = str(self.spans)
         self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                        cwd=Path(__file__).resolve().parent.parent, env=env)
+                                        cwd=self.cwd, env=env)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -74,14 +81,16 @@ class ChildProcess:
 class BotProcess(ChildProcess):
     """ReConnect as its operators run it: a YAML config file and ``bot.cli run``."""
 
-    def __init__(self, config: dict[str, Any], data_dir: Path) -> None:
+    def __init__(self, config: dict[str, Any], data_dir: Path, *, cwd: Path | None = None,
+                 spans: Path | None = None) -> None:
+        """``cwd``: run the bot's code from another checkout (a before/after comparison)."""
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.config = config
         self.config_path = data_dir / "config.yaml"
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         os.chmod(self.config_path, 0o600)
         super().__init__([sys.executable, "-m", "bot.cli", "run", "-c", str(self.config_path)],
-                         data_dir / "bot.log", READY)
+                         data_dir / "bot.log", READY, cwd=cwd, spans=spans)
 
     @property
     def user_id(self) -> str:
@@ -89,12 +98,13 @@ class BotProcess(ChildProcess):
 
 
 class EchoProcess(ChildProcess):
-    def __init__(self, homeserver: str, user_id: str, password: str, data_dir: Path) -> None:
+    def __init__(self, homeserver: str, user_id: str, password: str, data_dir: Path, *,
+                 spans: Path | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.user_id = user_id
         super().__init__([sys.executable, "-m", "bench.echo_bot", "--homeserver", homeserver, "--user", user_id,
                           "--password", password, "--store", str(data_dir / "store")],
-                         data_dir / "echo.log", "echo bot running")
+                         data_dir / "echo.log", "echo bot running", spans=spans)
 
 
 # One client sends its commands back to back here, far faster than a person could: the

@@ -161,11 +161,13 @@ class Context:
             self.deferred.append(work)
 
     # --- replies (queued in this transaction, sent after commit) ---------------------------------
-    def reply_text(self, text: str, *, mentions: Iterable[str] = (), alert: bool = False) -> None:
+    def reply_text(self, text: str, *, mentions: Iterable[str] = (), alert: bool = False,
+                   static: bool = False) -> None:
         """Answer in the room of the event, keeping its thread (or privately, see ``private_room``).
-        ``alert=True`` when the answer must reach someone (``m.text``, see :func:`bot.outbox.notice_content`)."""
+        ``alert=True`` when the answer must reach someone (``m.text``, see :func:`bot.outbox.notice_content`);
+        ``static=True`` when the text holds nothing a person typed (its rendering is remembered)."""
         if self.private_room is not None:
-            self._queue(self.private_room, notice_content(text, mentions=mentions, alert=alert))
+            self._queue(self.private_room, notice_content(text, mentions=mentions, alert=alert, static=static))
             return
         in_shared = self.room_kind not in (RoomKind.DIRECT, RoomKind.TOOLBOX)
         content = notice_content(
@@ -174,6 +176,7 @@ class Context:
             mentions=mentions,
             thread_root=self.event.thread_root,
             reply_to=self.event.event_id if in_shared else None,
+            static=static,
         )
         self._queue(self.room_id, content)
 

@@ -47,7 +47,9 @@ async def help_command(ctx: Context, command: str | None) -> None:
         text += "\n\n" + ctx.t("core.help.elsewhere", commands=Markdown(", ".join(
             f"`{ctx.prefix}{c.name}` ({', '.join(sorted(ctx.t(f'room_kind.{k.value}') for k in c.rooms))})"
             for c in elsewhere)))
-    ctx.reply_text(Markdown(text))
+    # Catalogue text and command names only, the same for everyone in this role, room and
+    # language: its rendering is remembered.
+    ctx.reply_text(Markdown(text), static=True)
 
 
 def _explain(ctx: Context, router: Router, wanted: str) -> None:

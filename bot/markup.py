@@ -18,6 +18,7 @@ a heading or an ``<mx-reply>``. So:
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from typing import Any, Iterable, Mapping
@@ -25,7 +26,7 @@ from typing import Any, Iterable, Mapping
 import nh3
 from markdown_it import MarkdownIt
 
-__all__ = ["Markdown", "fill", "literal", "markdown_join", "plain_text", "render_markdown"]
+__all__ = ["Markdown", "fill", "literal", "markdown_join", "plain_text", "render_markdown", "render_static"]
 
 
 class Markdown(str):
@@ -157,6 +158,15 @@ def render_markdown(text: str) -> str:
     """Markdown to the HTML a Matrix client shows: raw HTML in the text is shown as text, and
     only the tags and attributes the spec lists remain."""
     return _sanitise(_MD.render(text)).strip()
+
+
+@functools.lru_cache(maxsize=64)
+def render_static(text: str) -> tuple[str, str]:
+    """(:func:`plain_text`, :func:`render_markdown`) of a text made only of catalogue text and
+    code (``!help``'s list, say), remembered: such a text is the same for everyone with the same
+    role, room and language, and rendering it costs milliseconds. Never for a text that holds
+    what a person typed (it would stay in memory)."""
+    return plain_text(text), render_markdown(text)
 
 
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, EncryptedText, LookupHash, UTCDateTime, utcnow
@@ -66,8 +66,9 @@ class HandledEvent(Base):
 
     __tablename__ = "handled_event"
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    room_id: Mapped[str] = mapped_column(String(255))
-    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for the room's traces dropped when the bot leaves it, and the daily prune by age.
+    room_id: Mapped[str] = mapped_column(String(255), index=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class OutboxMessage(Base):
@@ -78,6 +79,8 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox_message"
+    # Each room's queue in order (the sender's turns, a room's messages dropped when it is left).
+    __table_args__ = (Index("ix_outbox_message_room_id_id", "room_id", "id"),)
     __seal_row_key__ = ("txn_id",)  # unique and known before the INSERT: sealed in one write
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     txn_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -154,7 +157,7 @@ class SentEvent(Base):
     __tablename__ = "sent_event"
     txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), index=True)
-    room_id: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(String(255), index=True)  # the room's traces dropped when it is left
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 from sqlalchemy.orm import Session
 
-from bot.markup import plain_text, render_markdown
+from bot.markup import plain_text, render_markdown, render_static
 from bot.models import OutboxMessage
 from bot.port import UploadedFile
 
@@ -28,17 +28,21 @@ def notice_content(
     mentions: Iterable[str] = (),
     thread_root: str | None = None,
     reply_to: str | None = None,
+    static: bool = False,
 ) -> dict[str, Any]:
     """A message from Markdown (rendered by :mod:`bot.markup`); keeps threads and replies.
 
     ``alert=True`` when it must reach someone (a reminder, warning, invitation, introduction,
     consultant alert, digest, answer): sent as ``m.text`` so the reader's client notifies. In a
-    group room name who it is for in ``mentions`` (user ids; never the whole room)."""
+    group room name who it is for in ``mentions`` (user ids; never the whole room). ``static``:
+    the text holds nothing a person typed, and its rendering may be remembered (see
+    :func:`bot.markup.render_static`)."""
+    body, html = render_static(text) if static else (plain_text(text), render_markdown(text))
     content: dict[str, Any] = {
         "msgtype": ALERT if alert else NOTICE,
-        "body": plain_text(text),
+        "body": body,
         "format": "org.matrix.custom.html",
-        "formatted_body": render_markdown(text),
+        "formatted_body": html,
         "m.mentions": {"user_ids": sorted(set(mentions))} if mentions else {},
     }
     if thread_root:

@@ -6,6 +6,7 @@ room, so a room with hundreds of messages queued does not hold up another room's
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -47,9 +48,12 @@ class Outgoing:
     content: dict[str, Any]
 
 
+@functools.cache
 def next_turns() -> Select[int, str]:
     """(id, room) of the messages of the next wave: each room's ``ROOM_TURN`` oldest sendable
-    messages, the rooms in the order of their oldest message, ``OUTBOX_WAVE`` at most."""
+    messages, the rooms in the order of their oldest message, ``OUTBOX_WAVE`` at most. Built once
+    (a statement is immutable; building and keying it again on every wave costs more than
+    running it)."""
     sendable = OutboxMessage.attempts < MAX_SEND_ATTEMPTS
     by_room = (select(OutboxMessage.id, OutboxMessage.room_id,
                       func.row_number().over(partition_by=OutboxMessage.room_id, order_by=OutboxMessage.id)
@@ -93,10 +97,13 @@ class Sender:
                 continue
             if not sent_any:
                 self._wakeup.clear()
+                # Woken by wake() or after a second. Not asyncio.wait_for: it wraps the wait in a
+                # task of its own, one more turn of the loop before a reply is on its way.
+                timer = asyncio.get_running_loop().call_later(1.0, self._wakeup.set)
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=1.0)
-                except asyncio.TimeoutError:
-                    pass
+                    await self._wakeup.wait()
+                finally:
+                    timer.cancel()
 
     async def send_wave(self) -> bool:
         """One wave: each room's turn of its oldest queued messages (rooms waiting longest first),
@@ -233,9 +240,17 @@ class Wave:
 
     async def run(self) -> bool:
         try:
-            # Every room's task ends before the wave does (none keeps sending unrecorded).
-            outcomes = await asyncio.gather(*(self._room(r, ids) for r, ids in self.per_room.items()),
-                                            return_exceptions=True)
+            if len(self.per_room) == 1:  # one room (a reply): sent at once, no task to schedule first
+                ((room_id, ids),) = self.per_room.items()
+                outcomes: list[BaseException | None] = [None]
+                try:
+                    await self._room(room_id, ids)
+                except Exception as exc:  # noqa: BLE001 - as gather(return_exceptions=True) below
+                    outcomes = [exc]
+            else:
+                # Every room's task ends before the wave does (none keeps sending unrecorded).
+                outcomes = await asyncio.gather(*(self._room(r, ids) for r, ids in self.per_room.items()),
+                                                return_exceptions=True)
         finally:
             await self._record(force=True)
         for outcome in outcomes:

@@ -97,6 +97,9 @@ class Syncer:
         self.rooms.note_sync(resp, since)
         await self.keys.after_sync()
         await self._hand_on(resp)
+        # A turn of the loop for the outbox: the replies just queued go out now, before the
+        # token is saved and the next long poll is set up (both can wait a few milliseconds).
+        await asyncio.sleep(0)
         async with self.db_lock:
             with self.db.session() as session:
                 session.merge(BotState(key="sync_token", value=resp.next_batch))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -33,12 +34,28 @@ def listed(session: Session, user_id: str) -> list[Goal]:
     return list(session.scalars(select(Goal).where(Goal.user_id == user_id).order_by(Goal.id)))
 
 
+def count(session: Session, user_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(Goal).where(Goal.user_id == user_id)) or 0
+
+
 def steps_of(session: Session, goal: Goal) -> list[GoalStep]:
     return list(session.scalars(select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(GoalStep.id)))
 
 
+def steps_by_goal(session: Session, rows: Sequence[Goal]) -> dict[int, list[GoalStep]]:
+    """The steps of these goals, by goal, each goal's in order: one query for a whole listing
+    rather than one per goal."""
+    found: dict[int, list[GoalStep]] = {}
+    if not rows:
+        return found
+    wanted = select(GoalStep).where(GoalStep.goal_id.in_([g.id for g in rows])).order_by(GoalStep.id)
+    for step in session.scalars(wanted):
+        found.setdefault(step.goal_id, []).append(step)
+    return found
+
+
 def add(session: Session, user_id: str, text: str, area: str | None = None) -> Goal:
-    ensure_room(len(listed(session, user_id)), MAX_GOALS, "goal")
+    ensure_room(count(session, user_id), MAX_GOALS, "goal")
     goal = Goal(user_id=user_id, text=check_length(text, TEXT_MAX), area=area)
     session.add(goal)
     session.flush()

@@ -53,11 +53,12 @@ def local_date(t: Say, day: date) -> str:
 
 def goals(t: Say, session: Session, rows: Sequence[Goal]) -> Markdown:
     lines = []
+    steps = goals_domain.steps_by_goal(session, rows)
     for n, goal in enumerate(rows, 1):
         mark = "✅ " if goal.done_at else ""
         area = f"*{t(f'toolbox.area.{goal.area}')}:* " if goal.area else ""
         lines.append(f"{n}. {mark}{area}{plain(goal.text)}")
-        lines += [f"    - {plain(step.text)}" for step in goals_domain.steps_of(session, goal)]
+        lines += [f"    - {plain(step.text)}" for step in steps.get(goal.id, ())]
     return Markdown("\n".join(lines))
 
 

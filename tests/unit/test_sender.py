@@ -399,3 +399,29 @@ async def test_rooms_take_turns_wave_by_wave_each_in_order(db):
     for room in rooms:
         assert [body for r, body in client.sent if r == room] == [f"{room} {n}" for n in range(2 * ROOM_TURN + 2)]
 
+
+
+async def test_a_reply_is_on_its_way_one_turn_of_the_loop_after_the_wake(db):
+    """A woken sender sends a one-room wave at once: no task of its own for the wait, none for
+    the room (each would be another turn of the event loop before the reply leaves)."""
+    client = FlakyClient()
+    client.limited = 0
+    sender = sender_for(db, client)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(sender.run(stopping))
+    try:
+        for _ in range(5):  # the first, empty wave; then it waits
+            await asyncio.sleep(0)
+        assert client.sent == []
+        with db.session() as s:
+            enqueue(s, "!r:localhost", notice_content("your reply"), txn_id="reply")
+        sender.wake()
+        await asyncio.sleep(0)
+        assert [body for _, body, _ in client.sent] == ["your reply"]
+    finally:
+        stopping.set()
+        running.cancel()
+        try:
+            await running
+        except asyncio.CancelledError:
+            pass

@@ -127,3 +127,33 @@ async def test_rooms_take_turns_so_a_busy_room_does_not_hold_up_another(db) -> N
     assert order[:4] == ["$busy0", "$quie0", "$busy1", "$quie1"]
     assert [e for e in order if e.startswith("$busy")] == [f"$busy{n}" for n in range(100)]  # each in order
     assert len(order) == 102
+
+
+async def test_a_reply_queued_in_a_sync_may_go_out_before_the_token_is_saved(db) -> None:
+    """After handing the events on, the sync loop gives the outbox a turn of the event loop before
+    it saves the token and sets up the next long poll: the reply is not kept waiting for them."""
+    client = FakeClient([sync_response("s1")])
+    syncer, dispatcher = syncer_for(db, client)
+    woken = asyncio.Event()
+    token_when_sent: list[str | None] = []
+
+    async def outbox() -> None:
+        await woken.wait()
+        with db.session() as s:
+            token = s.get(BotState, "sync_token")
+            token_when_sent.append(token.value if token else None)
+
+    sending = asyncio.create_task(outbox())
+    await asyncio.sleep(0)
+    handed_on = dispatcher.timeline_event
+
+    async def wake_outbox(room_id: str, event: Any) -> None:
+        await handed_on(room_id, event)
+        woken.set()  # as the dispatcher does when a reply is queued
+
+    dispatcher.timeline_event = wake_outbox  # type: ignore[method-assign]
+    assert await syncer.sync_once(first=True)
+    await sending
+    assert token_when_sent == [None]
+    with db.session() as s:
+        assert s.get(BotState, "sync_token").value == "s1"

@@ -13,7 +13,7 @@ from toolbox.limits import TEXT_MAX
 async def goal_add(ctx: Context, text: str) -> None:
     area, rest_text = goals.split_area(text)
     goal = goals.add(ctx.session, ctx.sender, rest_text, area)
-    ctx.reply("toolbox.goal.added", n=len(goals.listed(ctx.session, ctx.sender)), text=render.plain(goal.text))
+    ctx.reply("toolbox.goal.added", n=goals.count(ctx.session, ctx.sender), text=render.plain(goal.text))
 
 
 @command("goals", help="toolbox.help.goals", **PRIVATE)
