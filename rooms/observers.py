@@ -151,7 +151,10 @@ async def _crisis_reply(ctx: Context, *, late: bool) -> None:
     written = _written_at(ctx)
     parts = [notify.t(lang, "rooms.crisis.late", when=written)] if late else []
     parts.append(notify.t(lang, "rooms.crisis.reply", numbers=help_lines(ctx.settings, lang)))
-    parts.append(notify.t(lang, "rooms.crisis.offer_alert") if private else _told(ctx, lang, now))
+    # A private command typed in a shared room (``!mood 2 …`` in the forum) is removed from it by
+    # the router: a link would lead the consultant to nothing, so the alert names the person instead.
+    removed = _removed_from_room(ctx)
+    parts.append(notify.t(lang, "rooms.crisis.offer_alert") if private else _told(ctx, lang, now, removed))
     text = "\n\n".join([*parts, *crisis_extras(ctx, lang)])
     room = toolbox_room_of(ctx.session, ctx.sender)
     if room is None and ctx.room_kind is RoomKind.DIRECT:
@@ -161,20 +164,34 @@ async def _crisis_reply(ctx: Context, *, late: bool) -> None:
     if due:
         where = notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}")
         link = event_link(ctx.room_id, ctx.event.event_id)
-        if late:
+        if removed:
+            p = ctx.session.get(Participant, ctx.sender)
+            who = f"{p.pseudonym} ({ctx.sender})" if p is not None and p.pseudonym else ctx.sender
+            notify.to_consultants("rooms.crisis.alert_removed", alert=True, who=who, where=where)
+        elif late:
             notify.to_consultants("rooms.crisis.late_alert", alert=True, link=link, where=where, when=written)
         else:
             notify.to_consultants("rooms.crisis.alert", alert=True, link=link, where=where)
 
 
-def _told(ctx: Context, lang: str, now: datetime) -> str:
+def _removed_from_room(ctx: Context) -> bool:
+    """Whether the router will remove this message from its shared room (a discreet command)."""
+    router = ctx.services.router
+    if router is None or ctx.room_kind not in SHARED_ROOMS or not router.is_command(ctx.event.body.strip()):
+        return False
+    command = router.match(ctx.event.body.strip()).command
+    return command is not None and command.discreet
+
+
+def _told(ctx: Context, lang: str, now: datetime, removed: bool = False) -> str:
     """That a consultant has been told, and, outside staffed hours, when one next reads along (so
     the reply never suggests someone is on it right now when nobody is)."""
+    suffix = "_removed" if removed else ""
     if moderation.staffed(ctx.settings, now):
-        return ctx.speaker.t(lang, "rooms.crisis.told")
+        return ctx.speaker.t(lang, f"rooms.crisis.told{suffix}")
     zone_name = ctx.settings.moderation.staffed_timezone
     opens = parse_hours(ctx.settings.moderation.staffed_hours).next_opening(now, zone_name)
-    return ctx.speaker.t(lang, "rooms.crisis.told_later", when=said_at(ctx.speaker.say(lang), opens, zone_name))
+    return ctx.speaker.t(lang, f"rooms.crisis.told_later{suffix}", when=said_at(ctx.speaker.say(lang), opens, zone_name))
 
 
 def _written_at(ctx: Context) -> str:

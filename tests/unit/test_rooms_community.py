@@ -144,6 +144,20 @@ async def test_crisis_language_gets_private_help_and_a_link_alert(community, ser
     assert text not in alert and "Per" not in alert and PER not in alert
 
 
+async def test_a_crisis_in_a_private_command_typed_in_the_forum_alerts_by_name_not_by_a_dead_link(
+        community, services, port) -> None:
+    """The router removes ``!mood …`` from the forum, so a link would lead to an empty event (the
+    newcomer trial found this): the alert names the pseudonym, and the person is told so."""
+    db = community
+    await send(db, services, PER, FORUM, "!mood 2 I want to die", event_id="$mood-crisis")
+    assert ("redact", (FORUM, "$mood-crisis", None)) in port.calls
+    (alert,) = outbox(db, CONSULTANTS)
+    assert "Per" in alert and "$mood-crisis" not in alert and "want to die" not in alert
+    private = outbox(db, toolbox_of(PER))
+    assert any("113" in text and "pseudonym, not what you wrote" in text for text in private)
+    assert not any("links to your message" in text for text in private)
+
+
 async def test_one_alert_per_period_but_every_match_is_answered_and_counted(community, services, port) -> None:
     db = community
     await send(db, services, PER, FORUM, "I want to die")
