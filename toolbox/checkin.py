@@ -102,10 +102,13 @@ def clock_of(row: CheckinSetting) -> time:
     return time.fromisoformat(row.clock)
 
 
-def next_prompt(row: CheckinSetting, zone: ZoneInfo, now: datetime) -> datetime:
+def next_prompt(session: Session, row: CheckinSetting, zone: ZoneInfo, now: datetime) -> datetime:
+    """When the next question comes: today at the chosen time if that is still ahead and no mood
+    was logged today (then there is nothing to ask), else tomorrow."""
     today = now.astimezone(zone).date()
     return next(at for day in (today, today + timedelta(days=1))
-                if (at := local_to_utc(day, clock_of(row), zone)) > now)
+                if (at := local_to_utc(day, clock_of(row), zone)) > now
+                and (day != today or not mood_logged_on(session, row.user_id, day, zone)))
 
 
 def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -384,3 +384,15 @@ async def test_checkin_is_exported_sealed_and_erased(ann, services, features, cl
         assert s.scalars(select(ReminderLedger).where(ReminderLedger.user_id == ANN)).all() == []
         assert json.dumps(personal_data.export_document(features, s, ANN)["toolbox"]["checkin"]) == json.dumps(
             {"time": None, "zone": None, "since": None, "answers": []})
+
+
+async def test_turning_it_on_after_todays_mood_promises_tomorrow_not_today(ann, services, clock_at):
+    """The newcomer trial: "The first time is today at 16:30" with a mood already logged, and no
+    question came (none is asked on a day with a mood)."""
+    morning = EIGHT_PM - timedelta(hours=10)
+    clock_at(morning)
+    with ann.session() as s:
+        assert "today" in await reply(s, services, "!checkin on 20:00", room=BOX)
+        diary.add_mood(s, ANN, 6, now=morning - timedelta(hours=1))
+        on = await reply(s, services, "!checkin on 20:00", room=BOX)
+        assert "tomorrow" in on and "today" not in on

@@ -31,7 +31,7 @@ async def checkin_command(ctx: Context, switch: str | None, time: str | None) ->
         row = checkin.turn_on(ctx.session, ctx.sender, clock, zone_name(ctx.session, ctx.settings, ctx.sender), now)
         zone = preferred_zone(ctx.session, ctx.sender, row.zone)
         ctx.reply("toolbox.checkin.on", time=row.clock, zone=zone.key,
-                  first=render.when_from_now(ctx.t, checkin.next_prompt(row, zone, now), zone, now))
+                  first=render.when_from_now(ctx.t, checkin.next_prompt(ctx.session, row, zone, now), zone, now))
         return
     current = checkin.setting(ctx.session, ctx.sender)
     if current is None:
