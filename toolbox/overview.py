@@ -50,6 +50,7 @@ class Overview:
     has_crisis_plan: bool
     crisis_reviewed: date | None
     until: datetime  # the moment it describes
+    crisis_review_on: date | None = None  # the next review the person set (``!crisis review DATE``)
 
     @property
     def is_empty(self) -> bool:
@@ -104,6 +105,7 @@ def build(session: Session, user_id: str, now: datetime | None = None) -> Overvi
         has_crisis_plan=not crisis_plan.is_empty(session, user_id),
         crisis_reviewed=crisis_plan.last_reviewed(session, user_id),
         until=now,
+        crisis_review_on=plan_meta.review_on if (plan_meta := crisis_plan.meta(session, user_id)) else None,
     )
 
 

@@ -154,7 +154,8 @@ def overview_lines(t: Say, ov: Overview) -> Markdown:
                        importance=_number(t, ov.importance) if ov.importance is not None else "–",
                        enjoyment=_number(t, ov.enjoyment) if ov.enjoyment is not None else "–"))
     if ov.mood_average is not None:
-        mood = t("toolbox.overview.mood", count=len(ov.moods), average=_number(t, ov.mood_average))
+        key = "toolbox.overview.mood_one" if len(ov.moods) == 1 else "toolbox.overview.mood"
+        mood = t(key, count=len(ov.moods), average=_number(t, ov.mood_average))
         trend = ov.mood_trend()
         if trend is not None:
             first, last = trend
@@ -171,7 +172,10 @@ def overview_lines(t: Say, ov: Overview) -> Markdown:
     else:
         lines.append(t("toolbox.overview.network_none"))
     key, params = _crisis_review(t, ov, "crisis_reviewed", "crisis_unknown", "crisis_none")
-    lines.append(t(key, **params))
+    crisis = t(key, **params)
+    if ov.has_crisis_plan and ov.crisis_review_on is not None:
+        crisis = t("toolbox.overview.crisis_next", plan=crisis, date=local_date(t, ov.crisis_review_on))
+    lines.append(crisis)
     return Markdown("\n\n".join(lines))
 
 

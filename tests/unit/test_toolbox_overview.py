@@ -126,6 +126,22 @@ def test_the_figures_leave_out_what_is_old_and_a_flat_mood_stays_about_the_same(
         assert ov.crisis_reviewed is None and crisis_plan.last_reviewed(s, ANN) is None
 
 
+def test_a_written_plan_not_yet_gone_through_says_so_with_its_next_review_date(db, services):
+    """The newcomer trial: a plan written, a review date set, and the overview said only "no
+    review recorded yet" (as if there were nothing)."""
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    with db.session() as s:
+        crisis_plan.add(s, ANN, "coping", "music")
+        crisis_plan.set_review(s, ANN, date(2027, 6, 1))
+        en = plain_text(render.overview_lines(services.speaker.say("en"), overview.build(s, ANN, now)))
+        nb = plain_text(render.overview_lines(services.speaker.say("nb"), overview.build(s, ANN, now)))
+        assert "\\*" not in en  # the plan's line is filled in as text already formatted, not escaped
+        en = en.replace("**", "").replace("`", "")
+        assert "Crisis plan: written, not gone through yet (!crisis review goes through it with you); next review" in en
+        assert "2027" in en.split("next review")[1]
+        assert "Kriseplan:** skrevet, ikke gjennomgått ennå" in nb and "neste gjennomgang" in nb
+
+
 def test_last_reviewed_is_the_day_of_the_last_finished_review_not_of_an_edit(db):
     with db.session() as s:
         assert crisis_plan.last_reviewed(s, ANN) is None
