@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -68,18 +70,20 @@ def slope_mb_per_min(samples: list[tuple[float, float]], window_min: float = SLO
 
 
 async def run_once(spec: PopulationSpec, synapse: str = "single", database_url: str | None = None,
-                   activity_minutes: float = 0, rebuild: bool = False, concurrency: int = 12) -> dict[str, Any]:
+                   activity_minutes: float = 0, rebuild: bool = False, concurrency: int = 12,
+                   profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name:
         tmp = Path(tmp_name)
         prepared = await prepare(spec, tmp, synapse=synapse, database_url=database_url, rebuild=rebuild,
                                  concurrency=concurrency)
         try:
-            return await _measure(prepared, tmp, database_url, activity_minutes)
+            return await _measure(prepared, tmp, database_url, activity_minutes, profile)
         finally:
             prepared.server.stop()
 
 
-async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_minutes: float) -> dict[str, Any]:
+async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_minutes: float,
+                   profile: Path | None = None) -> dict[str, Any]:
     server, pop = prepared.server, prepared.population
     bot = pop.bot
     tester = pop.people[0]
@@ -91,12 +95,17 @@ async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_
                         log_level="WARNING", communities=[{"name": c} for c in pop.spec.communities])
     proc = BotProcess(config, prepared.bot_dir)
     samples: list[tuple[float, float]] = []  # (minutes since the first reply, RSS MB)
+    spy: subprocess.Popen[bytes] | None = None
     try:
         mark = len(user.received)
         await user.send(toolbox, "!goals")
         started = time.perf_counter()
         proc.ready_marker = ""  # measured by the reply itself
         await proc.start()
+        if profile is not None:  # py-spy from just after the process started (its first ~0.2 s missed)
+            spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--idle", "-r", "100",
+                                    "-f", "raw", "-d", "10", "-o", str(profile), "--pid", str(proc.pid)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await user.wait_for(lambda r: r.room_id == toolbox and r.sender == bot.user_id
                             and r.type == "m.room.message", timeout=300, after=mark)
         first_reply_s = time.perf_counter() - started
@@ -154,6 +163,8 @@ async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_
         sample()
         memory = samples[-1][1]
     finally:
+        if spy is not None:
+            spy.wait(timeout=60)
         proc.stop()
         await user.close()
     slope, window = slope_mb_per_min(samples)
@@ -194,6 +205,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="simulated activity in real time for this long (default: compressed, back to back)")
     parser.add_argument("--rebuild", action="store_true", help="build the population even if a snapshot exists")
     parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="py-spy (raw, --idle) of the bot's first 10 s after start, written here")
     parser.add_argument("--out", default="scale", help="name of the JSON result (bench/results/NAME.json)")
     args = parser.parse_args(argv)
     quiet_logs()
@@ -204,8 +217,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     async def go() -> dict[str, Any]:
         if args.postgres and postgres_available():
             with pg_schema("scale") as url:
-                return await run_once(spec, args.synapse, url, args.activity_minutes, args.rebuild, args.concurrency)
-        return await run_once(spec, args.synapse, None, args.activity_minutes, args.rebuild, args.concurrency)
+                return await run_once(spec, args.synapse, url, args.activity_minutes, args.rebuild, args.concurrency,
+                                      args.profile)
+        return await run_once(spec, args.synapse, None, args.activity_minutes, args.rebuild, args.concurrency,
+                              args.profile)
 
     r = asyncio.run(go())
     r["bot_database"] = "PostgreSQL" if args.postgres else "SQLite"
