@@ -11,7 +11,7 @@ Built concurrently (shared-secret registration, room creation and joins through 
 ``concurrency`` requests): the rooms and the bot's database rows are made through the bot's own
 code (``App``, ``port.create_room``, ``register_room``), the people's side with client-server
 calls. A build is kept as a snapshot (``bench/cache/``: Synapse's data folder with its SQLite
-database, the bot's data folder and a manifest) keyed by the spec, the migrations, this builder
+database, the bot's data folder, its content key and a manifest) keyed by the spec, the migrations, this builder
 and Synapse's version, and copied for each run instead of being built again.
 
     .venv/bin/python -m bench.population --participants 2500 [--rebuild]   # build (or find) the snapshot
@@ -418,6 +418,21 @@ class Prepared:
     seconds: float  # building, or copying the snapshot and starting the homeserver
 
 
+def _move_paths(hs_dir: Path) -> None:
+    """Synapse's generated config holds absolute paths (pid file, signing key, ...) into the
+    folder it was built in: point them at the copy."""
+    for config in hs_dir.rglob("homeserver.yaml"):
+        text = config.read_text()
+        pid_line = next((line for line in text.splitlines() if line.startswith("pid_file:")), None)
+        if pid_line is None:
+            continue
+        old = str(Path(pid_line.split(":", 1)[1].strip()).parent)
+        new = str(config.parent.resolve())
+        for path in config.parent.iterdir():
+            if path.is_file() and path.suffix in (".yaml", ".config"):
+                path.write_text(path.read_text().replace(old, new))
+
+
 def _write_manifest(path: Path, population: Population) -> None:
     path.write_text(json.dumps(population.to_json(), indent=1) + "\n")
 
@@ -435,6 +450,8 @@ async def prepare(spec: PopulationSpec, tmp: Path, *, synapse: str = "single", c
     if not rebuild and database_url is None and (snapshot / "manifest.json").exists():
         shutil.copytree(snapshot / "hs", hs_dir)
         shutil.copytree(snapshot / "bot", bot_dir)
+        shutil.copytree(snapshot / "secrets", tmp / "secrets")  # the content key, beside the data folder
+        _move_paths(hs_dir)
         server = factory(hs_dir)
         server.start()
         population = Population.from_json(json.loads((snapshot / "manifest.json").read_text()))
@@ -455,6 +472,7 @@ async def prepare(spec: PopulationSpec, tmp: Path, *, synapse: str = "single", c
             shutil.rmtree(partial, ignore_errors=True)
             shutil.copytree(hs_dir, partial / "hs")
             shutil.copytree(bot_dir, partial / "bot")
+            shutil.copytree(tmp / "secrets", partial / "secrets")
             _write_manifest(partial / "manifest.json", population)
             shutil.rmtree(snapshot, ignore_errors=True)
             partial.rename(snapshot)

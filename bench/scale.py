@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,12 @@ COMMANDS = ("!goals", "!goal add Leisure: a walk in the park {i}", "!help", "!mo
 
 def command(i: int) -> str:
     return COMMANDS[i % len(COMMANDS)].format(i=i, score=3 + i % 6)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def slope_mb_per_min(samples: list[tuple[float, float]], window_min: float = SLOPE_WINDOW_MIN) -> tuple[float, float]:
@@ -106,9 +113,14 @@ async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_
             spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--idle", "-r", "100",
                                     "-f", "raw", "-d", "10", "-o", str(profile), "--pid", str(proc.pid)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await user.wait_for(lambda r: r.room_id == toolbox and r.sender == bot.user_id
-                            and r.type == "m.room.message", timeout=300, after=mark)
+        try:
+            await user.wait_for(lambda r: r.room_id == toolbox and r.sender == bot.user_id
+                                and r.type == "m.room.message", timeout=180, after=mark)
+        except AssertionError:
+            print(proc.log_text()[-4000:])
+            raise
         first_reply_s = time.perf_counter() - started
+        first_reply_cpu_s = cpu_seconds(proc.pid)
         t_reply = time.monotonic()
         rss_at_first_reply = rss_mb(proc.pid)
 
@@ -177,6 +189,8 @@ async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_
         "population_key": spec.key(), "population_build_s": pop.build.get("seconds"),
         "population_restored": prepared.restored_from is not None, "population_ready_s": round(prepared.seconds, 1),
         "first_reply_s": round(first_reply_s, 2), "first_reply_met": first_reply_s <= TARGET_FIRST_REPLY_S,
+        # CPU the bot used until then (user + system): what the wall time is made of on a busy machine
+        "first_reply_cpu_s": round(first_reply_cpu_s, 2), "load_average_1min": os.getloadavg()[0],
         "rss_mb_at_first_reply": round(rss_at_first_reply, 1),
         "rss_mb": round(memory, 1), "rss_peak_mb": max(m for _, m in samples), "rss_met": memory <= TARGET_RSS_MB,
         "rss_slope_mb_per_min": round(slope, 3), "rss_slope_window_min": round(window, 1),
@@ -225,9 +239,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     r = asyncio.run(go())
     r["bot_database"] = "PostgreSQL" if args.postgres else "SQLite"
     print_table("Scale: start to first reply and memory after activity",
-                ("rooms", "participants", "forum", "devices", "first reply s", f"≤ {TARGET_FIRST_REPLY_S:g} s", "RSS MB",
-                 f"≤ {TARGET_RSS_MB:g} MB", "RSS slope MB/min (window min)"),
-                [(r["rooms"], r["participants"], r["forum_members"], r["devices"], r["first_reply_s"],
+                ("rooms", "participants", "forum", "devices", "first reply s (bot CPU s)",
+                 f"≤ {TARGET_FIRST_REPLY_S:g} s", "RSS MB", f"≤ {TARGET_RSS_MB:g} MB", "RSS slope MB/min (window min)"),
+                [(r["rooms"], r["participants"], r["forum_members"], r["devices"],
+                  f"{r['first_reply_s']} ({r['first_reply_cpu_s']})",
                   verdict(r["first_reply_s"], TARGET_FIRST_REPLY_S), r["rss_mb"], verdict(r["rss_mb"], TARGET_RSS_MB),
                   f"{r['rss_slope_mb_per_min']} ({r['rss_slope_window_min']})")])
     path = write_result(args.out, r)
