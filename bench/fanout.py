@@ -55,7 +55,7 @@ async def bot_fanout(app: App, rooms: dict[str, str], community: str) -> float:
         s.flush()
         for user_id in rooms:
             s.add(Rsvp(cafe_id=cafe.id, user_id=user_id, answer="yes", updated_at=utcnow() - timedelta(minutes=5)))
-    jobs.plan_soon(app)
+    jobs.plan_soon(app.runtime)
     due_wall = due.timestamp()
     while True:
         with app.db.session() as s:
