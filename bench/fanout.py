@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -113,7 +117,7 @@ async def count_bot_events(homeserver: str, token_of: dict[str, str], rooms: dic
 
 
 async def measure(n: int, spec: PopulationSpec, bot_concurrency: int | None = None, synapse: str = "single",
-                  rebuild: bool = False, concurrency: int = 12) -> dict[str, Any]:
+                  rebuild: bool = False, concurrency: int = 12, profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="reconnect-fanout-") as tmp_name:
         tmp = Path(tmp_name)
         prepared = await prepare(spec, tmp, synapse=synapse, rebuild=rebuild, concurrency=concurrency)
@@ -129,7 +133,17 @@ async def measure(n: int, spec: PopulationSpec, bot_concurrency: int | None = No
             try:
                 await asyncio.sleep(3)
                 since_ms = int(time.time() * 1000)
-                bot_s = await bot_fanout(app, rooms, pop.spec.communities[0])
+                spy = None
+                if profile is not None:  # py-spy of this process (the bot runs in it) while it fans out
+                    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--idle",
+                                            "-r", "50", "-f", "raw", "-o", str(profile), "--pid", str(os.getpid())],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    bot_s = await bot_fanout(app, rooms, pop.spec.communities[0])
+                finally:
+                    if spy is not None:
+                        spy.send_signal(signal.SIGINT)
+                        await asyncio.to_thread(spy.wait, 120)
             finally:
                 await app.stop()
             counts = await count_bot_events(server.url, {p.user_id: p.access_token for p in people}, rooms,
@@ -173,13 +187,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="single (default), single-postgres, or module:callable (see bench.population)")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="py-spy (raw, --idle) of the bot's fan-out, written here")
     parser.add_argument("--out", default="fanout")
     args = parser.parse_args(argv)
     quiet_logs()
     spec = PopulationSpec(participants=max(args.participants, args.n), forum=min(args.forum, args.participants),
                           cafes=args.cafes, providers=args.providers, provider_rooms=args.provider_rooms,
                           direct_chats=not args.no_direct_chats, cafe_members=args.cafe_members)
-    r = asyncio.run(measure(args.n, spec, args.bot_concurrency, args.synapse, args.rebuild, args.concurrency))
+    r = asyncio.run(measure(args.n, spec, args.bot_concurrency, args.synapse, args.rebuild, args.concurrency,
+                             args.profile))
     print_table(f"Reminder fan-out: one café, {r['n']} private reminders",
                 ("sender", "seconds", "ratio", "lost", "doubled", "target"),
                 [("plain nio client, one message after another", r["plain_s"], "", "", "", ""),
