@@ -34,7 +34,7 @@ from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 from sqlalchemy import func, select
 
 from bench.common import http_json, print_table, quiet_logs, verdict, write_result
-from bench.population import PopulationSpec, prepare, settings_for
+from bench.population import PopulationSpec, drain_outbox, prepare, settings_for
 from bot.app import App
 from bot.db import utcnow
 from bot.models import SentEvent
@@ -132,6 +132,7 @@ async def measure(n: int, spec: PopulationSpec, bot_concurrency: int | None = No
             await app.start()
             try:
                 await asyncio.sleep(3)
+                await drain_outbox(app)  # only the reminders are counted after this moment
                 since_ms = int(time.time() * 1000)
                 spy = None
                 if profile is not None:  # py-spy of this process (the bot runs in it) while it fans out

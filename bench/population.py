@@ -389,6 +389,7 @@ async def build(spec: PopulationSpec, server: Homeserver, bot_dir: Path, concurr
             while len(app.client.rooms) < expected and time.monotonic() < deadline:  # type: ignore[union-attr]
                 await asyncio.sleep(1)
             await asyncio.sleep(5)
+            await drain_outbox(app)  # what the bot said to the newcomers is sent before it stops
             with app.db.session() as s:
                 bot_rooms = s.scalar(select(func.count()).select_from(ManagedRoom))
             phase(f"bot's sync caught up ({len(app.client.rooms)} rooms in nio, {bot_rooms} managed)",  # type: ignore[union-attr]
@@ -404,6 +405,21 @@ async def build(spec: PopulationSpec, server: Homeserver, bot_dir: Path, concurr
                                               "homeserver_calls": pool.calls, "concurrency": concurrency,
                                               "rooms": spec.rooms})
 
+
+
+async def drain_outbox(app: App, timeout: float = 600) -> float:
+    """Wait until the bot's outbox is empty (a snapshot must not hold a backlog that the next
+    run would send while it measures); returns the seconds waited."""
+    from bot.models import OutboxMessage
+
+    assert app.db is not None
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with app.db.session() as s:
+            if not s.scalar(select(func.count()).select_from(OutboxMessage)):
+                return time.monotonic() - started
+        await asyncio.sleep(1)
+    raise RuntimeError(f"the bot's outbox was not empty after {timeout:.0f} s")
 
 
 # --- snapshots ---------------------------------------------------------------------------------
