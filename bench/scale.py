@@ -1,23 +1,35 @@
-"""Scale: the bot in many rooms (toolbox rooms, plus the forum with M members).
+"""Scale: the bot in a national deployment's rooms (``bench.population``: participants with
+toolbox, direct-chat and provider rooms, a forum, cafés; every person with 1-2 encryption
+devices with one-time keys).
 
-1. The population is built through the bot's own code (in process), then the bot is stopped.
-2. A participant with an encryption device sends ``!goals`` while the bot is down; the bot is
+1. The population is restored from its snapshot (or built once, concurrently, and kept), the bot
+   stopped.
+2. A participant with a new encryption device sends ``!goals`` while the bot is down; the bot is
    started as a child process (``bot.cli run``): time from start to that first reply.
-3. Simulated activity: every forum member posts once in the forum and the participant sends
-   toolbox commands one at a time, either back to back (60 commands, the default) or spread over
-   ``--activity-minutes`` in real time (a command every 30 s, RSS sampled each minute); then the
-   bot's resident memory (RSS).
-Run on SQLite and, with --postgres, again with the bot's database on PostgreSQL; with
---synapse-postgres also with Synapse's database on PostgreSQL.
+3. Simulated activity: forum members post in the forum and the participant sends toolbox commands
+   one at a time, either back to back (``--activity-minutes 0``, the default: one post per forum
+   member, 60 commands) or spread over ``--activity-minutes`` in real time (a command every 30 s);
+   RSS sampled every 5 s (compressed) or every minute (real time); the RSS slope is fitted over
+   the last 30 minutes (or the last half of a shorter run).
+``--synapse`` chooses the homeserver (``single``: single-process Synapse on SQLite, the default;
+``single-postgres``; or ``module:callable``, see ``bench.population.Homeserver``).
 
-    .venv/bin/python -m bench.scale [--rooms 1000 --forum 300] [--postgres] [--synapse-postgres]
-                                    [--activity-minutes 60]
+    .venv/bin/python -m bench.scale [--participants 2500 --forum 1000 --cafes 10 --provider-rooms 2]
+                                    [--activity-minutes 60] [--synapse single] [--postgres]
+
+Result (``bench/results/<out>.json``, also returned by ``main``): ``first_reply_s``, ``rss_mb``,
+``rss_peak_mb``, ``rss_slope_mb_per_min``, ``rss_slope_window_min``, ``rooms``, ``participants``,
+``forum_members``, ``devices``, ``population_build_s``, and the verdicts ``first_reply_met``,
+``rss_met``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,27 +37,13 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.botprocess import BotProcess, bot_config
-from bench.common import (
-    bench_synapse,
-    bot_settings,
-    http_json,
-    pg_schema,
-    pg_synapse_database,
-    postgres_available,
-    print_table,
-    quiet_logs,
-    rss_mb,
-    verdict,
-    write_result,
-)
-from bench.population import enrol_with_toolboxes, join_all
-from bot.app import App
-from bot.models import RoomKind
-from bot.roomdir import find_room
+from bench.common import http_json, pg_schema, postgres_available, print_table, quiet_logs, rss_mb, verdict, write_result
+from bench.population import PopulationSpec, prepare
 from tests.integration.matrix_user import MatrixUser
 
-TARGET_FIRST_REPLY_S = 10.0
-TARGET_RSS_MB = 250.0
+TARGET_FIRST_REPLY_S = 5.0
+TARGET_RSS_MB = 300.0
+SLOPE_WINDOW_MIN = 30.0
 COMMANDS = ("!goals", "!goal add Leisure: a walk in the park {i}", "!help", "!mood {score} slept a little better",
             "!diary a quiet day with a short walk ({i})", "!moods")
 
@@ -54,138 +52,202 @@ def command(i: int) -> str:
     return COMMANDS[i % len(COMMANDS)].format(i=i, score=3 + i % 6)
 
 
-async def run_once(rooms: int, forum: int, database_url: str | None,
-                   synapse_db: dict[str, Any] | None = None, activity_minutes: float = 0) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name, bench_synapse(synapse_db) as server:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def slope_mb_per_min(samples: list[tuple[float, float]], window_min: float = SLOPE_WINDOW_MIN) -> tuple[float, float]:
+    """Least-squares slope of RSS (MB) over time (minutes) in the last ``window_min`` minutes, or
+    the last half of the samples when the run is shorter than twice that; (slope, window used)."""
+    if len(samples) < 2:
+        return float("nan"), 0.0
+    end = samples[-1][0]
+    start = end - window_min if end >= 2 * window_min else samples[0][0] + (end - samples[0][0]) / 2
+    points = [(t, m) for t, m in samples if t >= start] or samples[-2:]
+    if len(points) < 2:
+        points = samples[-2:]
+    n = len(points)
+    mt = sum(t for t, _ in points) / n
+    mm = sum(m for _, m in points) / n
+    var = sum((t - mt) ** 2 for t, _ in points)
+    slope = sum((t - mt) * (m - mm) for t, m in points) / var if var else float("nan")
+    return slope, points[-1][0] - points[0][0]
+
+
+async def run_once(spec: PopulationSpec, synapse: str = "single", database_url: str | None = None,
+                   activity_minutes: float = 0, rebuild: bool = False, concurrency: int = 12,
+                   profile: Path | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name:
         tmp = Path(tmp_name)
-        bot = server.register("reconnect")
-        people = await asyncio.to_thread(server.register_many, "p", rooms)
-        settings = bot_settings(server, bot, tmp / "bot", database_url=database_url)
-        app = App(settings)
-        await app.start()
-        t0 = time.perf_counter()
+        prepared = await prepare(spec, tmp, synapse=synapse, database_url=database_url, rebuild=rebuild,
+                                 concurrency=concurrency)
         try:
-            toolboxes = await enrol_with_toolboxes(app, people)
-            with app.db.session() as s:
-                forum_id = find_room(s, RoomKind.FORUM).room_id
-            gate = asyncio.Semaphore(8)
-
-            async def invite(user_id: str) -> None:
-                async with gate:
-                    await app.port.invite(forum_id, user_id)
-
-            await asyncio.gather(*(invite(p.user_id) for p in people[:forum]))
-            await join_all(server.url, [(p, forum_id) for p in people[:forum]])
+            return await _measure(prepared, tmp, database_url, activity_minutes, profile)
         finally:
-            await app.stop()
-        setup_s = time.perf_counter() - t0
+            prepared.server.stop()
 
-        # The participant who measures has an encryption device; the bot is down now.
-        tester = people[0]
-        user = MatrixUser(server.url, tester.user_id, tester.password, tmp / "tester")
-        await user.login()
-        proc = BotProcess(bot_config(server.url, bot.user_id, bot.password, tmp / "bot", database_url=database_url,
-                                     log_level="WARNING"), tmp / "bot")
+
+async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_minutes: float,
+                   profile: Path | None = None) -> dict[str, Any]:
+    server, pop = prepared.server, prepared.population
+    bot = pop.bot
+    tester = pop.people[0]
+    toolbox = pop.toolbox[tester.user_id]
+    forum_people = pop.people[:pop.spec.forum]
+    user = MatrixUser(server.url, tester.user_id, tester.password, tmp / "tester")
+    await user.login()
+    config = bot_config(server.url, bot.user_id, bot.password, prepared.bot_dir, database_url=database_url,
+                        log_level="WARNING", communities=[{"name": c} for c in pop.spec.communities])
+    proc = BotProcess(config, prepared.bot_dir)
+    samples: list[tuple[float, float]] = []  # (minutes since the first reply, RSS MB)
+    spy: subprocess.Popen[bytes] | None = None
+    try:
+        mark = len(user.received)
+        await user.send(toolbox, "!goals")
+        started = time.perf_counter()
+        proc.ready_marker = ""  # measured by the reply itself
+        await proc.start()
+        if profile is not None:  # py-spy from just after the process started (its first ~0.2 s missed)
+            spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--idle", "-r", "100",
+                                    "-f", "raw", "-d", "10", "-o", str(profile), "--pid", str(proc.pid)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            toolbox = toolboxes[tester.user_id]
-            mark = len(user.received)
-            await user.send(toolbox, "!goals")
-            started = time.perf_counter()
-            proc.ready_marker = ""  # measured by the reply itself
-            await proc.start()
             await user.wait_for(lambda r: r.room_id == toolbox and r.sender == bot.user_id
-                                and r.type == "m.room.message", timeout=300, after=mark)
-            first_reply_s = time.perf_counter() - started
+                                and r.type == "m.room.message", timeout=180, after=mark)
+        except AssertionError:
+            print(proc.log_text()[-4000:])
+            raise
+        first_reply_s = time.perf_counter() - started
+        first_reply_cpu_s = cpu_seconds(proc.pid)
+        t_reply = time.monotonic()
+        rss_at_first_reply = rss_mb(proc.pid)
 
-            gate = asyncio.Semaphore(8)
+        def sample() -> None:
+            samples.append((round((time.monotonic() - t_reply) / 60, 3), round(rss_mb(proc.pid), 1)))
 
-            async def post(i: int) -> None:
-                async with gate:
-                    await http_json("PUT", f"{server.url}/_matrix/client/v3/rooms/{quote(forum_id)}/send/"
-                                    f"m.room.message/scale{i}", people[i].access_token,
-                                    {"msgtype": "m.text", "body": f"good morning, everyone ({i})"})
+        gate = asyncio.Semaphore(8)
 
-            samples: list[tuple[float, float]] = []  # (minutes since the first reply, RSS MB)
-            if activity_minutes <= 0:
-                # Compressed: every forum member posts once; 60 toolbox commands one at a time.
-                await asyncio.gather(*(post(i) for i in range(forum)))
-                commands = 60
-                for i in range(commands):
-                    await user.ask(toolbox, command(i), bot.user_id, timeout=120)
-                activity = f"{forum} forum posts (one per member) + {commands} toolbox commands, back to back"
-            else:
-                # In real time: the forum posts spread evenly, a toolbox command every 30 s, RSS each minute.
-                t_start = time.monotonic()
-                end = t_start + activity_minutes * 60
-                posted = commands = 0
-                next_sample = t_start
-                while time.monotonic() < end:
-                    elapsed = time.monotonic() - t_start
-                    due_posts = min(forum, int(forum * elapsed / (activity_minutes * 60)) + 1)
-                    await asyncio.gather(*(post(i) for i in range(posted, due_posts)))
-                    posted = due_posts
-                    if elapsed >= commands * 30:
-                        await user.ask(toolbox, command(commands), bot.user_id, timeout=120)
-                        commands += 1
-                    if time.monotonic() >= next_sample:
-                        samples.append((round(elapsed / 60, 1), round(rss_mb(proc.pid), 1)))
-                        next_sample += 60
-                    await asyncio.sleep(1)
-                activity = (f"{activity_minutes:g} minutes in real time: {posted} forum posts spread evenly, "
-                            f"{commands} toolbox commands (one every 30 s)")
-            await asyncio.sleep(2)
-            memory = rss_mb(proc.pid)
-            samples.append((round((time.perf_counter() - started) / 60, 1), round(memory, 1)))
-        finally:
-            proc.stop()
-            await user.close()
-    # rooms: the toolbox rooms + space, forum, two cafés and the consultant room
-    return {"rooms": rooms + 5, "toolbox_rooms": rooms, "forum_members": forum, "setup_seconds": round(setup_s, 1),
-            "start_to_first_reply_seconds": round(first_reply_s, 2), "rss_mb_after_activity": round(memory, 1),
-            "rss_mb_peak_sampled": max(m for _, m in samples), "rss_samples_minutes_mb": samples,
-            "activity": activity}
+        async def post(i: int) -> None:
+            async with gate:
+                await http_json("PUT", f"{server.url}/_matrix/client/v3/rooms/{quote(pop.forum_id)}/send/"
+                              f"m.room.message/scale{i}-{int(t_reply)}", forum_people[i].access_token,
+                              {"msgtype": "m.text", "body": f"good morning, everyone ({i})"})
 
+        sample()
+        forum = len(forum_people)
+        if activity_minutes <= 0:
+            stop = asyncio.Event()
 
-async def measure(rooms: int, forum: int, postgres: bool, synapse_postgres: bool, activity_minutes: float = 0,
-                  sqlite: bool = True) -> dict[str, Any]:
-    """Keys name the bot's database, then Synapse's."""
-    results: dict[str, Any] = {}
-    if sqlite:
-        results["bot SQLite, Synapse SQLite"] = await run_once(rooms, forum, None, None, activity_minutes)
-    if postgres and postgres_available():
-        with pg_schema("scale") as url:
-            results["bot PostgreSQL, Synapse SQLite"] = await run_once(rooms, forum, url, None, activity_minutes)
-    if synapse_postgres and postgres_available():
-        with pg_schema("scale") as url, pg_synapse_database() as synapse_db:
-            results["bot PostgreSQL, Synapse PostgreSQL"] = await run_once(rooms, forum, url, synapse_db,
-                                                                          activity_minutes)
-    return results
+            async def sampler() -> None:
+                while not stop.is_set():
+                    await asyncio.sleep(5)
+                    sample()
+
+            task = asyncio.create_task(sampler())
+            await asyncio.gather(*(post(i) for i in range(forum)))
+            commands = 60
+            for i in range(commands):
+                await user.ask(toolbox, command(i), bot.user_id, timeout=120)
+            stop.set()
+            await task
+            activity = f"compressed: {forum} forum posts (one per member) + {commands} toolbox commands, back to back"
+        else:
+            end = t_reply + activity_minutes * 60
+            posted = commands = 0
+            next_sample = t_reply + 60
+            while time.monotonic() < end:
+                elapsed = time.monotonic() - t_reply
+                due_posts = min(forum, int(forum * elapsed / (activity_minutes * 60)) + 1)
+                await asyncio.gather(*(post(i) for i in range(posted, due_posts)))
+                posted = due_posts
+                if elapsed >= commands * 30:
+                    await user.ask(toolbox, command(commands), bot.user_id, timeout=120)
+                    commands += 1
+                if time.monotonic() >= next_sample:
+                    sample()
+                    next_sample += 60
+                await asyncio.sleep(1)
+            activity = (f"{activity_minutes:g} minutes in real time: {posted} forum posts spread evenly, "
+                        f"{commands} toolbox commands (one every 30 s)")
+        await asyncio.sleep(2)
+        sample()
+        memory = samples[-1][1]
+    finally:
+        if spy is not None:
+            spy.wait(timeout=60)
+        proc.stop()
+        await user.close()
+    slope, window = slope_mb_per_min(samples)
+    spec = pop.spec
+    return {
+        "synapse": prepared.server.__class__.__name__,
+        "rooms": spec.rooms, "participants": spec.participants, "forum_members": spec.forum, "cafes": spec.cafes,
+        "direct_chats": spec.direct_chats, "provider_rooms_per_participant": spec.provider_rooms,
+        "devices": pop.devices,
+        "population_key": spec.key(), "population_build_s": pop.build.get("seconds"),
+        "population_restored": prepared.restored_from is not None, "population_ready_s": round(prepared.seconds, 1),
+        "first_reply_s": round(first_reply_s, 2), "first_reply_met": first_reply_s <= TARGET_FIRST_REPLY_S,
+        # CPU the bot used until then (user + system): what the wall time is made of on a busy machine
+        "first_reply_cpu_s": round(first_reply_cpu_s, 2), "load_average_1min": os.getloadavg()[0],
+        "rss_mb_at_first_reply": round(rss_at_first_reply, 1),
+        "rss_mb": round(memory, 1), "rss_peak_mb": max(m for _, m in samples), "rss_met": memory <= TARGET_RSS_MB,
+        "rss_slope_mb_per_min": round(slope, 3), "rss_slope_window_min": round(window, 1),
+        "rss_samples_minutes_mb": samples, "activity": activity, "activity_minutes": activity_minutes,
+        # the names earlier tables read
+        "start_to_first_reply_seconds": round(first_reply_s, 2), "rss_mb_after_activity": round(memory, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    d = PopulationSpec()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rooms", type=int, default=1000, help="toolbox rooms (people)")
-    parser.add_argument("--forum", type=int, default=300, help="forum members (of those people)")
-    parser.add_argument("--postgres", action="store_true", help="also run with the bot's database on PostgreSQL")
-    parser.add_argument("--synapse-postgres", action="store_true",
-                        help="also run with both the bot's and Synapse's databases on PostgreSQL (needs psycopg2)")
+    parser.add_argument("--participants", "--rooms", type=int, default=d.participants,
+                        help="participants (each with a toolbox room, a direct chat and provider rooms)")
+    parser.add_argument("--forum", type=int, default=d.forum, help="forum members (of those participants)")
+    parser.add_argument("--cafes", type=int, default=d.cafes)
+    parser.add_argument("--providers", type=int, default=d.providers)
+    parser.add_argument("--provider-rooms", type=int, default=d.provider_rooms, help="per participant")
+    parser.add_argument("--no-direct-chats", action="store_true")
+    parser.add_argument("--cafe-members", type=int, default=None, help="participants in a café (default: all)")
+    parser.add_argument("--synapse", default="single",
+                        help="single (default), single-postgres, or module:callable (see bench.population)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the bot's database on PostgreSQL (the population is then built, not restored)")
     parser.add_argument("--activity-minutes", type=float, default=0,
                         help="simulated activity in real time for this long (default: compressed, back to back)")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip the run with the bot on SQLite")
+    parser.add_argument("--rebuild", action="store_true", help="build the population even if a snapshot exists")
+    parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="py-spy (raw, --idle) of the bot's first 10 s after start, written here")
     parser.add_argument("--out", default="scale", help="name of the JSON result (bench/results/NAME.json)")
     args = parser.parse_args(argv)
     quiet_logs()
-    results = asyncio.run(measure(args.rooms, min(args.forum, args.rooms), args.postgres, args.synapse_postgres,
-                                  args.activity_minutes, sqlite=not args.no_sqlite))
-    rows = [(db, r["rooms"], r["forum_members"], r["start_to_first_reply_seconds"],
-             verdict(r["start_to_first_reply_seconds"], TARGET_FIRST_REPLY_S), r["rss_mb_after_activity"],
-             verdict(r["rss_mb_after_activity"], TARGET_RSS_MB)) for db, r in results.items()]
-    print_table("Scale: start to first reply and memory after simulated activity",
-                ("databases (bot, Synapse)", "rooms", "forum members", "first reply s", f"≤ {TARGET_FIRST_REPLY_S:.0f} s",
-                 "RSS MB", f"≤ {TARGET_RSS_MB:.0f} MB"), rows)
-    path = write_result(args.out, {"results": results})
+    spec = PopulationSpec(participants=args.participants, forum=min(args.forum, args.participants), cafes=args.cafes,
+                          providers=args.providers, provider_rooms=args.provider_rooms,
+                          direct_chats=not args.no_direct_chats, cafe_members=args.cafe_members)
+
+    async def go() -> dict[str, Any]:
+        if args.postgres and postgres_available():
+            with pg_schema("scale") as url:
+                return await run_once(spec, args.synapse, url, args.activity_minutes, args.rebuild, args.concurrency,
+                                      args.profile)
+        return await run_once(spec, args.synapse, None, args.activity_minutes, args.rebuild, args.concurrency,
+                              args.profile)
+
+    r = asyncio.run(go())
+    r["bot_database"] = "PostgreSQL" if args.postgres else "SQLite"
+    print_table("Scale: start to first reply and memory after activity",
+                ("rooms", "participants", "forum", "devices", "first reply s (bot CPU s)",
+                 f"≤ {TARGET_FIRST_REPLY_S:g} s", "RSS MB", f"≤ {TARGET_RSS_MB:g} MB", "RSS slope MB/min (window min)"),
+                [(r["rooms"], r["participants"], r["forum_members"], r["devices"],
+                  f"{r['first_reply_s']} ({r['first_reply_cpu_s']})",
+                  verdict(r["first_reply_s"], TARGET_FIRST_REPLY_S), r["rss_mb"], verdict(r["rss_mb"], TARGET_RSS_MB),
+                  f"{r['rss_slope_mb_per_min']} ({r['rss_slope_window_min']})")])
+    path = write_result(args.out, r)
     print(f"written {path}")
-    return results
+    return r
 
 
 if __name__ == "__main__":

@@ -118,10 +118,29 @@ class Sender:
         per_room: dict[str, list[int]] = {}
         for row_id, room_id in heads:
             per_room.setdefault(room_id, []).append(row_id)
+        await self.prepare_wave(list(per_room))
         sent_any = await Wave(self, per_room).run()
         if not sent_any:
             await asyncio.sleep(0.5)
         return sent_any
+
+    async def prepare_wave(self, room_ids: list[str]) -> None:
+        """The wave's rooms' state (``send_concurrency`` at a time), then the key work for all of
+        them at once (:meth:`KeyWork.prepare_rooms`). A room that cannot be read here is left
+        to ``send_one``, which tells a refusal from an outage."""
+        if self.client.olm is None or len(room_ids) < 2:
+            return
+        gate = asyncio.Semaphore(self.settings.bot.send_concurrency)
+
+        async def readable(room_id: str) -> bool:
+            async with gate:
+                try:
+                    return await self.rooms.refusal(room_id) is None
+                except (LocalProtocolError, asyncio.TimeoutError, OSError, aiohttp.ClientError):
+                    return False
+
+        flags = await asyncio.gather(*(readable(r) for r in room_ids))
+        await self.keys.prepare_rooms([r for r, ok in zip(room_ids, flags) if ok and r not in self._left])
 
     async def load(self, row_id: int) -> Outgoing | None:
         """The row with its content, or None if it is gone or cannot be read (then it is set

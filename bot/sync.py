@@ -24,7 +24,15 @@ from bot.watchdog import sd_notify
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
-SYNC_FILTER: dict[str, Any] = {"room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False}}}
+# What the bot reads of a sync: timelines, room state with every member (encryption needs them
+# all), receipts, to-device messages and device lists. Not presence, typing notices or account
+# data (global or per room), which in a forum of a thousand people would come with every sync.
+SYNC_FILTER: dict[str, Any] = {
+    "presence": {"not_types": ["*"]},
+    "account_data": {"not_types": ["*"]},
+    "room": {"timeline": {"limit": 100}, "state": {"lazy_load_members": False},
+             "ephemeral": {"types": ["m.receipt"]}, "account_data": {"not_types": ["*"]}},
+}
 
 
 def take_turns(timelines: dict[str, list[Any]]) -> Iterator[tuple[str, Any]]:
