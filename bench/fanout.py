@@ -42,6 +42,7 @@ from schedules import jobs
 from schedules.models import Cafe, Rsvp
 
 TARGET_RATIO = 1.0
+SYNAPSE_OPTION = True  # bench.run_all passes --synapse on (single, single-postgres, workers)
 LEAD = timedelta(seconds=8)  # the reminder falls due this long after the café is written
 
 

@@ -142,7 +142,7 @@ class SingleSynapse(BenchSynapse):
     snapshot_in_folder = True
 
     def __init__(self, root: Path, database: dict[str, Any] | None = None) -> None:
-        super().__init__(root, database)
+        super().__init__(root, database, "single")
         self.snapshot_in_folder = database is None
 
     @property
@@ -156,9 +156,25 @@ class SingleSynapse(BenchSynapse):
         super().start()
 
 
+class WorkersHomeserver(BenchSynapse):
+    """Synapse with workers on PostgreSQL and Redis (``bot.localsynapse_workers``): its state is
+    in a database of its own, so the population is built each time (no snapshot)."""
+
+    snapshot_in_folder = False
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, None, "workers")
+
+    @property
+    def shared_secret(self) -> str:
+        return self.server.shared_secret
+
+
 def homeserver_factory(name: str) -> Callable[[Path], Homeserver]:
     if name == "single":
         return lambda root: SingleSynapse(root)
+    if name == "workers":
+        return lambda root: WorkersHomeserver(root)
     if name == "single-postgres":
         from bench.common import pg_synapse_database
 
@@ -177,7 +193,7 @@ def homeserver_factory(name: str) -> Callable[[Path], Homeserver]:
         return make
     module, _, attr = name.partition(":")
     if not attr:
-        raise SystemExit(f"--synapse: 'single', 'single-postgres' or 'module:callable', not {name!r}")
+        raise SystemExit(f"--synapse: 'single', 'single-postgres', 'workers' or 'module:callable', not {name!r}")
     import importlib
 
     factory: Callable[[Path], Homeserver] = getattr(importlib.import_module(module), attr)

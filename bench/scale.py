@@ -43,6 +43,7 @@ from tests.integration.matrix_user import MatrixUser
 
 TARGET_FIRST_REPLY_S = 5.0
 TARGET_RSS_MB = 300.0
+SYNAPSE_OPTION = True  # bench.run_all passes --synapse on (single, single-postgres, workers)
 SLOPE_WINDOW_MIN = 30.0
 COMMANDS = ("!goals", "!goal add Leisure: a walk in the park {i}", "!help", "!mood {score} slept a little better",
             "!diary a quiet day with a short walk ({i})", "!moods")
