@@ -87,6 +87,12 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
     if not exact.allows_room(ctx.room_kind):
         places = sorted(ctx.t(f"room_kind.{k.value}") for k in exact.rooms)
         parts.append(ctx.t("core.help.where", where=", ".join(places)))
+    # ``!help cafe``: the rest of the family too (``!cafe schedule``, ``!cafe buddy`` …), which a
+    # person would otherwise find only in the full list.
+    family = [c for c in mine if c.name.startswith(exact.name + " ") and c.listed_to(ctx.role)]
+    if family:
+        parts.append(ctx.t("core.help.family", commands=Markdown("\n".join(summary_line(ctx, c) for c in family)),
+                           example=f"{ctx.prefix}help {family[0].name}"))
     ctx.reply_text(Markdown("\n\n".join(parts)))
 
 

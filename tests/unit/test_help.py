@@ -57,6 +57,20 @@ async def test_help_for_a_command_of_several_words_explains_it(community, servic
     assert "**Example:** `!cafe schedule North every first thursday 18:00" in text
 
 
+async def test_help_for_a_command_with_a_family_lists_the_family(community, services) -> None:
+    """The newcomer trial: ``!help cafe`` showed only ``!cafe``, so ``!cafe schedule`` could not be
+    found from it; ``!help crisis`` hid add, pdf and review."""
+    (text,) = await send(community, services, CONSULTANT, "!consultants:localhost", "!help cafe")
+    assert "**More of this family:**" in text and "`!cafe schedule" in text and "`!help cafe" in text
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help crisis")
+    assert all(f"`!crisis {word}" in text for word in ("add", "pdf", "review")), text
+    norwegian(community, KARI)
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help crisis")
+    assert "**Flere kommandoer i samme familie:**" in text
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help goal add")
+    assert "famil" not in text  # a command without a family: nothing more
+
+
 async def test_help_in_norwegian_names_arguments_in_norwegian(community, services) -> None:
     norwegian(community, KARI)
     (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help activity add")
