@@ -44,9 +44,14 @@ async def help_command(ctx: Context, command: str | None) -> None:
     elsewhere = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role)
                  and not c.allows_room(here)]
     if elsewhere:
-        text += "\n\n" + ctx.t("core.help.elsewhere", commands=Markdown(", ".join(
-            f"`{ctx.prefix}{c.name}` ({', '.join(sorted(ctx.t(f'room_kind.{k.value}') for k in c.rooms))})"
-            for c in elsewhere)))
+        # One line per place ("your private toolbox room: `!goal add`, `!goals`, …"), not the
+        # place repeated after every command.
+        by_place: dict[str, list[str]] = {}
+        for c in elsewhere:
+            place = ", ".join(sorted(ctx.t(f"room_kind.{k.value}") for k in c.rooms))
+            by_place.setdefault(place, []).append(f"`{ctx.prefix}{c.name}`")
+        text += "\n\n" + ctx.t("core.help.elsewhere", commands=Markdown("".join(
+            f"\n- {place}: {', '.join(names)}" for place, names in by_place.items())))
     # Catalogue text and command names only, the same for everyone in this role, room and
     # language: its rendering is remembered.
     ctx.reply_text(Markdown(text), static=True)
