@@ -51,7 +51,7 @@ async def test_a_provider_gets_the_overview_only_once_it_is_shared(bot, consulta
     await ask(oli, toolbox, f"!share overview with {doc.user_id}", bot, "can now see your recovery overview")
     mark = len(doc.received)
     shown = await ask(doc, provider_room, "!view overview", bot, "Shared recovery overview")
-    assert shown.decrypted and "1 check-ins, average 6.0/10" in shown.body
+    assert shown.decrypted and "1 check-in, average 6.0/10" in shown.body
     image = await doc.wait_for(lambda r: r.room_id == provider_room and r.content.get("msgtype") == "m.image",
                                after=mark, what="the shared overview picture")
     assert image.body.startswith("The participant's recovery overview")
