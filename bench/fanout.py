@@ -34,7 +34,7 @@ from nio import AsyncClient, AsyncClientConfig, RoomSendResponse
 from sqlalchemy import func, select
 
 from bench.common import http_json, print_table, quiet_logs, verdict, write_result
-from bench.population import PopulationSpec, drain_outbox, prepare, settings_for
+from bench.population import PopulationSpec, add_population_arguments, drain_outbox, prepare, settings_for, spec_from
 from bot.app import App
 from bot.db import utcnow
 from bot.models import SentEvent
@@ -173,30 +173,17 @@ async def measure(n: int, spec: PopulationSpec, bot_concurrency: int | None = No
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    d = PopulationSpec()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_population_arguments(parser)
     parser.add_argument("--n", type=int, default=2000, help="yes-people (their toolbox rooms)")
     parser.add_argument("--bot-concurrency", type=int, default=None,
                         help="the bot's bot.send_concurrency (default: its configured default)")
-    parser.add_argument("--participants", type=int, default=d.participants, help="population: participants")
-    parser.add_argument("--forum", type=int, default=d.forum)
-    parser.add_argument("--cafes", type=int, default=d.cafes)
-    parser.add_argument("--providers", type=int, default=d.providers)
-    parser.add_argument("--provider-rooms", type=int, default=d.provider_rooms)
-    parser.add_argument("--no-direct-chats", action="store_true")
-    parser.add_argument("--cafe-members", type=int, default=None)
-    parser.add_argument("--synapse", default="single",
-                        help="single (default), single-postgres, or module:callable (see bench.population)")
-    parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy (raw, --idle) of the bot's fan-out, written here")
     parser.add_argument("--out", default="fanout")
     args = parser.parse_args(argv)
     quiet_logs()
-    spec = PopulationSpec(participants=max(args.participants, args.n), forum=min(args.forum, args.participants),
-                          cafes=args.cafes, providers=args.providers, provider_rooms=args.provider_rooms,
-                          direct_chats=not args.no_direct_chats, cafe_members=args.cafe_members)
+    spec = spec_from(args, at_least=args.n)
     r = asyncio.run(measure(args.n, spec, args.bot_concurrency, args.synapse, args.rebuild, args.concurrency,
                              args.profile))
     print_table(f"Reminder fan-out: one café, {r['n']} private reminders",

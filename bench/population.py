@@ -556,25 +556,40 @@ async def enrol_with_toolboxes(app: App, people: Sequence[Account], community: s
     return rooms
 
 
+def add_population_arguments(parser: argparse.ArgumentParser) -> None:
+    """The population's options, the same for the builder, ``bench.scale`` and ``bench.fanout``
+    (so that they share one snapshot), with the homeserver and building options."""
+    d = PopulationSpec()
+    parser.add_argument("--participants", "--rooms", type=int, default=d.participants,
+                        help="participants (each with a toolbox room, a direct chat and provider rooms)")
+    parser.add_argument("--forum", type=int, default=d.forum, help="forum members (of those participants)")
+    parser.add_argument("--cafes", type=int, default=d.cafes)
+    parser.add_argument("--providers", type=int, default=d.providers)
+    parser.add_argument("--provider-rooms", type=int, default=d.provider_rooms, help="per participant")
+    parser.add_argument("--no-direct-chats", action="store_true")
+    parser.add_argument("--cafe-members", type=int, default=None, help="participants in a café (default: all)")
+    parser.add_argument("--synapse", default="single",
+                        help="single (default), single-postgres, workers, or module:callable")
+    parser.add_argument("--rebuild", action="store_true", help="build the population even if a snapshot exists")
+    parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
+
+
+def spec_from(args: argparse.Namespace, *, at_least: int = 0) -> PopulationSpec:
+    """The population those options describe (with at least ``at_least`` participants)."""
+    participants = max(args.participants, at_least)
+    return PopulationSpec(participants=participants, forum=min(args.forum, args.participants), cafes=args.cafes,
+                          providers=args.providers, provider_rooms=args.provider_rooms,
+                          direct_chats=not args.no_direct_chats, cafe_members=args.cafe_members)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     import tempfile
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--participants", type=int, default=PopulationSpec.participants)
-    parser.add_argument("--forum", type=int, default=PopulationSpec.forum)
-    parser.add_argument("--cafes", type=int, default=PopulationSpec.cafes)
-    parser.add_argument("--providers", type=int, default=PopulationSpec.providers)
-    parser.add_argument("--provider-rooms", type=int, default=PopulationSpec.provider_rooms)
-    parser.add_argument("--no-direct-chats", action="store_true")
-    parser.add_argument("--cafe-members", type=int, default=None, help="default: every participant")
-    parser.add_argument("--concurrency", type=int, default=12)
-    parser.add_argument("--synapse", default="single")
-    parser.add_argument("--rebuild", action="store_true")
+    add_population_arguments(parser)
     args = parser.parse_args(argv)
     quiet_logs()
-    spec = PopulationSpec(participants=args.participants, forum=min(args.forum, args.participants), cafes=args.cafes,
-                          providers=args.providers, provider_rooms=args.provider_rooms,
-                          direct_chats=not args.no_direct_chats, cafe_members=args.cafe_members)
+    spec = spec_from(args)
 
     async def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="reconnect-pop-") as tmp:

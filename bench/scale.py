@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 from bench.botprocess import BotProcess, bot_config
 from bench.common import http_json, pg_schema, postgres_available, print_table, quiet_logs, rss_mb, verdict, write_result
-from bench.population import PopulationSpec, prepare
+from bench.population import PopulationSpec, add_population_arguments, prepare, spec_from
 from tests.integration.matrix_user import MatrixUser
 
 TARGET_FIRST_REPLY_S = 5.0
@@ -202,32 +202,18 @@ async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    d = PopulationSpec()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--participants", "--rooms", type=int, default=d.participants,
-                        help="participants (each with a toolbox room, a direct chat and provider rooms)")
-    parser.add_argument("--forum", type=int, default=d.forum, help="forum members (of those participants)")
-    parser.add_argument("--cafes", type=int, default=d.cafes)
-    parser.add_argument("--providers", type=int, default=d.providers)
-    parser.add_argument("--provider-rooms", type=int, default=d.provider_rooms, help="per participant")
-    parser.add_argument("--no-direct-chats", action="store_true")
-    parser.add_argument("--cafe-members", type=int, default=None, help="participants in a café (default: all)")
-    parser.add_argument("--synapse", default="single",
-                        help="single (default), single-postgres, or module:callable (see bench.population)")
+    add_population_arguments(parser)
     parser.add_argument("--postgres", action="store_true",
                         help="the bot's database on PostgreSQL (the population is then built, not restored)")
     parser.add_argument("--activity-minutes", type=float, default=0,
                         help="simulated activity in real time for this long (default: compressed, back to back)")
-    parser.add_argument("--rebuild", action="store_true", help="build the population even if a snapshot exists")
-    parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy (raw, --idle) of the bot's first 10 s after start, written here")
     parser.add_argument("--out", default="scale", help="name of the JSON result (bench/results/NAME.json)")
     args = parser.parse_args(argv)
     quiet_logs()
-    spec = PopulationSpec(participants=args.participants, forum=min(args.forum, args.participants), cafes=args.cafes,
-                          providers=args.providers, provider_rooms=args.provider_rooms,
-                          direct_chats=not args.no_direct_chats, cafe_members=args.cafe_members)
+    spec = spec_from(args)
 
     async def go() -> dict[str, Any]:
         if args.postgres and postgres_available():
