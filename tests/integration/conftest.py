@@ -40,13 +40,18 @@ def synapse(tmp_path_factory) -> LocalSynapse:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def staff(synapse) -> dict[str, dict[str, str]]:
+def register_staff(synapse: LocalSynapse) -> dict[str, dict[str, str]]:
+    """A consultant and an admin account on ``synapse``, with their passwords."""
     people = {}
     for role in ("consultant", "admin"):
         password = secrets.token_urlsafe(10)
         people[role] = {"user_id": synapse.register(unique(role), password), "password": password}
     return people
+
+
+@pytest.fixture(scope="session")
+def staff(synapse) -> dict[str, dict[str, str]]:
+    return register_staff(synapse)
 
 
 class BotHandle:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import secrets
 from typing import AsyncIterator, Iterator
 
 import psycopg
@@ -20,7 +19,7 @@ from nio import DownloadResponse, UploadResponse
 from bot.localsynapse_workers import PG_DSN, WorkersSynapse, ensure_services
 from bot.models import RoomKind
 from schedules.cafes import cafe_room_of
-from tests.integration.conftest import BotHandle, _login, bot_config, unique
+from tests.integration.conftest import BotHandle, _login, bot_config, register_staff
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_rooms_flows import ask_for, enrolled, joined, room_of
 from tests.integration.test_schedules_cafes import schedule_in
@@ -43,11 +42,7 @@ def synapse(tmp_path_factory) -> Iterator[WorkersSynapse]:
 
 @pytest.fixture(scope="module")
 def staff(synapse) -> dict[str, dict[str, str]]:
-    people = {}
-    for role in ("consultant", "admin"):
-        password = secrets.token_urlsafe(10)
-        people[role] = {"user_id": synapse.register(unique(role), password), "password": password}
-    return people
+    return register_staff(synapse)
 
 
 @pytest_asyncio.fixture(scope="module")
