@@ -15,6 +15,9 @@ import yaml
 from bot.markup import Markdown, fill
 
 LANGUAGES = ("en", "nb")
+# libyaml's loader when PyYAML was built with it (the wheels are): the same safe subset of YAML,
+# parsed about ten times faster than the pure-Python loader (the catalogues are read at every start).
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Catalogue:
@@ -29,7 +32,7 @@ class Catalogue:
             for path in [first, *sorted(Path(locales_dir).glob(f"{lang}.*.yaml"))]:
                 if not path.exists():
                     continue
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
                 self.messages[lang].update(_flatten(data))
 
     def t(self, lang: str, key: str, **params: Any) -> Markdown:

@@ -73,12 +73,18 @@ def pg_schema_url(features) -> Iterator[str]:
 
 
 def _fresh_pg(url: str) -> Database:
+    """The session's migrated schema, emptied: every table's rows deleted (children first) and
+    every sequence set back to 1. The same as ``TRUNCATE ... RESTART IDENTITY``, but a DELETE of a
+    few rows costs milliseconds where truncating 55 tables cost about a second per test."""
     from bot.db import Base
 
     database = Database(url)
     with database.engine.begin() as c:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        c.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))))
+        sequences = [r[0] for r in c.execute(text(
+            "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"))]
+        if sequences:
+            c.execute(text("SELECT " + ", ".join(f"setval('\"{s}\"', 1, false)" for s in sequences)))
     return database
 
 

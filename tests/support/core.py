@@ -10,6 +10,7 @@ import itertools
 import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import select
@@ -160,11 +161,20 @@ def router_for(features: list, prefix: str = "!") -> Router:
     return router
 
 
+_CATALOGUES: dict[tuple[str, ...], Catalogue] = {}
+
+
 def catalogue_for(features: list) -> Catalogue:
+    """The features' catalogue, read from their files once per test session (parsing the YAML was
+    most of each unit test's set-up); each caller gets its own copy of the messages."""
+    dirs = tuple(str(f.locales) for f in features if f.locales is not None)
+    if dirs not in _CATALOGUES:
+        read = Catalogue()
+        for d in dirs:
+            read.load_dir(Path(d))
+        _CATALOGUES[dirs] = read
     cat = Catalogue()
-    for f in features:
-        if f.locales is not None:
-            cat.load_dir(f.locales)
+    cat.messages = {lang: dict(messages) for lang, messages in _CATALOGUES[dirs].messages.items()}
     return cat
 
 
