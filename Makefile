@@ -23,9 +23,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/reconnect demo
 
-## The whole test suite: unit tests, then integration tests on a real Synapse.
+## The whole test suite: unit tests and integration tests on a real Synapse, in $(TEST_WORKERS)
+## parallel workers (pytest-xdist; a whole file stays in one worker, each worker starts its own
+## Synapse), then the few tests that compare timings, alone so that the other workers cannot skew them.
+TEST_WORKERS ?= 3
 test: $(STAMP)
-	$(PY) -m pytest tests/unit tests/integration -q -p no:cacheprovider
+	$(PY) -m pytest tests/integration tests/unit -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not soak and not timing"
+	$(PY) -m pytest tests/integration tests/unit -q -p no:cacheprovider -m "timing and not soak"
 
 ## Lint and types: ruff (with import order) over the tree, mypy --strict over bot/.
 lint: $(STAMP)

@@ -13,6 +13,7 @@ import statistics
 import time
 from typing import Awaitable, Callable
 
+import pytest
 from nio import RoomSendResponse
 
 from bot.config import CommandRateConfig
@@ -51,6 +52,7 @@ def ms(times: list[float]) -> float:
     return statistics.median(times) * 1000
 
 
+@pytest.mark.timing
 async def test_a_flood_of_commands_does_not_delay_another_persons_reply(start_bot, make_user):
     rate = CommandRateConfig()  # the limit as shipped (the harness raises it for scripted tests)
     handle = await start_bot(bot={"command_rate": rate.model_dump()})

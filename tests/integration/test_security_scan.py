@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bench.scenario import enrol, staff_room
 from tests.integration.test_security_keys import forum_of
 
 POST = "a-" * 11_990 + " ring meg på 912 34 567"  # 24,003 characters, a phone number at the end
 
 
+@pytest.mark.timing
 async def test_a_long_hostile_post_does_not_delay_another_persons_reply(start_bot, consultant, make_user):
     handle = await start_bot()
     bot_id = handle.user_id
