@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.contracts import DueReminder, Picture
-from bot.people import on_break
+from bot.people import breaks_of, on_break_then
 from bot.recurrence import local_to_utc
 from bot.speaker import Say
 from bot.zones import DEFAULT_ZONE, preferred_zone, with_own_zone, zone_or
@@ -130,7 +130,8 @@ def due_reminders(session: Session, start: datetime, end: datetime) -> list[DueR
     """The feature's reminder source: everything due in [start, end), except reminders for people
     on a break. The monthly overview stays listed: the ledger notes it paused, so a break that ends
     later that day does not bring that month's overview late."""
-    found = [r for r in activity_reminders(session, start, end) + medication_reminders(session, start, end)
-             + checkin_prompts(session, start, end) + crisis_review_reminders(session, start, end)
-             if not on_break(session, r.user_id, r.due_at)]
+    listed = (activity_reminders(session, start, end) + medication_reminders(session, start, end)
+              + checkin_prompts(session, start, end) + crisis_review_reminders(session, start, end))
+    breaks = breaks_of(session, [r.user_id for r in listed])  # one look, not one per reminder
+    found = [r for r in listed if not on_break_then(breaks, r.user_id, r.due_at)]
     return sorted(found + overview_reminders(session, start, end), key=lambda r: r.due_at)

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import event
 
 from bot.models import UserPref
+from toolbox import checkin
 from toolbox.models import CheckinSetting, CrisisPlanMeta, Medication, MoodEntry, OverviewMonthly
 from toolbox.reminders import due_reminders
 
@@ -22,10 +23,12 @@ LONG_AGO = START - timedelta(days=30)
 
 def add_the_due(s) -> None:
     """A prompt at 09:05 Oslo; one at the same time already answered by today's mood; the review
-    date's morning (09:00 Oslo); a medicine at 09:02 Oslo; and one at 03:00 in New York, the
+    date's morning (09:00 Oslo); one on a break; a medicine at 09:02 Oslo; and one at 03:00 in New York, the
     person's own zone (its stored zone, Oslo, would put it at 02:00 UTC)."""
     s.add(CheckinSetting(user_id="@prompted:x", clock="09:05", zone="Europe/Oslo", since=LONG_AGO))
     s.add(CheckinSetting(user_id="@logged:x", clock="09:05", zone="Europe/Oslo", since=LONG_AGO))
+    s.add(CheckinSetting(user_id="@resting:x", clock="09:05", zone="Europe/Oslo", since=LONG_AGO))
+    s.add(UserPref(user_id="@resting:x", on_break=True, break_until=END + timedelta(days=1)))  # paused
     s.add(MoodEntry(user_id="@logged:x", score=6, created_at=START - timedelta(hours=1)))
     s.add(MoodEntry(user_id="@prompted:x", score=6, created_at=START - timedelta(hours=9)))  # yesterday
     s.add(CrisisPlanMeta(user_id="@review:x", review_on=DAY, updated_at=LONG_AGO))
@@ -78,4 +81,32 @@ def test_what_is_due_costs_as_many_statements_for_200_people_not_due_as_for_5(db
         add_people_not_due(s, range(5, 200))
     many, same = statements_and_keys(db)
     assert same == keys
+    assert many == few, (few, many)
+
+
+def test_a_sweep_window_with_hundreds_of_prompts_due_reads_their_moods_and_breaks_at_once(db):
+    """A sweep looks back over the grace period (hours): many prompts fall in it; whose mood is
+    logged and who is on a break is read for all of them together."""
+
+    def people(numbers: range) -> None:
+        with db.session() as s:
+            for n in numbers:
+                user = f"@q{n}:x"
+                s.add(CheckinSetting(user_id=user, clock="09:05", zone="Europe/Oslo", since=LONG_AGO))
+                if n % 3 == 0:  # answered today already
+                    s.add(MoodEntry(user_id=user, score=7, created_at=START - timedelta(hours=2)))
+                if n % 5 == 1:
+                    s.add(UserPref(user_id=user, on_break=True, break_until=START + timedelta(minutes=1)))  # over
+                if n % 5 == 2:
+                    s.add(UserPref(user_id=user, on_break=True, break_until=None))
+
+    def prompted(numbers: range) -> list[str]:
+        return sorted(f"@q{n}:x" for n in numbers if n % 3 and n % 5 != 2)
+
+    people(range(5))
+    few, keys = statements_and_keys(db)
+    assert sorted(k for k in keys) == sorted(checkin.prompt_key(u, DAY) for u in prompted(range(5)))
+    people(range(5, 200))
+    many, keys = statements_and_keys(db)
+    assert sorted(k for k in keys) == sorted(checkin.prompt_key(u, DAY) for u in prompted(range(200)))
     assert many == few, (few, many)
