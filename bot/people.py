@@ -4,6 +4,7 @@ display names."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +51,30 @@ def on_break(session: Session, user_id: str, now: datetime | None = None) -> boo
     if pref is None or not pref.on_break:
         return False
     return pref.break_until is None or pref.break_until > (now or utcnow())
+
+
+# People per ``IN`` list: far below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 500
+
+
+def breaks_of(session: Session, user_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """Of ``user_ids``, those with a break set, and when it ends (None: when they end it): for
+    ``on_break_then``, one statement per ``_IN_CHUNK`` people rather than ``on_break`` for each."""
+    people = sorted(set(user_ids))
+    found: dict[str, datetime | None] = {}
+    for n in range(0, len(people), _IN_CHUNK):
+        q = select(UserPref.user_id, UserPref.break_until).where(UserPref.user_id.in_(people[n:n + _IN_CHUNK]),
+                                                                 UserPref.on_break.is_(True))
+        found.update((user_id, until) for user_id, until in session.execute(q))
+    return found
+
+
+def on_break_then(breaks: dict[str, datetime | None], user_id: str, at: datetime) -> bool:
+    """``on_break(session, user_id, at)`` from ``breaks_of``."""
+    if user_id not in breaks:
+        return False
+    until = breaks[user_id]
+    return until is None or until > at
 
 
 def participant(session: Session, user_id: str) -> Participant | None:

@@ -4,8 +4,10 @@ else Europe/Oslo. The one place that resolves zones, for every feature."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -41,9 +43,21 @@ def person_zone(session: Session, settings: Settings, user_id: str) -> ZoneInfo:
 def preferred_zone(session: Session, user_id: str, fallback: str) -> ZoneInfo:
     """For jobs without settings: the person's own preference, else ``fallback``."""
     pref = session.get(UserPref, user_id)
-    if pref is not None and pref.timezone and _valid(pref.timezone):
-        return ZoneInfo(pref.timezone)
+    return zone_or(pref.timezone if pref is not None else None, fallback)
+
+
+def zone_or(own: str | None, fallback: str) -> ZoneInfo:
+    """``preferred_zone`` once the person's own preference (``UserPref.timezone``, or None) is read."""
+    if own and _valid(own):
+        return ZoneInfo(own)
     return ZoneInfo(fallback if _valid(fallback) else DEFAULT_ZONE)
+
+
+def with_own_zone(query: Select[Any], user_id: ColumnElement[str]) -> Select[Any]:
+    """``query`` with each row's person's own zone preference (``UserPref.timezone``, or None) as
+    its last column: one statement for a whole population's zones, where ``preferred_zone`` per
+    row would be one per person. Give it to ``zone_or`` with the row's fallback."""
+    return query.add_columns(UserPref.timezone).outerjoin(UserPref, UserPref.user_id == user_id)
 
 
 def valid_zone(name: str) -> str:

@@ -87,14 +87,30 @@ def already_handled(session: Session, key: str) -> bool:
     return session.scalar(select(ReminderLedger.id).where(ReminderLedger.key == key)) is not None
 
 
+# Keys per ``IN`` list: far below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 500
+
+
+def handled_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Of ``keys``, those the ledger has seen: one statement per ``_IN_CHUNK`` keys (a sweep looks
+    back over the grace period, so it lists hundreds already handled), none for no keys."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for n in range(0, len(wanted), _IN_CHUNK):
+        found.update(session.scalars(select(ReminderLedger.key).where(ReminderLedger.key.in_(wanted[n:n + _IN_CHUNK]))))
+    return found
+
+
 def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: timedelta,
             online_since: datetime, speaker: Speaker, pictures: Pictures | None = None) -> list[tuple[Due, Status]]:
     """Handle every item due by ``now`` that the ledger has not seen; returns what was done.
     An item with a picture waits for a sweep that has it ready in ``pictures`` (see
     ``pictures_wanted``). The caller commits (and then wakes the outbox)."""
     done: list[tuple[Due, Status]] = []
+    items = list(items)
+    handled = handled_keys(session, [due.key for due in items if due.due_at <= now])
     for due in items:
-        if due.due_at > now or already_handled(session, due.key):
+        if due.due_at > now or due.key in handled:
             continue
         paused = due.user_id is not None and on_break(session, due.user_id, now)
         status = decide(due, now, grace=grace, online_since=online_since, paused=paused)
@@ -113,6 +129,7 @@ def deliver(session: Session, items: Iterable[Due], now: datetime, *, grace: tim
         session.add(ReminderLedger(key=due.key, status=status.value, due_at=due.due_at, handled_at=now,
                                    user_id=due.user_id))
         session.flush()
+        handled.add(due.key)
         if status in (Status.SKIPPED, Status.PAUSED):
             log.info("reminder %s %s (due %s)", due.key, status.value, due.due_at.isoformat())
         done.append((due, status))
@@ -135,12 +152,18 @@ def seed_reactions(session: Session, items: Iterable[Due], now: datetime) -> boo
     """Put each sent reminder's ``reactions`` under it, once (its own ledger key), as soon as the
     homeserver has given it an event id. Returns whether anything was queued."""
     queued = False
-    for due in items:
-        if not due.reactions or due.room_id is None:
-            continue
+    wanted = [due for due in items if due.reactions and due.room_id is not None]
+    # The sent events and the seeds' ledger rows of them all at once, not a look-up of each.
+    txns = sorted({txn_for(due.key) for due in wanted})
+    sent_of: dict[str, SentEvent] = {}
+    for n in range(0, len(txns), _IN_CHUNK):
+        sent_of.update((e.txn_id, e) for e in session.scalars(select(SentEvent).where(
+            SentEvent.txn_id.in_(txns[n:n + _IN_CHUNK]))))
+    seeded = handled_keys(session, [f"seed:{due.key}" for due in wanted if txn_for(due.key) in sent_of])
+    for due in wanted:
         key = f"seed:{due.key}"
-        sent = session.get(SentEvent, txn_for(due.key))
-        if sent is None or sent.room_id != due.room_id or already_handled(session, key):
+        sent = sent_of.get(txn_for(due.key))
+        if sent is None or sent.room_id != due.room_id or key in seeded:
             continue
         for i, emoji in enumerate(due.reactions):
             enqueue(session, sent.room_id, reaction_content(sent.event_id, emoji), event_type="m.reaction",
@@ -148,6 +171,7 @@ def seed_reactions(session: Session, items: Iterable[Due], now: datetime) -> boo
         session.add(ReminderLedger(key=key, status=Status.SENT.value, due_at=due.due_at, handled_at=now,
                                    user_id=due.user_id))
         session.flush()
+        seeded.add(key)
         queued = True
     return queued
 
@@ -199,8 +223,9 @@ def pictures_wanted(session: Session, settings: Settings, sources: Iterable[Remi
     with them at the same ``now``."""
     items, grace = _due_by(session, settings, sources, now, digest_sources)
     wanted: list[tuple[str, Callable[[], Picture] | None]] = []
+    handled = handled_keys(session, [due.key for due in items if due.picture is not None and due.due_at <= now])
     for due in items:
-        if due.picture is None or due.due_at > now or already_handled(session, due.key):
+        if due.picture is None or due.due_at > now or due.key in handled:
             continue
         paused = due.user_id is not None and on_break(session, due.user_id, now)
         if decide(due, now, grace=grace, online_since=online_since, paused=paused) not in (Status.SENT, Status.LATE):

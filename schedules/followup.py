@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.models import EnrolmentStatus
-from bot.people import participant
+from bot.models import EnrolmentStatus, Participant
 from bot.recurrence import wall_time
 from schedules.models import Cafe, FollowupAnswer, FollowupOptOut, Rsvp
 
@@ -65,13 +64,14 @@ def set_followup(session: Session, user_id: str, on: bool, now: datetime) -> boo
 def to_ask(session: Session, cafe: Cafe) -> list[str]:
     """Who is asked after this café: said yes or maybe, is still an active participant, and has
     not turned the question off. (A break pauses it at delivery, as every personal reminder.)"""
-    q = select(Rsvp.user_id).where(Rsvp.cafe_id == cafe.id, Rsvp.answer.in_(("yes", "maybe"))).order_by(Rsvp.id)
-    asked = []
-    for user_id in session.scalars(q):
-        person = participant(session, user_id)
-        if person is not None and person.status == EnrolmentStatus.ACTIVE.value and wants_followup(session, user_id):
-            asked.append(user_id)
-    return asked
+    # One statement, however many said yes (not a look-up of each person and their opt-out).
+    q = (select(Rsvp.user_id)
+         .join(Participant, Participant.user_id == Rsvp.user_id)
+         .outerjoin(FollowupOptOut, FollowupOptOut.user_id == Rsvp.user_id)
+         .where(Rsvp.cafe_id == cafe.id, Rsvp.answer.in_(("yes", "maybe")),
+                Participant.status == EnrolmentStatus.ACTIVE.value, FollowupOptOut.user_id.is_(None))
+         .order_by(Rsvp.id))
+    return list(session.scalars(q))
 
 
 def answer_for_reaction(key: str) -> str | None:

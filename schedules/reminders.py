@@ -23,7 +23,7 @@ from bot.models import RoomKind
 from bot.notices import consultants_to_alert
 from bot.people import on_break
 from bot.recurrence import wall_time
-from bot.roomdir import find_rooms, toolbox_room_of
+from bot.roomdir import find_rooms, toolbox_rooms_of
 from bot.speaker import Say
 from bot.zones import community_zone
 from schedules import followup, polls
@@ -108,10 +108,13 @@ def cafe_private_reminders(session: Session, settings: Settings, start: datetime
         at = reminder_time(cafe.starts_at, before, tz)
         if not (start <= at < end):
             continue
-        q = select(Rsvp).where(Rsvp.cafe_id == cafe.id, Rsvp.answer.in_(("yes", "maybe")), Rsvp.updated_at <= at)
-        for answer in session.scalars(q):
-            found.append(Due(key=f"cafe-private:{cafe.id}:{user_tag(answer.user_id)}", due_at=at,
-                             room_id=toolbox_room_of(session, answer.user_id), user_id=answer.user_id,
+        q = select(Rsvp.user_id).where(Rsvp.cafe_id == cafe.id, Rsvp.answer.in_(("yes", "maybe")),
+                                       Rsvp.updated_at <= at)
+        coming = list(session.scalars(q))
+        rooms = toolbox_rooms_of(session, coming)  # one statement for the café's hundreds, not one each
+        for user_id in coming:
+            found.append(Due(key=f"cafe-private:{cafe.id}:{user_tag(user_id)}", due_at=at,
+                             room_id=rooms.get(user_id), user_id=user_id,
                              render=_cafe_render("schedules.reminder.cafe_private", cafe, tz), alert=True))
     return found
 
@@ -126,9 +129,11 @@ def cafe_followups(session: Session, settings: Settings, start: datetime, end: d
         at = followup.ask_time(cafe, tz)
         if not (start <= at < end):
             continue
-        for user_id in followup.to_ask(session, cafe):
+        asked = followup.to_ask(session, cafe)
+        rooms = toolbox_rooms_of(session, asked)
+        for user_id in asked:
             found.append(Due(key=f"{followup.KEY_PREFIX}{cafe.id}:{user_tag(user_id)}", due_at=at,
-                             room_id=toolbox_room_of(session, user_id), user_id=user_id,
+                             room_id=rooms.get(user_id), user_id=user_id,
                              render=_cafe_render("schedules.followup.ask", cafe, tz), alert=True,
                              reactions=followup.REACTIONS))
     return found
@@ -227,13 +232,11 @@ def _params(session: Session, tr: Say, r: DueReminder) -> dict[str, Any]:
 
 def feature_reminders(session: Session, sources: Iterable[ReminderSource], start: datetime,
                       end: datetime) -> list[Due]:
-    found: list[Due] = []
-    for source in sources:
-        for r in source(session, start, end):
-            found.append(Due(key=r.key, due_at=r.due_at, room_id=toolbox_room_of(session, r.user_id),
-                             user_id=r.user_id, render=lambda s, tr, r=r: tr(r.message_key, **_params(s, tr, r)),
-                             alert=True, picture=r.picture, reactions=r.reactions))
-    return found
+    due = [r for source in sources for r in source(session, start, end)]
+    rooms = toolbox_rooms_of(session, [r.user_id for r in due])
+    return [Due(key=r.key, due_at=r.due_at, room_id=rooms.get(r.user_id), user_id=r.user_id,
+                render=lambda s, tr, r=r: tr(r.message_key, **_params(s, tr, r)),
+                alert=True, picture=r.picture, reactions=r.reactions) for r in due]
 
 
 def collect(session: Session, settings: Settings, sources: Iterable[ReminderSource], start: datetime,

@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Collection
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -120,6 +121,28 @@ def mood_logged_on(session: Session, user_id: str, day: date, zone: ZoneInfo) ->
     q = select(MoodEntry.id).where(MoodEntry.user_id == user_id, MoodEntry.created_at >= start,
                                    MoodEntry.created_at < end).limit(1)
     return session.scalar(q) is not None
+
+
+# User ids per ``IN`` list: far below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 500
+
+
+def moods_logged(session: Session, asks: Collection[tuple[str, date, ZoneInfo]]) -> set[tuple[str, date]]:
+    """Of (person, day, their zone), those whose mood was logged that day (as ``mood_logged_on``):
+    one statement per ``_IN_CHUNK`` people asked about, none when no one is."""
+    bounds = {(user_id, day): _day_bounds(day, zone) for user_id, day, zone in asks}
+    if not bounds:
+        return set()
+    people = sorted({user_id for user_id, _ in bounds})
+    lo, hi = min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values())
+    logged: dict[str, list[datetime]] = {}
+    for n in range(0, len(people), _IN_CHUNK):
+        q = select(MoodEntry.user_id, MoodEntry.created_at).where(
+            MoodEntry.user_id.in_(people[n:n + _IN_CHUNK]), MoodEntry.created_at >= lo, MoodEntry.created_at < hi)
+        for user_id, at in session.execute(q):
+            logged.setdefault(user_id, []).append(at)
+    return {(user_id, day) for (user_id, day), (start, end) in bounds.items()
+            if any(start <= at < end for at in logged.get(user_id, ()))}
 
 
 def streak(session: Session, user_id: str, zone: ZoneInfo, today: date) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import Invalid
 from bot.timephrase import read_clock
+from bot.zones import with_own_zone, zone_or
 from toolbox.limits import MAX_MED_TIMES, MAX_MEDS, NAME_MAX
 from toolbox.models import Medication
 from toolbox.numbering import check_length, ensure_room, pick
@@ -80,5 +82,12 @@ def set_reminders(session: Session, user_id: str, n: int, on: bool) -> Medicatio
 
 
 def with_reminders(session: Session) -> list[Medication]:
+    return [med for med, _zone in with_reminders_and_zones(session)]
+
+
+def with_reminders_and_zones(session: Session) -> list[tuple[Medication, ZoneInfo]]:
+    """Every medicine with reminders, with the zone they come in (its person's preference, else the
+    medicine's own): one statement, however many people."""
     # ``times`` is sealed, so the test for "has times" is made here, not in SQL.
-    return [m for m in session.scalars(select(Medication).where(Medication.remind.is_(True))) if m.times]
+    q = with_own_zone(select(Medication).where(Medication.remind.is_(True)), Medication.user_id)
+    return [(med, zone_or(own, med.zone)) for med, own in session.execute(q) if med.times]

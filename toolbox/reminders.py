@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.contracts import DueReminder, Picture
-from bot.people import on_break
+from bot.people import breaks_of, on_break_then
 from bot.recurrence import local_to_utc
 from bot.speaker import Say
-from bot.zones import DEFAULT_ZONE, preferred_zone
+from bot.zones import DEFAULT_ZONE, preferred_zone, with_own_zone, zone_or
 from toolbox import activities, charts, checkin, meds, overview, render
 from toolbox.models import CheckinSetting, CrisisPlanMeta
 from toolbox.render import plain
@@ -32,8 +32,7 @@ def activity_reminders(session: Session, start: datetime, end: datetime) -> list
 
 def medication_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
     due: list[DueReminder] = []
-    for med in meds.with_reminders(session):
-        zone = preferred_zone(session, med.user_id, med.zone)
+    for med, zone in meds.with_reminders_and_zones(session):
         day = start.astimezone(zone).date() - timedelta(days=1)
         last = end.astimezone(zone).date()
         while day <= last:
@@ -92,26 +91,33 @@ def _days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
 def checkin_prompts(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
     """One prompt a day at the chosen time, with the 1–10 reaction row; none on a day the mood
     was already logged, none owed from before the check-in was turned on."""
-    due: list[DueReminder] = []
-    for row in session.scalars(select(CheckinSetting)):
-        zone = preferred_zone(session, row.user_id, row.zone)
+    # The settings and their zones in one statement; the moods only of those whose prompt falls
+    # in the window, in one more: the cost does not grow with everyone who has a check-in.
+    prompts: list[tuple[str, date, ZoneInfo, datetime]] = []
+    for row, own in session.execute(with_own_zone(select(CheckinSetting), CheckinSetting.user_id)):
+        zone = zone_or(own, row.zone)
         clock = checkin.clock_of(row)
         for day in _days(start, end, zone):
             at = local_to_utc(day, clock, zone)
-            if start <= at < end and at >= row.since and not checkin.mood_logged_on(session, row.user_id, day, zone):
-                due.append(DueReminder(key=checkin.prompt_key(row.user_id, day), user_id=row.user_id, due_at=at,
-                                       message_key="toolbox.checkin.prompt", reactions=checkin.KEYCAPS))
-    return due
+            if start <= at < end and at >= row.since:
+                prompts.append((row.user_id, day, zone, at))
+    logged = checkin.moods_logged(session, [(user_id, day, zone) for user_id, day, zone, _ in prompts])
+    return [DueReminder(key=checkin.prompt_key(user_id, day), user_id=user_id, due_at=at,
+                        message_key="toolbox.checkin.prompt", reactions=checkin.KEYCAPS)
+            for user_id, day, _, at in prompts if (user_id, day) not in logged]
 
 
 def crisis_review_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
     """On the review date, in the morning: one reminder per date (a new date gets its own); none
     when the date was set after that morning had passed."""
     due: list[DueReminder] = []
-    for meta in session.scalars(select(CrisisPlanMeta)):
+    # The dates are sealed, so which fall in the window is worked out here; the zones come with the
+    # rows (one statement, however many plans).
+    q = with_own_zone(select(CrisisPlanMeta).where(CrisisPlanMeta.review_on.is_not(None)), CrisisPlanMeta.user_id)
+    for meta, own in session.execute(q):
         if meta.review_on is None:
             continue
-        zone = preferred_zone(session, meta.user_id, DEFAULT_ZONE)
+        zone = zone_or(own, DEFAULT_ZONE)
         at = local_to_utc(meta.review_on, REVIEW_REMINDER_AT, zone)
         if start <= at < end and at >= meta.updated_at:
             key = f"toolbox.crisis-review:{checkin.person_tag(meta.user_id)}:{meta.review_on.isoformat()}"
@@ -124,7 +130,8 @@ def due_reminders(session: Session, start: datetime, end: datetime) -> list[DueR
     """The feature's reminder source: everything due in [start, end), except reminders for people
     on a break. The monthly overview stays listed: the ledger notes it paused, so a break that ends
     later that day does not bring that month's overview late."""
-    found = [r for r in activity_reminders(session, start, end) + medication_reminders(session, start, end)
-             + checkin_prompts(session, start, end) + crisis_review_reminders(session, start, end)
-             if not on_break(session, r.user_id, r.due_at)]
+    listed = (activity_reminders(session, start, end) + medication_reminders(session, start, end)
+              + checkin_prompts(session, start, end) + crisis_review_reminders(session, start, end))
+    breaks = breaks_of(session, [r.user_id for r in listed])  # one look, not one per reminder
+    found = [r for r in listed if not on_break_then(breaks, r.user_id, r.due_at)]
     return sorted(found + overview_reminders(session, start, end), key=lambda r: r.due_at)
