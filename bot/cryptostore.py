@@ -16,8 +16,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from nio.crypto import DeviceStore, GroupSessionStore, InboundGroupSession, OlmDevice, TrustState
-from nio.store import DefaultStore, DeviceKeys, ForwardedChains, Keys, MegolmInboundSessions
+from nio.crypto import (
+    DeviceStore,
+    GroupSessionStore,
+    InboundGroupSession,
+    OlmDevice,
+    Session,
+    SessionStore,
+    TrustState,
+)
+from nio.store import DefaultStore, DeviceKeys, ForwardedChains, Keys, MegolmInboundSessions, OlmSessions
 from nio.store.database import use_database
 from nio.store.file_trustdb import Key, KeyStore
 
@@ -125,12 +133,27 @@ class ReConnectStore(DefaultStore):  # type: ignore[misc]  # nio is untyped
                  .where(DeviceKeys.account == account).order_by(Keys.id).tuples())
         for device_pk, key_type, key in query:
             keys[device_pk][key_type] = key
-        # The devices in the order nio's ``account.device_keys`` gives them.
-        for d in DeviceKeys.select().where(DeviceKeys.account == account):
+        # nio's query (``account.device_keys``, so the same order), as rows rather than models.
+        for d in DeviceKeys.select().where(DeviceKeys.account == account).namedtuples():
             device = OlmDevice(d.user_id, d.device_id, keys.get(d.id, {}),
                                display_name=d.display_name, deleted=d.deleted)
             device.trust_state = self._trust_state(device)
             store.add(device)
+        return store
+
+    @use_database  # type: ignore[untyped-decorator]
+    def load_sessions(self) -> SessionStore:
+        """nio's ``load_sessions`` (already one query), reading rows rather than models."""
+        store = SessionStore()
+        account = self._get_account()
+        if not account:
+            return store
+        for s in OlmSessions.select().where(OlmSessions.account == account).namedtuples():
+            session = Session.from_pickle(s.session, s.creation_time, self.pickle_key)
+            store.add(s.sender_key, session)
+            if session.upgrade_pickle:  # as nio: re-save an old pickle in vodozemac's format
+                session.upgrade_pickle = False
+                self.save_session(s.sender_key, session)
         return store
 
     @use_database  # type: ignore[untyped-decorator]
@@ -145,7 +168,7 @@ class ReConnectStore(DefaultStore):  # type: ignore[misc]  # nio is untyped
                  .order_by(ForwardedChains.id).tuples())
         for session_id, sender_key in query:
             chains[session_id].append(sender_key)
-        for s in MegolmInboundSessions.select().where(MegolmInboundSessions.account == account):
+        for s in MegolmInboundSessions.select().where(MegolmInboundSessions.account == account).namedtuples():
             session = InboundGroupSession.from_pickle(s.session, s.fp_key, s.sender_key, s.room_id,
                                                       self.pickle_key, chains.get(s.session_id, []))
             store.add(session)

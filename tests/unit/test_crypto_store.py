@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio.crypto import InboundGroupSession, OlmAccount, OlmDevice, OutboundGroupSession, TrustState
+from nio.crypto import (
+    InboundGroupSession,
+    OlmAccount,
+    OlmDevice,
+    OutboundGroupSession,
+    OutboundSession,
+    TrustState,
+)
 from nio.exceptions import OlmTrustError
 from nio.store import DefaultStore
 from nio.store.file_trustdb import Ed25519Key, KeyStore
@@ -33,7 +40,8 @@ def fill(store_dir: Path, devices: int, sessions: int) -> None:
 
 
 def _fill(store: DefaultStore, devices: int, sessions: int) -> None:
-    store.save_account(OlmAccount())
+    account, peer = OlmAccount(), OlmAccount()
+    store.save_account(account)
     keys: dict[str, dict[str, OlmDevice]] = {}
     for i in range(devices):
         user, device_id = f"@p{i // 2}:x", f"D{i % 2}"
@@ -47,7 +55,10 @@ def _fill(store: DefaultStore, devices: int, sessions: int) -> None:
     for d in everyone[5:8]:
         store.blacklist_device(d)
     store.ignore_devices(everyone[8:])
+    peer.generate_one_time_keys(1)
+    one_time_key = next(iter(peer.one_time_keys["curve25519"].values()))
     for i in range(sessions):
+        store.save_session(f"cu{i // 2}", OutboundSession(account, peer.identity_keys["curve25519"], one_time_key))
         outbound = OutboundGroupSession()
         chain = [f"fwd{i}a", f"fwd{i}b"] if i % 4 == 0 else []
         store.save_inbound_group_session(InboundGroupSession(
@@ -66,6 +77,11 @@ def statements(store: DefaultStore, load: Callable[[], Any]) -> tuple[Any, int]:
 
 def devices(device_store: Any) -> list[OlmDevice]:
     return list(device_store)  # OlmDevice is a dataclass: == compares keys, name, deleted, trust
+
+
+def olm_sessions(session_store: Any) -> list[tuple[Any, ...]]:
+    return [(sender_key, [(s.id, s.creation_time, s.use_time) for s in per_key])
+            for sender_key, per_key in session_store._entries.items()]
 
 
 def sessions(group_store: Any) -> list[tuple[Any, ...]]:
@@ -91,11 +107,15 @@ def test_it_loads_what_nio_loads(filled: Path) -> None:
     assert any(d.deleted for d in loaded) and any(d.display_name for d in loaded)
     assert sessions(ours.load_inbound_group_sessions()) == sessions(nio.load_inbound_group_sessions())
     assert any(s.forwarding_chain for s in ours.load_inbound_group_sessions())
+    loaded_olm = olm_sessions(ours.load_sessions())
+    assert loaded_olm == olm_sessions(nio.load_sessions())
+    assert sum(len(per_key) for _, per_key in loaded_olm) == 40
 
 
 def test_an_empty_store_loads_as_nio(tmp_path: Path) -> None:
     ours = ReConnectStore(USER, DEVICE, str(tmp_path), PICKLE)  # no account yet
     assert devices(ours.load_device_keys()) == []
+    assert olm_sessions(ours.load_sessions()) == []
     assert sessions(ours.load_inbound_group_sessions()) == []
 
 
@@ -108,7 +128,9 @@ def test_the_number_of_queries_does_not_grow_with_devices_or_sessions(tmp_path: 
         assert len(devices(loaded)) == n
         loaded, session_queries = statements(store, store.load_inbound_group_sessions)
         assert len(sessions(loaded)) == n // 10
-        counts[n] = (device_queries, session_queries)
+        loaded, olm_queries = statements(store, store.load_sessions)
+        assert sum(len(per_key) for _, per_key in olm_sessions(loaded)) == n // 10
+        counts[n] = (device_queries, session_queries, olm_queries)
     assert counts[50] == counts[500], counts
     assert max(counts[500]) <= 4, counts
 
