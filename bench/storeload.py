@@ -1,5 +1,5 @@
 """Loading nio's crypto store at start (``AsyncClient.load_store``): nio's ``DefaultStore`` against
-the bot's ``ReConnectStore`` (``bot.cryptostore``), on the same store files, in one run.
+the bot's ``CryptoStore`` (``bot.cryptostore``), on the same store files, in one run.
 
 The store is filled as the bot's is after it has lived at that size: D devices of D/2 people, each
 with its keys and one Olm session, every device in the ignored trust file (the bot sends with
@@ -35,7 +35,7 @@ from nio.store.file_trustdb import Ed25519Key
 
 import bot.matrix  # noqa: F401 - the bot's DeviceStore.add, for both
 from bench.common import print_table, quiet_logs, write_result
-from bot.cryptostore import ReConnectStore
+from bot.cryptostore import CryptoStore
 
 USER, DEVICE, PICKLE = "@bot:bench", "BENCHBOT", "bench-pickle-key"
 
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--out", default="storeload")
     args = parser.parse_args()
     quiet_logs()
-    loaders: dict[str, type[DefaultStore]] = {"nio DefaultStore": DefaultStore, "ReConnectStore": ReConnectStore}
+    loaders: dict[str, type[DefaultStore]] = {"nio DefaultStore": DefaultStore, "CryptoStore": CryptoStore}
     results: list[dict[str, Any]] = []
     rows = []
     with tempfile.TemporaryDirectory(prefix="reconnect-storeload-") as tmp:
@@ -140,7 +140,7 @@ def main() -> None:
                             "median_wall_s": {name: statistics.median(wall[name]) for name in loaders},
                             "speedup_cpu": round(old / new, 2)})
     print_table("load_store at start (median CPU seconds; wall in the last column)",
-                ["devices", "rooms", "nio DefaultStore", "ReConnectStore", "speed-up", "wall nio / ours"], rows)
+                ["devices", "rooms", "nio DefaultStore", "CryptoStore", "speed-up", "wall nio / ours"], rows)
     path = write_result(args.out, {"repeat": args.repeat, "sizes": results})
     print(f"wrote {path}")
 

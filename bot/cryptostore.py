@@ -6,9 +6,10 @@ group session's forwarding chain. The trust files are lists, and asking whether 
 compares it with every entry; the bot marks every device it shares a room key with as ignored
 (``ignore_unverified_devices``), so the ignored file holds every device it knows, and loading the
 store compared each device with about half of them. At 3,000 devices that was seconds of every
-start, growing as devices² (devices grow with rooms). This store gives the same objects (devices
-with the same keys, display name, deleted flag and trust state; the same sessions and chains) in
-two queries each, and the trust files answer by index. The files and the database are unchanged.
+start, growing as devices² (devices grow with rooms). :class:`CryptoStore` gives the same objects
+(devices with the same keys, display name, deleted flag and trust state; the same sessions and
+chains) in two queries each (:class:`BatchedLoads`), and the trust files answer by index
+(:class:`IndexedTrust`). The files and the database are unchanged.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ class IndexedKeyStore(KeyStore):  # type: ignore[misc]  # nio is untyped
         return self._remove_without_save(key)
 
 
-class ReConnectStore(DefaultStore):  # type: ignore[misc]  # nio is untyped
-    """``DefaultStore`` with indexed trust files and loaders of a fixed number of queries."""
+class IndexedTrust(DefaultStore):  # type: ignore[misc]  # nio is untyped
+    """``DefaultStore`` with its three trust files indexed (same files, same format)."""
 
     trust_db: KeyStore
     blacklist_db: KeyStore
@@ -110,6 +111,16 @@ class ReConnectStore(DefaultStore):  # type: ignore[misc]  # nio is untyped
         self.trust_db = IndexedKeyStore.of(self.trust_db)
         self.blacklist_db = IndexedKeyStore.of(self.blacklist_db)
         self.ignore_db = IndexedKeyStore.of(self.ignore_db)
+
+
+class BatchedLoads(DefaultStore):  # type: ignore[misc]  # nio is untyped
+    """``DefaultStore``'s loaders in a fixed number of queries, with the same results. The trust
+    state is looked up in the trust files as nio does (``key in file``), so it is only as fast as
+    the files' membership test: combine with indexed files (:class:`CryptoStore`)."""
+
+    trust_db: KeyStore
+    blacklist_db: KeyStore
+    ignore_db: KeyStore
 
     def _trust_state(self, device: OlmDevice) -> TrustState:
         # nio's order: verified, then blacklisted, then ignored.
@@ -177,3 +188,7 @@ class ReConnectStore(DefaultStore):  # type: ignore[misc]  # nio is untyped
                 self.save_inbound_group_session(session)
         return store
 
+
+class CryptoStore(BatchedLoads, IndexedTrust):
+    """The bot's crypto store: nio's ``DefaultStore``, its files unchanged, loaded in a fixed
+    number of queries with trust looked up by index."""

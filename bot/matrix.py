@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.contentkey import make_private, rekey_crypto_store
-from bot.cryptostore import ReConnectStore
+from bot.cryptostore import CryptoStore
 from bot.models import BotSecret, BotState
 from bot.port import PortError, RoomSpec, UploadedFile
 
@@ -124,7 +124,7 @@ async def connect(settings: Settings, session: Session, *, pickle_key: str) -> A
     # outage (to log it and report it on /healthz) rather than wait in nio forever.
     config = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
                                max_timeouts=0, request_timeout=60, pickle_key=pickle_key,
-                               store=ReConnectStore)
+                               store=CryptoStore)
     user_id = settings.bot.user_id
     client = ReConnectClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 

@@ -23,7 +23,7 @@ from nio.store import DefaultStore
 from nio.store.file_trustdb import Ed25519Key, KeyStore
 
 import bot.matrix  # noqa: F401 - the bot's DeviceStore.add, as the bot runs
-from bot.cryptostore import IndexedKeyStore, ReConnectStore
+from bot.cryptostore import BatchedLoads, CryptoStore, IndexedKeyStore
 
 USER, DEVICE, PICKLE = "@bot:x", "BOTDEVICE", "pickle-key"
 
@@ -95,9 +95,10 @@ def filled(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_it_loads_what_nio_loads(filled: Path) -> None:
+@pytest.mark.parametrize("store_class", [CryptoStore, BatchedLoads])  # indexed trust files or nio's
+def test_it_loads_what_nio_loads(filled: Path, store_class: type[DefaultStore]) -> None:
     nio = DefaultStore(USER, DEVICE, str(filled), PICKLE)
-    ours = ReConnectStore(USER, DEVICE, str(filled), PICKLE)
+    ours = store_class(USER, DEVICE, str(filled), PICKLE)
     loaded = devices(ours.load_device_keys())
     assert loaded == devices(nio.load_device_keys())
     assert len(loaded) == 300
@@ -113,7 +114,7 @@ def test_it_loads_what_nio_loads(filled: Path) -> None:
 
 
 def test_an_empty_store_loads_as_nio(tmp_path: Path) -> None:
-    ours = ReConnectStore(USER, DEVICE, str(tmp_path), PICKLE)  # no account yet
+    ours = CryptoStore(USER, DEVICE, str(tmp_path), PICKLE)  # no account yet
     assert devices(ours.load_device_keys()) == []
     assert olm_sessions(ours.load_sessions()) == []
     assert sessions(ours.load_inbound_group_sessions()) == []
@@ -123,7 +124,7 @@ def test_the_number_of_queries_does_not_grow_with_devices_or_sessions(tmp_path: 
     counts = {}
     for n in (50, 500):
         fill(tmp_path / str(n), devices=n, sessions=n // 10)
-        store = ReConnectStore(USER, DEVICE, str(tmp_path / str(n)), PICKLE)
+        store = CryptoStore(USER, DEVICE, str(tmp_path / str(n)), PICKLE)
         loaded, device_queries = statements(store, store.load_device_keys)
         assert len(devices(loaded)) == n
         loaded, session_queries = statements(store, store.load_inbound_group_sessions)
@@ -139,7 +140,7 @@ def test_trust_lookups_at_load_do_not_scan_the_trust_files(tmp_path: Path, monke
     """Every device the bot sent to is in the ignored file; nio found each device's trust by
     comparing it with the file's entries one by one (devices² comparisons at every start)."""
     fill(tmp_path, devices=400, sessions=0)
-    store = ReConnectStore(USER, DEVICE, str(tmp_path), PICKLE)
+    store = CryptoStore(USER, DEVICE, str(tmp_path), PICKLE)
     compared = 0
     nio_eq = Ed25519Key.__eq__
 
