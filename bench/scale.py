@@ -79,19 +79,21 @@ def slope_mb_per_min(samples: list[tuple[float, float]], window_min: float = SLO
 
 async def run_once(spec: PopulationSpec, synapse: str = "single", database_url: str | None = None,
                    activity_minutes: float = 0, rebuild: bool = False, concurrency: int = 12,
-                   profile: Path | None = None) -> dict[str, Any]:
+                   profile: Path | None = None, cwd: Path | None = None) -> dict[str, Any]:
+    """One measurement on a fresh copy of the population; ``cwd``: run the bot's code from another
+    checkout (a before/after comparison)."""
     with tempfile.TemporaryDirectory(prefix="reconnect-scale-") as tmp_name:
         tmp = Path(tmp_name)
         prepared = await prepare(spec, tmp, synapse=synapse, database_url=database_url, rebuild=rebuild,
                                  concurrency=concurrency)
         try:
-            return await _measure(prepared, tmp, database_url, activity_minutes, profile)
+            return await _measure(prepared, tmp, database_url, activity_minutes, profile, cwd)
         finally:
             prepared.server.stop()
 
 
 async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_minutes: float,
-                   profile: Path | None = None) -> dict[str, Any]:
+                   profile: Path | None = None, cwd: Path | None = None) -> dict[str, Any]:
     server, pop = prepared.server, prepared.population
     bot = pop.bot
     tester = pop.people[0]
@@ -101,7 +103,7 @@ async def _measure(prepared: Any, tmp: Path, database_url: str | None, activity_
     await user.login()
     config = bot_config(server.url, bot.user_id, bot.password, prepared.bot_dir, database_url=database_url,
                         log_level="WARNING", communities=[{"name": c} for c in pop.spec.communities])
-    proc = BotProcess(config, prepared.bot_dir)
+    proc = BotProcess(config, prepared.bot_dir, cwd=cwd)
     samples: list[tuple[float, float]] = []  # (minutes since the first reply, RSS MB)
     spy: subprocess.Popen[bytes] | None = None
     try:
@@ -211,18 +213,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy (raw, --idle) of the bot's first 10 s after start, written here")
     parser.add_argument("--out", default="scale", help="name of the JSON result (bench/results/NAME.json)")
+    parser.add_argument("--compare-with", type=Path, default=None, metavar="DIR",
+                        help="also measure the bot's code from this checkout (before), on its own copy of the "
+                             "same population, first; its figures go under 'before'")
     args = parser.parse_args(argv)
     quiet_logs()
     spec = spec_from(args)
 
-    async def go() -> dict[str, Any]:
+    async def go(cwd: Path | None = None) -> dict[str, Any]:
         if args.postgres and postgres_available():
             with pg_schema("scale") as url:
                 return await run_once(spec, args.synapse, url, args.activity_minutes, args.rebuild, args.concurrency,
-                                      args.profile)
+                                      args.profile, cwd)
         return await run_once(spec, args.synapse, None, args.activity_minutes, args.rebuild, args.concurrency,
-                              args.profile)
+                              args.profile, cwd)
 
+    before = asyncio.run(go(args.compare_with.resolve())) if args.compare_with else None
     r = asyncio.run(go())
     r["bot_database"] = "PostgreSQL" if args.postgres else "SQLite"
     print_table("Scale: start to first reply and memory after activity",
@@ -232,6 +238,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   f"{r['first_reply_s']} ({r['first_reply_cpu_s']})",
                   verdict(r["first_reply_s"], TARGET_FIRST_REPLY_S), r["rss_mb"], verdict(r["rss_mb"], TARGET_RSS_MB),
                   f"{r['rss_slope_mb_per_min']} ({r['rss_slope_window_min']})")])
+    if before is not None:
+        r["before"] = before
+        r["before_code"] = str(args.compare_with)
+        print_table(f"Start to first reply: {args.compare_with} (before) and this checkout, same population",
+                    ("code", "first reply s", "bot CPU s until then", "RSS MB at first reply", "load (1 min)"),
+                    [(name, x["first_reply_s"], x["first_reply_cpu_s"], x["rss_mb_at_first_reply"],
+                      round(x["load_average_1min"], 1)) for name, x in (("before", before), ("this", r))])
     path = write_result(args.out, r)
     print(f"written {path}")
     return r

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.contentkey import make_private, rekey_crypto_store
+from bot.cryptostore import CryptoStore
 from bot.models import BotSecret, BotState
 from bot.port import PortError, RoomSpec, UploadedFile
 
@@ -122,7 +123,8 @@ async def connect(settings: Settings, session: Session, *, pickle_key: str) -> A
     # No retries inside nio: the sync loop and the outbox retry themselves, and they must see an
     # outage (to log it and report it on /healthz) rather than wait in nio forever.
     config = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
-                               max_timeouts=0, request_timeout=60, pickle_key=pickle_key)
+                               max_timeouts=0, request_timeout=60, pickle_key=pickle_key,
+                               store=CryptoStore)
     user_id = settings.bot.user_id
     client = ReConnectClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 

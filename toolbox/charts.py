@@ -1,5 +1,8 @@
 """Pictures rendered on this machine (matplotlib's Agg backend, no network): the mood chart,
-the network map and the recovery overview. Each returns PNG bytes with the pixel width and height."""
+the network map and the recovery overview. Each returns PNG bytes with the pixel width and height.
+
+matplotlib is imported by the drawing functions, not with this module: it takes about a second to
+import, and the bot's start (its first reply) needs none of it."""
 
 from __future__ import annotations
 
@@ -10,15 +13,11 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 from zoneinfo import ZoneInfo
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter, DayLocator
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle
-from matplotlib.ticker import MaxNLocator
-
 from toolbox.network import CIRCLES
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from toolbox.overview import Overview
 
 DPI = 100
@@ -38,6 +37,8 @@ class Png:
 
 
 def _png(fig: Figure) -> Png:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -48,6 +49,9 @@ def _png(fig: Figure) -> Png:
 def mood_chart(points: Sequence[tuple[datetime, int]], zone: ZoneInfo, title: str, y_label: str,
                days: int, now: datetime | None = None) -> Png:
     """Scores 1-10 over the last ``days`` days, shown in the person's zone."""
+    from matplotlib.dates import DateFormatter, DayLocator
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 4))
     ax = fig.add_subplot()
     times = [at.astimezone(zone).replace(tzinfo=None) for at, _ in points]
@@ -69,6 +73,9 @@ def mood_chart(points: Sequence[tuple[datetime, int]], zone: ZoneInfo, title: st
 
 def network_map(people: Sequence[tuple[str, str]], centre: str, circle_labels: dict[str, str]) -> Png:
     """``people`` are (name, circle); the person is in the middle, each circle a ring further out."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+
     fig = Figure(figsize=(9, 9))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-6.2, 6.2)
@@ -119,6 +126,10 @@ class OverviewLabels:
 def overview_chart(ov: "Overview", zone: ZoneInfo, labels: OverviewLabels) -> Png:
     """Four panels: goals by life area (goals, reached, steps), the done activities' average
     importance and enjoyment (1-5), the weekly mood over the look back, the network by circle."""
+    from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(11, 8))
     fig.suptitle(labels.title, fontsize=15, fontweight="bold", **PLAIN)
     goals_ax, acts_ax, mood_ax, net_ax = (fig.add_subplot(2, 2, n) for n in (1, 2, 3, 4))

@@ -3,7 +3,10 @@ searchable, in a font with Norwegian letters. Built from plain values only (no r
 so it can run in a worker thread after the event's transaction.
 
 The document holds nothing that names the person: its title is the generic "Crisis plan", the
-author and subject are empty, and the file name the caller gives is neutral."""
+author and subject are empty, and the file name the caller gives is neutral.
+
+reportlab (and matplotlib, for its font) is imported when a plan is printed, not with this
+module: the bot's start needs none of it."""
 
 from __future__ import annotations
 
@@ -12,19 +15,13 @@ import os
 import threading
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-import matplotlib
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer
+if TYPE_CHECKING:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
 
-# DejaVu Sans ships with matplotlib (already a dependency): it has æ, ø, å and most scripts, and is
-# embedded (subset) so the text layer reads back as typed.
-_FONT_DIR = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 FONT, FONT_BOLD = "ReConnectSans", "ReConnectSans-Bold"
 _fonts_lock = threading.Lock()
 # reportlab keeps state per document, but its font registry is global: one build at a time.
@@ -52,17 +49,26 @@ class CrisisPdf:
 
 
 def _register_fonts() -> None:
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     with _fonts_lock:
         if FONT in pdfmetrics.getRegisteredFontNames():
             return
-        pdfmetrics.registerFont(TTFont(FONT, os.path.join(_FONT_DIR, "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, os.path.join(_FONT_DIR, "DejaVuSans-Bold.ttf")))
+        # DejaVu Sans ships with matplotlib (already a dependency): it has æ, ø, å and most
+        # scripts, and is embedded (subset) so the text layer reads back as typed.
+        font_dir = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+        pdfmetrics.registerFont(TTFont(FONT, os.path.join(font_dir, "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, os.path.join(font_dir, "DejaVuSans-Bold.ttf")))
 
 
 def printable(text: str) -> str:
     """``text`` as the font can show it and a reader can copy it back: letters outside the basic
     plane (emoji) or missing from the font become the replacement character, control characters
     a space. Never raises: a person's plan always prints."""
+    from reportlab.pdfbase import pdfmetrics
+
     _register_fonts()
     glyphs = pdfmetrics.getFont(FONT).face.charToGlyph  # type: ignore[attr-defined]
     out = []
@@ -77,12 +83,19 @@ def printable(text: str) -> str:
 
 
 def _para(text: str, style: ParagraphStyle) -> Paragraph:
+    from reportlab.platypus import Paragraph
+
     # Paragraph reads a little XML: the person's text is escaped so "<3" stays "<3".
     return Paragraph(escape(printable(text)), style)
 
 
 def render(plan: CrisisPdf, doc_title: str) -> bytes:
     """The PDF's bytes. ``doc_title`` goes into the metadata: keep it generic."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import ListFlowable, ListItem, SimpleDocTemplate, Spacer
+
     _register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=11, leading=15)
     small = ParagraphStyle("small", parent=body, fontSize=9, leading=12, textColor="#555555")
