@@ -23,12 +23,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/reconnect demo
 
-## The whole test suite: unit tests and integration tests on a real Synapse, in $(TEST_WORKERS)
+## The whole test suite: unit tests, then integration tests on a real Synapse, each in $(TEST_WORKERS)
 ## parallel workers (pytest-xdist; a whole file stays in one worker, each worker starts its own
 ## Synapse), then the few tests that compare timings, alone so that the other workers cannot skew them.
+## Unit and integration tests never share a worker: a unit test installs the test content key,
+## which an integration bot running in the same process would then read its rows with.
 TEST_WORKERS ?= 3
+XDIST := -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not soak and not timing"
 test: $(STAMP)
-	$(PY) -m pytest tests/integration tests/unit -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not soak and not timing"
+	$(PY) -m pytest tests/unit $(XDIST)
+	$(PY) -m pytest tests/integration $(XDIST)
 	$(PY) -m pytest tests/integration tests/unit -q -p no:cacheprovider -m "timing and not soak"
 
 ## Lint and types: ruff (with import order) over the tree, mypy --strict over bot/.
