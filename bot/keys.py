@@ -102,7 +102,9 @@ class KeyWork:
         """Before a wave of sends: one key query and one claim for every device missing an Olm
         session in any of these rooms (those whose members nio holds), instead of a claim per
         room as each send comes (a café reminder to 2,000 people made 2,000 claims, each holding
-        up every other send). ``prepare_room`` before each send then finds nothing missing."""
+        up every other send). ``prepare_room`` before each send then finds nothing missing.
+        Then the wave's new devices are marked ignored in one write (:func:`ignore_new_devices`):
+        the wave's sends ignore unverified devices."""
         client = self.client
         olm = client.olm
         if olm is None:
@@ -119,16 +121,46 @@ class KeyWork:
                     wanted.setdefault(user_id, set()).update(devices)
             return wanted
 
-        if not (client.should_query_keys or client.should_claim_keys or missing_sessions()):
-            return
-        async with self.gate.exclusive():
-            if client.should_query_keys:
-                await client.keys_query()
-            if client.should_claim_keys:
-                await client.keys_claim(client.get_users_for_key_claiming())
-            wanted = missing_sessions()
-            if wanted:
-                await client.keys_claim({user_id: sorted(devices) for user_id, devices in wanted.items()})
+        if client.should_query_keys or client.should_claim_keys or missing_sessions():
+            async with self.gate.exclusive():
+                if client.should_query_keys:
+                    await client.keys_query()
+                if client.should_claim_keys:
+                    await client.keys_claim(client.get_users_for_key_claiming())
+                wanted = missing_sessions()
+                if wanted:
+                    await client.keys_claim({user_id: sorted(devices) for user_id, devices in wanted.items()})
+        ignore_new_devices(client, room_ids)  # no await: nothing changes the devices meanwhile
+
+
+def ignore_new_devices(client: AsyncClient, room_ids: list[str]) -> int:
+    """Mark ignored, in one write of nio's trust files, every device that nio's
+    ``room_send(..., ignore_unverified_devices=True)`` would mark ignored when it shares a room key
+    in these rooms: an active device of a member, not this device, not blacklisted, not verified,
+    not yet ignored, with an Olm session. nio does it once per room, rewriting and fsyncing its
+    trust files each time (2,000 times for a café reminder to 2,000 people); its sharing then finds
+    them ignored and writes nothing. The same devices end up in the same state, and a blacklisted
+    or verified device is never touched. Only for sends that ignore unverified devices (the
+    outbox's). Returns how many devices were marked."""
+    olm = client.olm
+    if olm is None:
+        return 0
+    fresh: dict[tuple[str, str], Any] = {}
+    for room_id in room_ids:
+        room = client.rooms.get(room_id)
+        if (room is None or not room.encrypted or not room.members_synced
+                or not olm.should_share_group_session(room_id)):
+            continue
+        for user_id in room.users:
+            for device in olm.device_store.active_user_devices(user_id):
+                if (device.id == olm.device_id or (user_id, device.id) in fresh
+                        or olm.is_device_blacklisted(device) or olm.is_device_verified(device)
+                        or olm.is_device_ignored(device) or not olm.session_store.get(device.curve25519)):
+                    continue
+                fresh[(user_id, device.id)] = device
+    if fresh:
+        olm.store.ignore_devices(list(fresh.values()))
+    return len(fresh)
 
 
 def forget_room_keys(client: AsyncClient, room_id: str) -> int:

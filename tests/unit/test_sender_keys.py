@@ -36,7 +36,7 @@ class KeyClient:
 
     def __init__(self, rooms: list[str]) -> None:
         self.member = {r: f"@p{i}:localhost" for i, r in enumerate(rooms)}
-        self.rooms = {r: SimpleNamespace(encrypted=True, members_synced=True) for r in rooms}
+        self.rooms = {r: SimpleNamespace(encrypted=True, members_synced=True, users={}) for r in rooms}
         self.encrypted_rooms = set(rooms)
         self.store = None
         self.user_id = "@bot:localhost"
