@@ -4,10 +4,16 @@ key work after each sync, and the key preparation before encrypting in a room.""
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
+from uuid import uuid4
 
-from nio import AsyncClient
+import aiohttp
+from nio import AsyncClient, LocalProtocolError, ToDeviceError, ToDeviceResponse
+from nio.api import Api
+
+log = logging.getLogger(__name__)
 
 
 class KeyGate:
@@ -103,8 +109,10 @@ class KeyWork:
         session in any of these rooms (those whose members nio holds), instead of a claim per
         room as each send comes (a café reminder to 2,000 people made 2,000 claims, each holding
         up every other send). ``prepare_room`` before each send then finds nothing missing.
-        Then the wave's new devices are marked ignored in one write (:func:`ignore_new_devices`):
-        the wave's sends ignore unverified devices."""
+        Then the wave's new devices are marked ignored in one write (:func:`ignore_new_devices`;
+        the wave's sends ignore unverified devices), and the rooms' new Megolm sessions go out in
+        a few to-device requests (:func:`share_room_keys`); each ``room_send`` then only
+        encrypts and sends."""
         client = self.client
         olm = client.olm
         if olm is None:
@@ -121,16 +129,22 @@ class KeyWork:
                     wanted.setdefault(user_id, set()).update(devices)
             return wanted
 
-        if client.should_query_keys or client.should_claim_keys or missing_sessions():
-            async with self.gate.exclusive():
-                if client.should_query_keys:
-                    await client.keys_query()
-                if client.should_claim_keys:
-                    await client.keys_claim(client.get_users_for_key_claiming())
-                wanted = missing_sessions()
-                if wanted:
-                    await client.keys_claim({user_id: sorted(devices) for user_id, devices in wanted.items()})
-        ignore_new_devices(client, room_ids)  # no await: nothing changes the devices meanwhile
+        def unshared() -> bool:
+            return any(client.rooms[r].encrypted and olm.should_share_group_session(r)
+                       for r in room_ids if r in client.rooms)
+
+        if not (client.should_query_keys or client.should_claim_keys or missing_sessions() or unshared()):
+            return  # nothing to do: no need to wait for the sends in flight
+        async with self.gate.exclusive():  # no key query may finish while the room keys go out
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+            wanted = missing_sessions()
+            if wanted:
+                await client.keys_claim({user_id: sorted(devices) for user_id, devices in wanted.items()})
+            ignore_new_devices(client, room_ids)
+            await share_room_keys(client, room_ids)
 
 
 def ignore_new_devices(client: AsyncClient, room_ids: list[str]) -> int:
@@ -161,6 +175,95 @@ def ignore_new_devices(client: AsyncClient, room_ids: list[str]) -> int:
     if fresh:
         olm.store.ignore_devices(list(fresh.values()))
     return len(fresh)
+
+
+TO_DEVICE_BATCH = 50  # to-device messages per request when sharing the room keys of a wave
+TO_DEVICE_REQUESTS = 4  # such requests at a time
+
+
+async def share_room_keys(client: AsyncClient, room_ids: list[str]) -> int:
+    """Share the new Megolm sessions of many rooms in a few to-device requests, ``TO_DEVICE_BATCH``
+    messages each, instead of nio's request per room in ``room_send`` (a café reminder to 2,000
+    people made 2,000 requests, each a transaction on the homeserver). The sessions and the
+    devices they go to are nio's own (``share_group_session_parallel`` with
+    ``ignore_unverified_devices``, as ``room_send`` would call it): never a blacklisted device,
+    never a device without an Olm session. A device gets at most one message per request (a
+    request holds one message per device), in the order they were encrypted. A room counts as
+    shared only when every one of its messages was accepted; otherwise ``room_send`` shares the
+    rest itself, as before (nio marks a session shared even when its request failed). Returns
+    how many rooms were shared.
+
+    Call it with no sends in flight (the key gate held exclusively)."""
+    olm = client.olm
+    if olm is None:
+        return 0
+    rooms: list[str] = []
+    for room_id in dict.fromkeys(room_ids):
+        room = client.rooms.get(room_id)
+        if (room is None or not room.encrypted or not room.members_synced or room_id in client.sharing_session
+                or not olm.should_share_group_session(room_id)):
+            continue
+        rooms.append(room_id)
+    if len(rooms) < 2:
+        return 0  # one room: room_send's own request is as good
+    pending: list[tuple[str, str, str, dict[str, Any]]] = []  # (room, user, device, olm message)
+    for room_id in rooms:
+        client.sharing_session[room_id] = asyncio.Event()
+        for _, to_device in olm.share_group_session_parallel(room_id, list(client.rooms[room_id].users),
+                                                             ignore_unverified_devices=True):
+            for user_id, devices in to_device["messages"].items():
+                for device_id, message in devices.items():
+                    pending.append((room_id, user_id, device_id, message))
+    # A request holds one message per device: a device's n-th message goes in the n-th layer of
+    # requests, so its messages go out in the order they were encrypted. (A device in every room,
+    # e.g. another login of the bot's account, makes a layer per room: nio's request count.)
+    layers: list[list[tuple[str, str, str, dict[str, Any]]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for item in pending:
+        n = seen.get((item[1], item[2]), 0)
+        seen[(item[1], item[2])] = n + 1
+        if n == len(layers):
+            layers.append([])
+        layers[n].append(item)
+    batches = [layer[i:i + TO_DEVICE_BATCH] for layer in layers for i in range(0, len(layer), TO_DEVICE_BATCH)]
+    gate = asyncio.Semaphore(TO_DEVICE_REQUESTS)
+
+    async def send(batch: list[tuple[str, str, str, dict[str, Any]]]) -> bool:
+        messages: dict[str, dict[str, Any]] = {}
+        for _, user_id, device_id, message in batch:
+            messages.setdefault(user_id, {})[device_id] = message
+        method, path, data = Api.to_device(client.access_token, "m.room.encrypted", {"messages": messages}, uuid4())
+        async with gate:
+            try:
+                resp = await client._send(ToDeviceResponse, method, path, data, response_data=(None,))
+            except (asyncio.TimeoutError, OSError, aiohttp.ClientError, LocalProtocolError) as exc:
+                log.warning("sharing room keys failed (%s); each room shares its own", type(exc).__name__)
+                return False
+        if isinstance(resp, ToDeviceError):
+            log.warning("sharing room keys refused (%s); each room shares its own", resp.status_code)
+            return False
+        return True
+
+    accepted = [False] * len(batches)
+    failed_rooms: set[str] = set()
+    try:
+        accepted = list(await asyncio.gather(*(send(b) for b in batches)))
+    finally:  # also when cancelled: every room's sharing ends, a room not fully shared stays unshared
+        shared_with: dict[str, set[tuple[str, str]]] = {r: set() for r in rooms}
+        for batch, ok in zip(batches, accepted):
+            for room_id, user_id, device_id, _ in batch:
+                if ok:
+                    shared_with[room_id].add((user_id, device_id))
+                else:
+                    failed_rooms.add(room_id)
+        for room_id in rooms:
+            session = olm.outbound_group_sessions.get(room_id)
+            if session is not None:
+                session.users_shared_with.update(shared_with[room_id])
+                if room_id not in failed_rooms:
+                    session.shared = True
+            client.sharing_session.pop(room_id).set()
+    return len(rooms) - len(failed_rooms)
 
 
 def forget_room_keys(client: AsyncClient, room_id: str) -> int:

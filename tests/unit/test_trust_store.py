@@ -5,16 +5,17 @@ device ends in the state nio would have put it in (a blacklisted or verified one
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom
+from nio import AsyncClient, AsyncClientConfig, MatrixRoom, ToDeviceError, ToDeviceResponse
 from nio.crypto import OlmAccount, OlmDevice
 from nio.store import file_trustdb
 from nio.store.file_trustdb import Ed25519Key, KeyStore
 
-from bot.keys import KeyWork
+from bot.keys import TO_DEVICE_BATCH, KeyWork
 from bot.matrix import client_config
 
 BOT = "@bot:localhost"
@@ -43,6 +44,15 @@ def bot_client(store: Path) -> AsyncClient:
         pass  # the homeserver has none left: the device stays without an Olm session
 
     client.keys_claim = no_one_time_keys
+    client.to_device_requests = []
+
+    async def homeserver(response_class: Any, method: str, path: str, data: str, response_data: Any = None,
+                         **_: Any) -> Any:
+        assert "/sendToDevice/m.room.encrypted/" in path
+        client.to_device_requests.append(json.loads(data)["messages"])
+        return ToDeviceResponse(None)
+
+    client._send = homeserver
     return client
 
 
@@ -78,11 +88,19 @@ def share(client: AsyncClient, room: MatrixRoom) -> set[tuple[str, str]]:
     return shared
 
 
+def recipients(requests: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(user, device) for messages in requests for user, devices in messages.items() for device in devices}
+
+
 async def wave(client: AsyncClient, rooms: list[MatrixRoom]) -> set[tuple[str, str]]:
+    """The sender's preparation of a wave, then each room's own sharing (nothing left to share
+    when the wave shared it): who got a room key."""
+    client.to_device_requests.clear()
     await KeyWork(client).prepare_rooms([r.room_id for r in rooms])
-    shared: set[tuple[str, str]] = set()
+    shared = recipients(client.to_device_requests)
     for room in rooms:
-        shared |= share(client, room)
+        if client.olm.should_share_group_session(room.room_id):
+            shared |= share(client, room)
     return shared
 
 
@@ -137,6 +155,51 @@ async def test_blacklisted_verified_and_sessionless_devices_keep_their_state(tmp
         assert olm.device_store["@p1:localhost"]["D0"].trust_state.name == "verified"
         assert olm.device_store["@p2:localhost"]["D0"].trust_state.name == "ignored"
         assert olm.device_store["@p3:localhost"]["D0"].trust_state.name == "unset"
+    finally:
+        await client.close()
+
+
+async def test_a_wave_shares_its_room_keys_in_few_to_device_requests(tmp_path, writes):
+    client = bot_client(tmp_path)
+    try:
+        people = TO_DEVICE_BATCH  # two devices each: two requests' worth of room keys
+        rooms = [add_person(client, n) for n in range(people)]
+        shared = await wave(client, rooms)
+        assert len(client.to_device_requests) == 2  # nio made one per room
+        assert sum(len(devices) for m in client.to_device_requests for devices in m.values()) == 2 * people
+        assert shared == {(f"@p{n}:localhost", f"D{d}") for n in range(people) for d in range(2)}
+        for room in rooms:
+            session = client.olm.outbound_group_sessions[room.room_id]
+            assert session.shared and session.users_shared_with == {(list(room.users)[1], "D0"),
+                                                                    (list(room.users)[1], "D1")}
+    finally:
+        await client.close()
+
+
+async def test_a_refused_request_leaves_its_rooms_to_share_their_own(tmp_path, writes):
+    client = bot_client(tmp_path)
+    accept = client._send
+
+    async def refuse_the_first(response_class: Any, method: str, path: str, data: str, response_data: Any = None,
+                               **kw: Any) -> Any:
+        if not client.to_device_requests:
+            client.to_device_requests.append({})
+            return ToDeviceError("M_LIMIT_EXCEEDED")
+        return await accept(response_class, method, path, data, response_data, **kw)
+
+    client._send = refuse_the_first
+    try:
+        rooms = [add_person(client, n) for n in range(TO_DEVICE_BATCH)]
+        client.to_device_requests.clear()
+        await KeyWork(client).prepare_rooms([r.room_id for r in rooms])
+        unshared = [r for r in rooms if client.olm.should_share_group_session(r.room_id)]
+        assert len(unshared) == TO_DEVICE_BATCH // 2  # the refused request's rooms
+        got = recipients(client.to_device_requests)
+        for room in unshared:  # room_send shares the same session with the devices still without it
+            session_id = client.olm.outbound_group_sessions[room.room_id].id
+            again = share(client, room)
+            assert again and not again & got
+            assert client.olm.outbound_group_sessions[room.room_id].id == session_id
     finally:
         await client.close()
 
