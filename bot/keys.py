@@ -4,6 +4,7 @@ key work after each sync, and the key preparation before encrypting in a room.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -179,6 +180,7 @@ def ignore_new_devices(client: AsyncClient, room_ids: list[str]) -> int:
 
 TO_DEVICE_BATCH = 50  # to-device messages per request when sharing the room keys of a wave
 TO_DEVICE_REQUESTS = 4  # such requests at a time
+ToDevice = tuple[str, str, str, dict[str, Any]]  # (room, user, device, Olm-encrypted room key)
 
 
 async def share_room_keys(client: AsyncClient, room_ids: list[str]) -> int:
@@ -206,49 +208,18 @@ async def share_room_keys(client: AsyncClient, room_ids: list[str]) -> int:
         rooms.append(room_id)
     if len(rooms) < 2:
         return 0  # one room: room_send's own request is as good
-    pending: list[tuple[str, str, str, dict[str, Any]]] = []  # (room, user, device, olm message)
-    for room_id in rooms:
-        client.sharing_session[room_id] = asyncio.Event()
-        for _, to_device in olm.share_group_session_parallel(room_id, list(client.rooms[room_id].users),
-                                                             ignore_unverified_devices=True):
-            for user_id, devices in to_device["messages"].items():
-                for device_id, message in devices.items():
-                    pending.append((room_id, user_id, device_id, message))
-    # A request holds one message per device: a device's n-th message goes in the n-th layer of
-    # requests, so its messages go out in the order they were encrypted. (A device in every room,
-    # e.g. another login of the bot's account, makes a layer per room: nio's request count.)
-    layers: list[list[tuple[str, str, str, dict[str, Any]]]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for item in pending:
-        n = seen.get((item[1], item[2]), 0)
-        seen[(item[1], item[2])] = n + 1
-        if n == len(layers):
-            layers.append([])
-        layers[n].append(item)
-    batches = [layer[i:i + TO_DEVICE_BATCH] for layer in layers for i in range(0, len(layer), TO_DEVICE_BATCH)]
     gate = asyncio.Semaphore(TO_DEVICE_REQUESTS)
-
-    async def send(batch: list[tuple[str, str, str, dict[str, Any]]]) -> bool:
-        messages: dict[str, dict[str, Any]] = {}
-        for _, user_id, device_id, message in batch:
-            messages.setdefault(user_id, {})[device_id] = message
-        method, path, data = Api.to_device(client.access_token, "m.room.encrypted", {"messages": messages}, uuid4())
-        async with gate:
-            try:
-                resp = await client._send(ToDeviceResponse, method, path, data, response_data=(None,))
-            except (asyncio.TimeoutError, OSError, aiohttp.ClientError, LocalProtocolError) as exc:
-                log.warning("sharing room keys failed (%s); each room shares its own", type(exc).__name__)
-                return False
-        if isinstance(resp, ToDeviceError):
-            log.warning("sharing room keys refused (%s); each room shares its own", resp.status_code)
-            return False
-        return True
-
-    accepted = [False] * len(batches)
-    failed_rooms: set[str] = set()
+    for room_id in rooms:
+        client.sharing_session[room_id] = asyncio.Event()  # room_send waits instead of sharing too
+    batches: list[list[ToDevice]] = []
+    accepted: list[bool] = []
+    done = False
     try:
-        accepted = list(await asyncio.gather(*(send(b) for b in batches)))
-    finally:  # also when cancelled: every room's sharing ends, a room not fully shared stays unshared
+        batches = _to_device_batches(_encrypt_room_keys(client, rooms))
+        accepted = list(await asyncio.gather(*(_send_to_device(client, b, gate) for b in batches)))
+        done = True
+    finally:  # also on an error or when cancelled: a room not wholly shared stays unshared
+        failed_rooms = set() if done else set(rooms)
         shared_with: dict[str, set[tuple[str, str]]] = {r: set() for r in rooms}
         for batch, ok in zip(batches, accepted):
             for room_id, user_id, device_id, _ in batch:
@@ -264,6 +235,56 @@ async def share_room_keys(client: AsyncClient, room_ids: list[str]) -> int:
                     session.shared = True
             client.sharing_session.pop(room_id).set()
     return len(rooms) - len(failed_rooms)
+
+
+def _encrypt_room_keys(client: AsyncClient, room_ids: list[str]) -> list[ToDevice]:
+    """Each room's new Megolm session, encrypted for each device nio would share it with."""
+    olm = client.olm
+    pending: list[ToDevice] = []
+    database = getattr(olm.store, "database", None)
+    # nio saves the Olm session after each message it encrypts, a commit (and fsyncs) each: here
+    # one transaction for the wave, committed before anything is sent.
+    with database.atomic() if database is not None else contextlib.nullcontext():
+        for room_id in room_ids:
+            for _, to_device in olm.share_group_session_parallel(room_id, list(client.rooms[room_id].users),
+                                                                 ignore_unverified_devices=True):
+                for user_id, devices in to_device["messages"].items():
+                    for device_id, message in devices.items():
+                        pending.append((room_id, user_id, device_id, message))
+    return pending
+
+
+def _to_device_batches(pending: list[ToDevice]) -> list[list[ToDevice]]:
+    """A request holds one message per device: a device's n-th message goes in the n-th layer of
+    requests, so its messages go out in the order they were encrypted. (A device in every room,
+    e.g. another login of the bot's account, makes a layer per room: nio's request count.)"""
+    layers: list[list[ToDevice]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for item in pending:
+        n = seen.get((item[1], item[2]), 0)
+        seen[(item[1], item[2])] = n + 1
+        if n == len(layers):
+            layers.append([])
+        layers[n].append(item)
+    return [layer[i:i + TO_DEVICE_BATCH] for layer in layers for i in range(0, len(layer), TO_DEVICE_BATCH)]
+
+
+async def _send_to_device(client: AsyncClient, batch: list[ToDevice], gate: asyncio.Semaphore) -> bool:
+    """One ``sendToDevice`` request; False when it failed or was refused."""
+    messages: dict[str, dict[str, Any]] = {}
+    for _, user_id, device_id, message in batch:
+        messages.setdefault(user_id, {})[device_id] = message
+    method, path, data = Api.to_device(client.access_token, "m.room.encrypted", {"messages": messages}, uuid4())
+    async with gate:
+        try:
+            resp = await client._send(ToDeviceResponse, method, path, data, response_data=(None,))
+        except (asyncio.TimeoutError, OSError, aiohttp.ClientError, LocalProtocolError) as exc:
+            log.warning("sharing room keys failed (%s); each room shares its own", type(exc).__name__)
+            return False
+    if isinstance(resp, ToDeviceError):
+        log.warning("sharing room keys refused (%s); each room shares its own", resp.status_code)
+        return False
+    return True
 
 
 def forget_room_keys(client: AsyncClient, room_id: str) -> int:

@@ -31,6 +31,7 @@ class FakeOlm:
         pass
 
     outbound_group_sessions: dict[str, Any] = {}
+    store = None
 
     def share_group_session_parallel(self, room_id: str, users: list[str], ignore_unverified_devices: bool = False
                                      ) -> Any:

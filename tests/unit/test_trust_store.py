@@ -164,8 +164,16 @@ async def test_a_wave_shares_its_room_keys_in_few_to_device_requests(tmp_path, w
     try:
         people = TO_DEVICE_BATCH  # two devices each: two requests' worth of room keys
         rooms = [add_person(client, n) for n in range(people)]
+        statements: list[str] = []
+        client.olm.store.database.connection().set_trace_callback(statements.append)
         shared = await wave(client, rooms)
         assert len(client.to_device_requests) == 2  # nio made one per room
+        # the Olm sessions' ratchets saved in one transaction, not a commit per message
+        saves = [i for i, sql in enumerate(statements) if "olmsessions" in sql and sql.startswith("INSERT")]
+        assert len(saves) == 2 * people
+        begin = max(i for i, sql in enumerate(statements[:saves[0]]) if sql.startswith("BEGIN"))
+        commits = [i for i, sql in enumerate(statements) if sql.startswith("COMMIT") and i > begin]
+        assert commits and commits[0] > saves[-1]
         assert sum(len(devices) for m in client.to_device_requests for devices in m.values()) == 2 * people
         assert shared == {(f"@p{n}:localhost", f"D{d}") for n in range(people) for d in range(2)}
         for room in rooms:
