@@ -9,13 +9,12 @@ store compared each device with about half of them. At 3,000 devices that was se
 start, growing as devices² (devices grow with rooms). :class:`CryptoStore` gives the same objects
 (devices with the same keys, display name, deleted flag and trust state; the same sessions and
 chains) in two queries each (:class:`BatchedLoads`), and the trust files answer by index
-(:class:`IndexedTrust`). The files and the database are unchanged.
+(:class:`bot.truststore.ReConnectStore`, which also writes a file only when it changed). The files and the database are unchanged.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
 
 from nio.crypto import (
     DeviceStore,
@@ -30,87 +29,7 @@ from nio.store import DefaultStore, DeviceKeys, ForwardedChains, Keys, MegolmInb
 from nio.store.database import use_database
 from nio.store.file_trustdb import Key, KeyStore
 
-
-def _ident(key: Key) -> tuple[type, str, str, str]:
-    # What ``Ed25519Key.__eq__`` compares (the type too: it refuses any other kind of key).
-    return type(key), key.user_id, key.device_id, key.key
-
-
-class IndexedKeyStore(KeyStore):  # type: ignore[misc]  # nio is untyped
-    """nio's trust file (``KeyStore``) with an index beside its list of entries: membership and
-    ``get_key`` by lookup instead of a scan. The list, its order, its duplicates and the file
-    are kept as nio keeps them."""
-
-    def __init__(self, filename: str) -> None:
-        super().__init__(filename)  # reads the file into self._entries
-        self._index()
-
-    @classmethod
-    def of(cls, store: KeyStore) -> IndexedKeyStore:
-        """The same trust file, indexed, without reading it again."""
-        indexed: IndexedKeyStore = cls.__new__(cls)
-        indexed._filename, indexed._entries = store._filename, store._entries
-        indexed._index()
-        return indexed
-
-    def _index(self) -> None:
-        self._count: Counter[tuple[type, str, str, str]] = Counter()
-        self._by_device: dict[tuple[str, str], list[Key]] = defaultdict(list)
-        for key in self._entries:
-            self._indexed(key)
-
-    def _indexed(self, key: Key) -> None:
-        self._count[_ident(key)] += 1
-        self._by_device[key.user_id, key.device_id].append(key)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, Key) and self._count[_ident(key)] > 0
-
-    def check(self, key: Key) -> bool:
-        return key in self
-
-    def get_key(self, user_id: str, device_id: str) -> Key | None:
-        found = self._by_device.get((user_id, device_id))
-        return found[0] if found else None
-
-    def _add_without_save(self, key: Key) -> bool:
-        added: bool = super()._add_without_save(key)  # raises on a mismatching fingerprint
-        self._indexed(key)
-        return added
-
-    def _remove_without_save(self, key: Key) -> bool:
-        if key not in self:
-            return False
-        self._entries.remove(key)  # the first equal entry; equal entries have the same _ident
-        self._count[_ident(key)] -= 1
-        same_device = self._by_device[key.user_id, key.device_id]
-        same_device.remove(key)
-        if not same_device:
-            del self._by_device[key.user_id, key.device_id]
-        return True
-
-    @KeyStore._save_store  # type: ignore[untyped-decorator]
-    def remove_many(self, keys: Iterable[Key]) -> None:
-        for key in keys:
-            self._remove_without_save(key)
-
-    @KeyStore._save_store  # type: ignore[untyped-decorator]
-    def remove(self, key: Key) -> bool:
-        return self._remove_without_save(key)
-
-
-class IndexedTrust(DefaultStore):  # type: ignore[misc]  # nio is untyped
-    """``DefaultStore`` with its three trust files indexed (same files, same format)."""
-
-    trust_db: KeyStore
-    blacklist_db: KeyStore
-    ignore_db: KeyStore
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.trust_db = IndexedKeyStore.of(self.trust_db)
-        self.blacklist_db = IndexedKeyStore.of(self.blacklist_db)
-        self.ignore_db = IndexedKeyStore.of(self.ignore_db)
+from bot.truststore import ReConnectStore
 
 
 class BatchedLoads(DefaultStore):  # type: ignore[misc]  # nio is untyped
@@ -189,6 +108,6 @@ class BatchedLoads(DefaultStore):  # type: ignore[misc]  # nio is untyped
         return store
 
 
-class CryptoStore(BatchedLoads, IndexedTrust):
+class CryptoStore(BatchedLoads, ReConnectStore):
     """The bot's crypto store: nio's ``DefaultStore``, its files unchanged, loaded in a fixed
     number of queries with trust looked up by index."""

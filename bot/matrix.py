@@ -109,6 +109,15 @@ def _state(session: Session, key: str) -> str | None:
     return row.value if row else None
 
 
+def client_config(pickle_key: str) -> AsyncClientConfig:
+    """nio's configuration for the bot's client. No retries inside nio: the sync loop and the
+    outbox retry themselves, and they must see an outage (to log it and report it on /healthz)
+    rather than wait in nio forever. The crypto store is nio's, loaded in a fixed number of
+    queries, with its trust files indexed (:mod:`bot.cryptostore`, :mod:`bot.truststore`)."""
+    return AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
+                             max_timeouts=0, request_timeout=60, pickle_key=pickle_key, store=CryptoStore)
+
+
 async def connect(settings: Settings, session: Session, *, pickle_key: str) -> AsyncClient:
     """Log in the first time (password), afterwards reuse the stored token and device.
 
@@ -120,11 +129,7 @@ async def connect(settings: Settings, session: Session, *, pickle_key: str) -> A
     store_dir = settings.storage.data_dir / "crypto"
     store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_private(store_dir, 0o700)
-    # No retries inside nio: the sync loop and the outbox retry themselves, and they must see an
-    # outage (to log it and report it on /healthz) rather than wait in nio forever.
-    config = AsyncClientConfig(store_sync_tokens=False, encryption_enabled=True, max_limit_exceeded=0,
-                               max_timeouts=0, request_timeout=60, pickle_key=pickle_key,
-                               store=CryptoStore)
+    config = client_config(pickle_key)
     user_id = settings.bot.user_id
     client = ReConnectClient(settings.homeserver.url, user_id, store_path=str(store_dir), config=config)
 

@@ -23,7 +23,8 @@ from nio.store import DefaultStore
 from nio.store.file_trustdb import Ed25519Key, KeyStore
 
 import bot.matrix  # noqa: F401 - the bot's DeviceStore.add, as the bot runs
-from bot.cryptostore import BatchedLoads, CryptoStore, IndexedKeyStore
+from bot.cryptostore import BatchedLoads, CryptoStore
+from bot.truststore import IndexedKeyStore
 
 USER, DEVICE, PICKLE = "@bot:x", "BOTDEVICE", "pickle-key"
 

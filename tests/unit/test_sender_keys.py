@@ -30,13 +30,20 @@ class FakeOlm:
     def update_tracked_users(self, room: Any) -> None:
         pass
 
+    outbound_group_sessions: dict[str, Any] = {}
+    store = None
+
+    def share_group_session_parallel(self, room_id: str, users: list[str], ignore_unverified_devices: bool = False
+                                     ) -> Any:
+        return iter(())  # (room_send shares in this fake)
+
 
 class KeyClient:
     """Encrypted rooms with one person each, whose two devices have no Olm session yet."""
 
     def __init__(self, rooms: list[str]) -> None:
         self.member = {r: f"@p{i}:localhost" for i, r in enumerate(rooms)}
-        self.rooms = {r: SimpleNamespace(encrypted=True, members_synced=True) for r in rooms}
+        self.rooms = {r: SimpleNamespace(encrypted=True, members_synced=True, users={}) for r in rooms}
         self.encrypted_rooms = set(rooms)
         self.store = None
         self.user_id = "@bot:localhost"
@@ -47,6 +54,7 @@ class KeyClient:
         self.sessions: set[tuple[str, str]] = set()
         self.claims: list[dict[str, list[str]]] = []
         self.sent: list[str] = []
+        self.sharing_session: dict[str, asyncio.Event] = {}
 
     async def room_get_state(self, room_id: str) -> RoomGetStateResponse:
         return RoomGetStateResponse(events=[], room_id=room_id)
