@@ -148,6 +148,14 @@ LATENCY_MOVES = {
 }
 
 
+def per_reply(breakdown: dict[str, Any], stage: str) -> float:
+    """A stage's median ms weighted by the share of replies it was seen in: a stage that ran in one
+    reply of 60 is not what slows the replies down."""
+    ms = breakdown["stage_median_ms"].get(stage, 0.0)
+    replies = breakdown.get("replies") or 1
+    return float(ms) * breakdown.get("stage_seen_in", {}).get(stage, replies) / replies
+
+
 def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
     """From ``bench.latency --spans`` results: the bot's round-trip excess over the echo bot, split
     into its own processing (sync end → reply PUT), the PUT, and the rest (outside the process)."""
@@ -168,9 +176,8 @@ def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
         send.append(s)
         bot_proc.append(bot["sync_end_to_reply_put"]["p50_ms"])
         echo_proc.append(echo["sync_end_to_reply_put"]["p50_ms"])
-        for name, ms in bot["stage_median_ms"].items():
-            if name not in CONTAINER_SPANS:
-                stage_excess.setdefault(name, []).append(ms - echo["stage_median_ms"].get(name, 0.0))
+        for name in set(bot["stage_median_ms"]) - CONTAINER_SPANS:
+            stage_excess.setdefault(name, []).append(per_reply(bot, name) - per_reply(echo, name))
     m = statistics.median
     parts = {"processing": m(proc), "send": m(send), "homeserver": m(gap) - m(proc) - m(send)}
     dominant = max(parts, key=lambda k: parts[k])
@@ -189,7 +196,7 @@ def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
                                            if total > 0 else ""),
     ]
     if stages:
-        evidence.append("the bot's stages over the echo's (median ms within the processing): "
+        evidence.append("the bot's stages over the echo's (ms per reply within the processing): "
                         + ", ".join(f"{k} {v:+.2f}" for k, v in stages[:4]))
     return Limit(measure, dominant, evidence,
                  LATENCY_MOVES.get(dominant, f"the bot's stage {dominant}: make it cheaper or move it off the reply path"),

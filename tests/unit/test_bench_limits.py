@@ -171,3 +171,9 @@ def test_run_all_explains_only_missed_rows_and_reads_the_profile_it_asked_for(tm
     assert failed.dominant == "the benchmark failed"
     both = run_all.explain("startup", SCALE, run_all.startup_rows(SCALE), {})
     assert [lim.measure for lim in both] == ["start → first reply", "RSS after the activity"]
+
+
+def test_latency_a_stage_seen_in_one_reply_of_fifty_is_not_the_dominant_one():
+    run = run_with_spans(130, 100, 35, 8, {"outbox.record_sent": 34.0, "dispatch.handle_event": 20.0})
+    run["stages"]["reconnect"]["stage_seen_in"] = {"outbox.record_sent": 1, "dispatch.handle_event": 50}
+    assert limits.latency_limit([run]).dominant == "dispatch.handle_event"
