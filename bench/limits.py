@@ -134,8 +134,9 @@ LATENCY_MOVES = {
     "homeserver": "the homeserver's delivery, outside the bot's process (its /sync wake-up for an account in many "
                   "rooms and the reply's way to the client): a lighter sync for the bot (filter, lazy-loaded "
                   "members) or a sync worker; the bot's code is not where the gap is",
-    "send": "the reply's PUT takes longer than the echo's: what nio does on the send path (Megolm session, "
-            "device checks) — share the room key ahead of the reply",
+    "send": "the homeserver takes longer to accept the bot's reply than the echo's (the HTTP PUT alone, after nio "
+            "encrypted it): the toolbox room has more members than the echo's direct chat (push rules, their "
+            "syncs woken); an event persister worker, or the echo bot in a room of the same members, tells which",
     "nio.handle_sync": "nio parsing and decrypting the sync that carries the command: a sync filter that drops "
                        "what the bot never reads",
     "dispatch.handle_event": "the command's own transaction: fewer queries and one commit per command",
@@ -184,13 +185,15 @@ def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
     stages = sorted(((k, round(m(v), 2)) for k, v in stage_excess.items()), key=lambda kv: -kv[1])
     if dominant == "processing" and stages:
         dominant = stages[0][0]
+    label = {"homeserver": "the homeserver (outside the bot's process)",
+             "send": "the reply's PUT (the homeserver accepting it)"}.get(dominant, f"the bot's stage {dominant}")
     total = m(gap)
     evidence = [
         f"round-trip p50 excess over the echo bot: {total:.1f} ms (median of {len(with_stages)} runs: "
         + ", ".join(f"{x:.1f}" for x in gap) + ")",
         f"the bot's own processing, sync with the command → reply PUT: {m(bot_proc):.1f} ms vs the echo's "
         f"{m(echo_proc):.1f} ms (+{parts['processing']:.1f} ms)",
-        f"the reply's PUT: {parts['send']:+.1f} ms vs the echo's",
+        f"the reply's PUT (HTTP only): {parts['send']:+.1f} ms vs the echo's",
         f"the rest, outside the bot's process (homeserver /sync delivery and the reply's way back): "
         f"{parts['homeserver']:+.1f} ms" + (f" ({parts['homeserver'] / total * 100:.0f} % of the excess)"
                                            if total > 0 else ""),
@@ -198,7 +201,7 @@ def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
     if stages:
         evidence.append("the bot's stages over the echo's (ms per reply within the processing): "
                         + ", ".join(f"{k} {v:+.2f}" for k, v in stages[:4]))
-    return Limit(measure, dominant, evidence,
+    return Limit(measure, label, evidence,
                  LATENCY_MOVES.get(dominant, f"the bot's stage {dominant}: make it cheaper or move it off the reply path"),
                  "timing spans (bench/spans.py) in the same runs, in both bots")
 

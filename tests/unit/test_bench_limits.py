@@ -78,7 +78,7 @@ def run_with_spans(bot_p50: float, echo_p50: float, bot_proc: float, echo_proc: 
 def test_latency_gap_outside_the_process_names_the_homeserver():
     runs = [run_with_spans(120, 100, 12, 8, {"nio.handle_sync": 4.0, "dispatch.handle_event": 3.0})] * 3
     lim = limits.latency_limit(runs)
-    assert lim.dominant == "homeserver"
+    assert lim.dominant == "the homeserver (outside the bot's process)"
     assert lim.move == limits.LATENCY_MOVES["homeserver"]
     text = " ".join(lim.evidence)
     assert "20.0 ms" in text and "12.0 ms vs the echo's 8.0 ms (+4.0 ms)" in text and "+16.0 ms" in text
@@ -89,7 +89,7 @@ def test_latency_gap_in_the_bot_names_its_largest_stage_over_the_echo():
                                              "dispatch.handle_event": 22.0, "outbox.load": 2.0})]
     lim = limits.latency_limit(runs)
     # nio.receive_response contains handle_sync (and more): never chosen as the stage
-    assert lim.dominant == "dispatch.handle_event"
+    assert lim.dominant == "the bot's stage dispatch.handle_event"
     assert "transaction" in lim.move
 
 
@@ -176,4 +176,10 @@ def test_run_all_explains_only_missed_rows_and_reads_the_profile_it_asked_for(tm
 def test_latency_a_stage_seen_in_one_reply_of_fifty_is_not_the_dominant_one():
     run = run_with_spans(130, 100, 35, 8, {"outbox.record_sent": 34.0, "dispatch.handle_event": 20.0})
     run["stages"]["reconnect"]["stage_seen_in"] = {"outbox.record_sent": 1, "dispatch.handle_event": 50}
-    assert limits.latency_limit([run]).dominant == "dispatch.handle_event"
+    assert limits.latency_limit([run]).dominant == "the bot's stage dispatch.handle_event"
+
+
+def test_latency_a_slower_reply_put_names_the_send():
+    runs = [run_with_spans(140, 100, 10, 8, {"dispatch.handle_event": 2.0}, bot_put=40.0, echo_put=5.0)]
+    lim = limits.latency_limit(runs)
+    assert lim.dominant == "the reply's PUT (the homeserver accepting it)" and "PUT" in lim.move
