@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 extra["profile"].unlink(missing_ok=True)
                 argv += ["--profile", str(extra["profile"])]
                 extra["how"] = (f"py-spy --idle at {PROFILE_HZ[name]} Hz during the measured run"
-                                + (", the bot's first 10 s" if name == "startup" else "")
+                                + (", the bot's first 10 s (past the first reply if it came sooner)" if name == "startup" else "")
                                 + f"; folded stacks in {extra['profile'].relative_to(RESULTS.parent.parent)}")
             data = run(name, ext["module"], argv, args.synapse)
             raw[name] = data
