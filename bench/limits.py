@@ -182,7 +182,8 @@ def per_reply(breakdown: dict[str, Any], stage: str) -> float:
     reply of 60 is not what slows the replies down."""
     ms = breakdown["stage_median_ms"].get(stage, 0.0)
     replies = breakdown.get("replies") or 1
-    return float(ms) * breakdown.get("stage_seen_in", {}).get(stage, replies) / replies
+    seen = breakdown.get("stage_seen_in", {}).get(stage, replies)
+    return float(ms) * float(seen) / float(replies)
 
 
 def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
@@ -319,11 +320,14 @@ STARTUP_MOVES = {
 }
 
 
-def startup_limit(data: dict[str, Any], stacks: list[Stack] | None, how: str = "") -> Limit:
+def startup_limit(data: dict[str, Any], stacks: list[Stack] | None, how: str = "",
+                  window_s: float | None = None) -> Limit:
+    """``window_s``: how much of the start the profile covers (py-spy's duration)."""
     cpu, wall = data.get("first_reply_cpu_s"), data["first_reply_s"]
+    load = data.get("load_average_1min")
     evidence = [f"first reply {wall} s after start, the bot's CPU until then {cpu} s"
                 + (f" ({cpu / wall * 100:.0f} % of the wall time)" if cpu and wall else "")
-                + f"; load average {data.get('load_average_1min', '?')}",
+                + f"; load average {round(load, 1) if isinstance(load, (int, float)) else '?'}",
                 f"loaded: {data['rooms']:,} rooms, {data.get('devices', '?')} devices, "
                 f"{data['participants']:,} participants"]
     if cpu and wall and cpu / wall < 0.5:
@@ -334,7 +338,9 @@ def startup_limit(data: dict[str, Any], stacks: list[Stack] | None, how: str = "
                      "run bench.scale --profile FILE", how)
     shares, wait, total = busy_shares(group_profile(stacks, STARTUP_GROUPS))
     busy = {g: s for g, s in shares.items() if g != LOOP_WAIT}
-    evidence.append(f"py-spy, {total} samples: {_shares_line(shares, 6)}")
+    evidence.append(f"py-spy, {total} samples: {_shares_line(shares, 6)}"
+                    + (f" (the profile covers the first {window_s:g} s of the {wall} s)" if window_s and wall > window_s
+                       else ""))
     evidence.append("top frames (self): " + "; ".join(f"{f} {_pct(s)}" for f, s in top_frames(stacks, 5)))
     dominant = LOOP_WAIT if wait > BUSY_WAIT_THRESHOLD or not busy else max(busy, key=lambda g: busy[g])
     return Limit("start → first reply", dominant, evidence,

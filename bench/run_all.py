@@ -39,6 +39,7 @@ from bench.common import RESULTS, print_table, write_result
 
 LATENCY_RUNS = 3
 PROFILE_HZ = {"startup": 100, "fanout": 50}  # bench.scale's and bench.fanout's py-spy rates
+STARTUP_PROFILE_S = 10.0  # bench.scale --profile records the bot's first 10 s
 
 
 @dataclass
@@ -199,7 +200,8 @@ def explain(name: str, data: Any, rows: list[Row], extra: dict[str, Any]) -> lis
         if name == "startup":
             out = []
             if not data["first_reply_met"]:
-                out.append(limits.startup_limit(data, read_profile(extra.get("profile")), extra.get("how", "")))
+                out.append(limits.startup_limit(data, read_profile(extra.get("profile")), extra.get("how", ""),
+                                                STARTUP_PROFILE_S))
             if not data["rss_met"]:
                 out.append(limits.rss_limit(data, TARGET_RSS_MB))
             return out

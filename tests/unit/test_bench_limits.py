@@ -147,6 +147,10 @@ def test_startup_names_the_device_store_when_it_has_the_largest_share():
     assert not any("load stretches" in e for e in lim.evidence)
     starved = limits.startup_limit({**SCALE, "first_reply_cpu_s": 2.0}, stacks)
     assert "the bot ran on a CPU 22 % of the time" in starved.evidence[2]
+    assert "load average 5.0;" in lim.evidence[0] or lim.evidence[0].endswith("load average 5.0")
+    windowed = limits.startup_limit(SCALE, stacks, window_s=5.0)
+    assert "(the profile covers the first 5 s of the 9.0 s)" in windowed.evidence[2]
+    assert "covers" not in lim.evidence[2]
     assert lim.evidence[-1].startswith("top frames (self): ModelSelect.execute (peewee.py:2000) 71 %")
 
 
