@@ -227,6 +227,10 @@ def latency_limit(runs: Sequence[dict[str, Any]]) -> Limit:
         f"{parts['homeserver']:+.1f} ms" + (f" ({parts['homeserver'] / total * 100:.0f} % of the excess)"
                                            if total > 0 else ""),
     ]
+    ranked = sorted(parts.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[0][1] > 0 and ranked[1][1] >= 0.8 * ranked[0][1]:
+        evidence.append(f"close: {ranked[0][0]} {ranked[0][1]:+.1f} ms vs {ranked[1][0]} {ranked[1][1]:+.1f} ms "
+                        "(within 20 %); both are worth moving")
     if stages:
         evidence.append("the bot's stages over the echo's (ms per reply within the processing): "
                         + ", ".join(f"{k} {v:+.2f}" for k, v in stages[:4]))

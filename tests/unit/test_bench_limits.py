@@ -201,3 +201,11 @@ def test_latency_a_slower_reply_put_names_the_send():
     runs = [run_with_spans(140, 100, 10, 8, {"dispatch.handle_event": 2.0}, bot_put=40.0, echo_put=5.0)]
     lim = limits.latency_limit(runs)
     assert lim.dominant == "the reply's PUT (the homeserver accepting it)" and "PUT" in lim.move
+
+
+def test_latency_says_when_two_components_are_close():
+    close = limits.latency_limit([run_with_spans(130, 100, 19, 8, {"dispatch.handle_event": 11.0},
+                                                 bot_put=17.0, echo_put=5.0)])
+    assert any(e.startswith("close: send +12.0 ms vs processing +11.0 ms") for e in close.evidence)
+    apart = limits.latency_limit([run_with_spans(140, 100, 10, 8, {}, bot_put=40.0, echo_put=5.0)])
+    assert not any(e.startswith("close:") for e in apart.evidence)
