@@ -68,7 +68,8 @@ def stage_breakdown(spans: list[tuple[str, float, float]]) -> dict[str, Any]:
                 within[name] = within.get(name, 0.0) + overlap
         for name, t in within.items():
             stages.setdefault(name, []).append(t)
-    return {"replies": len(gaps), "sync_end_to_reply_put": summary_ms(gaps),
+    sends = [end - start for name, start, end in spans if name == "http.room_send"]
+    return {"replies": len(gaps), "sync_end_to_reply_put": summary_ms(gaps), "room_send": summary_ms(sends),
             "stage_median_ms": {k: round(percentile(v, 50) * 1000, 2) for k, v in sorted(stages.items())},
             "stage_seen_in": {k: len(v) for k, v in sorted(stages.items())}}
 

@@ -9,11 +9,17 @@ Each ratio is measured side by side within its benchmark's run. What runs:
 - start-up, RSS and fan-out through the scale and fan-out benchmarks' entry points; their rows are
   their results (see ``EXTERNAL``).
 
+For every missed target, a "What limits it" section under the table gives what the same run
+measured about the limit (``bench.limits``): the latency runs carry timing spans in both bots
+(``--spans``), the flood its control, the start-up and fan-out a py-spy profile of the bot taken
+while it is measured (``--profile``: sampling from outside the process; ``--no-profile`` leaves it
+out), and names the dominant component with what would move it.
+
 Everything is also written to ``bench/results/summary.json``. ``--quick`` uses smaller sizes (a
 few minutes); ``--only latency,flood`` runs a subset; ``--synapse KIND`` is passed on to every
 benchmark that declares ``SYNAPSE_OPTION = True`` (the workers setup).
 
-    .venv/bin/python -m bench.run_all [--quick] [--only NAMES] [--synapse workers]
+    .venv/bin/python -m bench.run_all [--quick] [--only NAMES] [--synapse workers] [--no-profile]
 """
 
 from __future__ import annotations
@@ -25,11 +31,15 @@ import os
 import statistics
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
+from bench import limits
 from bench.common import RESULTS, print_table, write_result
 
 LATENCY_RUNS = 3
+PROFILE_HZ = {"startup": 100, "fanout": 50}  # bench.scale's and bench.fanout's py-spy rates
+STARTUP_PROFILE_S = 10.0  # bench.scale --profile records the bot's first 10 s
 
 
 @dataclass
@@ -156,12 +166,58 @@ def run(name: str, module: str, argv: list[str], synapse: str | None) -> dict[st
 ALL = ("latency", "flood", "dispatch", "startup", "fanout")
 
 
+def read_profile(path: Path | None) -> list[limits.Stack] | None:
+    if path is None or not path.exists():
+        return None
+    return limits.parse_folded(path.read_text(errors="replace"))
+
+
+def missed(rows: list[Row]) -> bool:
+    return any(r.met is False for r in rows)
+
+
+def explain(name: str, data: Any, rows: list[Row], extra: dict[str, Any]) -> list[limits.Limit]:
+    """What limits each missed target of benchmark ``name``, from its result ``data`` (and the
+    profile in ``extra``). A failed benchmark has nothing to explain but its traceback."""
+    if not missed(rows):
+        return []
+    if not data:
+        return [limits.Limit(rows[0].measure, "the benchmark failed", ["see its traceback above"], "fix the failure")]
+    try:
+        if name == "latency":
+            return [limits.latency_limit(data)]
+        if name == "flood":
+            from bench.flood import TARGET_P95_RATIO
+
+            return [limits.flood_limit(data, TARGET_P95_RATIO)]
+        if name == "dispatch":
+            from bench.dispatch import TARGET_RATIO
+
+            return [limits.dispatch_limit(engine, r, extra["sizes"]) for engine, r in data.items()
+                    if "skipped" not in r and r["ratio"] < TARGET_RATIO]
+        if name == "fanout":
+            return [limits.fanout_limit(data, read_profile(extra.get("profile")), extra.get("how", ""))]
+        if name == "startup":
+            out = []
+            if not data["first_reply_met"]:
+                out.append(limits.startup_limit(data, read_profile(extra.get("profile")), extra.get("how", ""),
+                                                STARTUP_PROFILE_S))
+            if not data["rss_met"]:
+                out.append(limits.rss_limit(data, TARGET_RSS_MB))
+            return out
+    except Exception:  # noqa: BLE001 - the figures stand even if their explanation fails
+        return [limits.Limit(rows[0].measure, "not explained", [traceback.format_exc(limit=3)], "-")]
+    return []
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
     parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {', '.join(ALL)}")
     parser.add_argument("--synapse", default=None, metavar="KIND",
                         help="homeserver setup, passed on to benchmarks that take it (e.g. workers)")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="no timing spans or py-spy profiles (the 'What limits it' section then has less)")
     args = parser.parse_args(argv)
     if args.synapse:  # the benchmarks that start their homeserver through bench.common read it here
         os.environ["RECONNECT_BENCH_SYNAPSE"] = args.synapse
@@ -171,36 +227,59 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     rows: list[Row] = []
     raw: dict[str, Any] = {"quick": args.quick, "synapse": args.synapse or "single process"}
+    found: list[limits.Limit] = []
+    spans = [] if args.no_profile else ["--spans"]
 
     if "latency" in only:
-        runs = [r for r in (run("latency", "bench.latency", ["--n", "50" if args.quick else "200"], args.synapse)
+        runs = [r for r in (run("latency", "bench.latency", ["--n", "50" if args.quick else "200", *spans],
+                                args.synapse)
                             for _ in range(LATENCY_RUNS)) if r is not None]
         raw["latency"] = runs
-        rows += latency_rows(runs) if runs else [Row("reply latency p50 vs the echo bot", "failed", "≤ 1.1×", False)]
+        new = latency_rows(runs) if runs else [Row("reply latency p50 vs the echo bot", "failed", "≤ 1.1×", False)]
+        rows += new
+        found += explain("latency", runs, new, {})
     if "flood" in only:
         fl = run("flood", "bench.flood", ["--quiet-seconds", "20", "--min-flood-seconds", "10"] if args.quick else [],
                  args.synapse)
         raw["flood"] = fl
-        rows += flood_rows(fl) if fl else [Row("one participant flooding 300 commands", "failed", "≤ 2× quiet", False)]
+        new = flood_rows(fl) if fl else [Row("one participant flooding 300 commands", "failed", "≤ 2× quiet", False)]
+        rows += new
+        found += explain("flood", fl, new, {})
     if "dispatch" in only:
         sizes = [50, 500] if args.quick else [100, 2500]
         pop = run("dispatch", "bench.dispatch", ["--populations", ",".join(map(str, sizes)),
                                                  "--n", "270" if args.quick else "1080"], args.synapse)
         raw["dispatch_population"] = pop
-        rows += dispatch_rows(pop, sizes) if pop else [Row("commands/s at 2,500 vs 100", "failed", "≥ 0.9×", False)]
+        new = dispatch_rows(pop, sizes) if pop else [Row("commands/s at 2,500 vs 100", "failed", "≥ 0.9×", False)]
+        rows += new
+        found += explain("dispatch", pop, new, {"sizes": sizes})
     for name, to_rows in (("startup", startup_rows), ("fanout", fanout_rows)):
         if name in only:
             ext = EXTERNAL[name]
-            data = run(name, ext["module"], ext["quick_argv"] if args.quick else ext["argv"], args.synapse)
+            argv = list(ext["quick_argv"] if args.quick else ext["argv"])
+            extra: dict[str, Any] = {}
+            if not args.no_profile:  # py-spy samples the bot from outside while it is measured
+                extra["profile"] = RESULTS / f"{ext['result']}.pyspy.txt"
+                extra["profile"].parent.mkdir(exist_ok=True)
+                extra["profile"].unlink(missing_ok=True)
+                argv += ["--profile", str(extra["profile"])]
+                extra["how"] = (f"py-spy --idle at {PROFILE_HZ[name]} Hz during the measured run"
+                                + (", the bot's first 10 s (past the first reply if it came sooner)" if name == "startup" else "")
+                                + f"; folded stacks in {extra['profile'].relative_to(RESULTS.parent.parent)}")
+            data = run(name, ext["module"], argv, args.synapse)
             raw[name] = data
-            rows += to_rows(data)
+            new = to_rows(data)
+            rows += new
+            found += explain(name, data, new, extra)
 
     print_table("Issue 13 targets" + (" (--quick sizes: not the issue's)" if args.quick else ""),
                 ("measure", "figure", "target", "met?"), [r.cells() for r in rows])
+    if found:
+        print(limits.format_limits(found), flush=True)
     path = write_result("summary", {"rows": [dict(zip(("measure", "figure", "target", "met"), r.cells())) for r in rows],
-                                    "raw": raw})
+                                    "limits": [lim.as_dict() for lim in found], "raw": raw})
     print(f"written {path}")
-    return {"rows": rows, "raw": raw}
+    return {"rows": rows, "limits": found, "raw": raw}
 
 
 if __name__ == "__main__":
