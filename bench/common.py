@@ -160,7 +160,8 @@ class BenchSynapse:
     """LocalSynapse (or WorkersSynapse) in a temporary folder, with cheap password hashing so
     hundreds of accounts can be made in seconds."""
 
-    def __init__(self, root: Path, database: dict[str, Any] | None = None, kind: str | None = None) -> None:
+    def __init__(self, root: Path, database: dict[str, Any] | None = None, kind: str | None = None,
+                 persisters: int = 1, writers: int = 0) -> None:
         self.root = root
         self.kind = synapse_kind(kind)
         self.server: LocalSynapse
@@ -169,7 +170,8 @@ class BenchSynapse:
             reason = ensure_services()
             if reason:
                 raise SystemExit(f"Synapse with workers needs PostgreSQL and Redis: {reason}")
-            self.server = WorkersSynapse(root / "synapse", fast_passwords=True)
+            self.server = WorkersSynapse(root / "synapse", fast_passwords=True, persisters=persisters,
+                                         writers=writers)
         else:
             self.server = LocalSynapse(root / "synapse", database=database, fast_passwords=True)
 

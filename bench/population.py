@@ -24,8 +24,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import random
+import re
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -41,6 +44,7 @@ from bench.devices import upload_device
 from bot.app import App
 from bot.config import Settings
 from bot.localsynapse import registration_mac
+from bot.localsynapse_workers import WorkersSynapse, saved_database_exists
 from bot.models import EnrolmentStatus, ManagedRoom, Participant, Provider, RoomKind
 from bot.port import RoomSpec
 from bot.roomdir import find_room
@@ -51,6 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / "cache"
 # Raise when what the builder makes changes (a snapshot made by another version is not used).
 BUILDER_VERSION = 1
+# Where a population that is kept as a snapshot is built: a memory file system, so that the
+# homeserver's SQLite commits do not wait for the disk (an fsync of 3-10 ms each on this machine,
+# over half the build's time). Nothing is measured during the build; the runs measure on a copy of
+# the snapshot on disk. None: build in the run's own folder.
+SCRATCH: Path | None = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
 
 
 # --- what is built -----------------------------------------------------------------------------
@@ -113,6 +122,7 @@ class Population:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Population:
         data = dict(data)
+        data.pop("homeserver", None)  # how a saved homeserver is restored (see prepare)
         data["spec"] = PopulationSpec(**data["spec"])
         data["bot"] = Account(**data["bot"])
         data["people"] = [Account(**a) for a in data["people"]]
@@ -158,12 +168,14 @@ class SingleSynapse(BenchSynapse):
 
 class WorkersHomeserver(BenchSynapse):
     """Synapse with workers on PostgreSQL and Redis (``bot.localsynapse_workers``): its state is
-    in a database of its own, so the population is built each time (no snapshot)."""
+    in a database of its own, so the population is built each time (no snapshot). ``persisters``
+    event persisters and ``writers`` workers making the events (``--synapse workers-P-W``)."""
 
     snapshot_in_folder = False
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(root, None, "workers")
+    def __init__(self, root: Path, persisters: int = 1, writers: int = 0) -> None:
+        super().__init__(root, None, "workers", persisters=persisters, writers=writers)
+        self.layout = {"persisters": persisters, "writers": writers}
 
     @property
     def shared_secret(self) -> str:
@@ -175,6 +187,10 @@ def homeserver_factory(name: str) -> Callable[[Path], Homeserver]:
         return lambda root: SingleSynapse(root)
     if name == "workers":
         return lambda root: WorkersHomeserver(root)
+    wide = re.fullmatch(r"workers-(\d+)-(\d+)", name)
+    if wide:
+        persisters, writers = int(wide.group(1)), int(wide.group(2))
+        return lambda root: WorkersHomeserver(root, persisters, writers)
     if name == "single-postgres":
         from bench.common import pg_synapse_database
 
@@ -193,7 +209,8 @@ def homeserver_factory(name: str) -> Callable[[Path], Homeserver]:
         return make
     module, _, attr = name.partition(":")
     if not attr:
-        raise SystemExit(f"--synapse: 'single', 'single-postgres', 'workers' or 'module:callable', not {name!r}")
+        raise SystemExit(f"--synapse: 'single', 'single-postgres', 'workers', 'workers-P-W' (P event persisters, "
+                         f"W event-making workers) or 'module:callable', not {name!r}")
     import importlib
 
     factory: Callable[[Path], Homeserver] = getattr(importlib.import_module(module), attr)
@@ -228,6 +245,26 @@ class Pool:
                     continue
                 raise RuntimeError(f"{method} {path}: {status} {data}")
         raise AssertionError("unreachable")
+
+
+def _cpu(server: Homeserver) -> dict[str, float]:
+    """CPU seconds (user + system) so far of this process (the builder and the bot in it) and of
+    the homeserver's processes."""
+    own = os.times()
+    used = {"builder": own.user + own.system}
+    inner = getattr(server, "server", None)
+    pids: dict[str, int] = {}
+    if inner is not None and hasattr(inner, "pids"):
+        pids = inner.pids()
+    elif inner is not None and getattr(inner, "process", None) is not None:
+        pids = {"synapse": inner.process.pid}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 async def _all(aws: Iterable[Awaitable[Any]]) -> list[Any]:
@@ -286,14 +323,19 @@ async def build(spec: PopulationSpec, server: Homeserver, bot_dir: Path, concurr
     (in process) is stopped at the end, its sync having seen every room."""
     rnd = random.Random(13)
     phases: dict[str, float] = {}
+    cpu: dict[str, dict[str, float]] = {}
     t_all = t = time.perf_counter()
+    cpu_t = cpu_all = _cpu(server)
 
     def phase(name: str, count: int) -> None:
-        nonlocal t
-        now = time.perf_counter()
+        nonlocal t, cpu_t
+        now, cpu_now = time.perf_counter(), _cpu(server)
         phases[name] = round(now - t, 1)
-        progress(f"  {name}: {count} in {now - t:.1f} s ({count / max(now - t, 1e-9):.1f}/s)")
-        t = now
+        used = {k: round(cpu_now[k] - cpu_t.get(k, 0.0), 1) for k in cpu_now}
+        cpu[name] = used
+        progress(f"  {name}: {count} in {now - t:.1f} s ({count / max(now - t, 1e-9):.1f}/s); CPU s "
+                 + ", ".join(f"{k} {v}" for k, v in used.items()) + f"; load {os.getloadavg()[0]:.1f}")
+        t, cpu_t = now, cpu_now
 
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=600)) as http:
@@ -401,11 +443,12 @@ async def build(spec: PopulationSpec, server: Homeserver, bot_dir: Path, concurr
             assert app.syncer is not None
             app._tasks[0] = asyncio.create_task(app.syncer.run(app._stopping), name="sync")
             expected = spec.rooms
-            deadline = time.monotonic() + 900
+            deadline = time.monotonic() + max(900, expected * 0.5)  # 10,000 rooms on a busy machine
             while len(app.client.rooms) < expected and time.monotonic() < deadline:  # type: ignore[union-attr]
                 await asyncio.sleep(1)
             await asyncio.sleep(5)
-            await drain_outbox(app)  # what the bot said to the newcomers is sent before it stops
+            # What the bot said to the newcomers is sent before it stops.
+            await drain_outbox(app, timeout=max(600, spec.participants * 1.0))
             with app.db.session() as s:
                 bot_rooms = s.scalar(select(func.count()).select_from(ManagedRoom))
             phase(f"bot's sync caught up ({len(app.client.rooms)} rooms in nio, {bot_rooms} managed)",  # type: ignore[union-attr]
@@ -413,13 +456,17 @@ async def build(spec: PopulationSpec, server: Homeserver, bot_dir: Path, concurr
         finally:
             await app.stop()
     build_s = time.perf_counter() - t_all
+    cpu_end = _cpu(server)
+    cpu_total = {k: round(cpu_end[k] - cpu_all.get(k, 0.0), 1) for k in cpu_end}
     progress(f"built {spec.rooms} rooms, {len(everyone)} people, {devices} devices in {build_s:.0f} s "
-             f"({pool.calls} homeserver calls, {pool.calls / build_s:.1f}/s)")
+             f"({spec.rooms / build_s:.2f} rooms/s; {pool.calls} homeserver calls, {pool.calls / build_s:.1f}/s); "
+             f"CPU s {cpu_total}; load {os.getloadavg()}")
     return Population(spec=spec, bot=bot, people=people, providers=providers, toolbox=toolbox, direct=direct,
                       provider_rooms=provider_rooms, community_of=community_of, forum_id=forum_id, cafes=cafes,
                       devices=devices, build={"seconds": round(build_s, 1), "phases_seconds": phases,
                                               "homeserver_calls": pool.calls, "concurrency": concurrency,
-                                              "rooms": spec.rooms})
+                                              "rooms": spec.rooms, "cpu_seconds": cpu_total,
+                                              "phases_cpu_seconds": cpu, "load": os.getloadavg()[0]})
 
 
 
@@ -465,55 +512,101 @@ def _move_paths(hs_dir: Path) -> None:
                 path.write_text(path.read_text().replace(old, new))
 
 
-def _write_manifest(path: Path, population: Population) -> None:
-    path.write_text(json.dumps(population.to_json(), indent=1) + "\n")
+def _workers_of(server: Homeserver) -> WorkersSynapse | None:
+    inner = getattr(server, "server", None)
+    return inner if isinstance(inner, WorkersSynapse) else None
+
+
+def snapshot_paths(spec: PopulationSpec, synapse: str) -> tuple[Path, str | None] | None:
+    """Where a population is kept for this homeserver: its folder in ``bench/cache`` and, for
+    Synapse with workers, the name of its saved PostgreSQL database; None when it is not kept."""
+    if synapse == "single":
+        return CACHE / spec.key(), None
+    if synapse == "workers" or re.fullmatch(r"workers-\d+-\d+", synapse):
+        layout = synapse.replace("-", "_")
+        return CACHE / f"{spec.key()}-{synapse}", f"synapse_saved_{spec.key().rsplit('-', 1)[1]}_{layout}"
+    return None
 
 
 async def prepare(spec: PopulationSpec, tmp: Path, *, synapse: str = "single", concurrency: int = 12,
                   database_url: str | None = None, rebuild: bool = False,
                   progress: Callable[[str], None] = print) -> Prepared:
     """A started homeserver with the population, the bot's data in ``tmp/bot`` (bot stopped).
-    From the snapshot when there is one (homeserver and bot database both in their folders),
-    else built (and kept as the snapshot). The caller stops ``server``."""
+    From the snapshot when there is one, else built (and kept as the snapshot). Kept: single
+    Synapse (its SQLite database is in its folder) and Synapse with workers (its PostgreSQL
+    database saved as a template, ``WorkersSynapse.save_database``), with the bot's database in its
+    folder. The caller stops ``server``."""
     factory = homeserver_factory(synapse)
-    hs_dir, bot_dir = tmp / "hs", tmp / "bot"
-    snapshot = CACHE / spec.key()
+    bot_dir = tmp / "bot"
+    kept = snapshot_paths(spec, synapse) if database_url is None else None
     t0 = time.perf_counter()
-    if not rebuild and database_url is None and (snapshot / "manifest.json").exists():
-        shutil.copytree(snapshot / "hs", hs_dir)
-        shutil.copytree(snapshot / "bot", bot_dir)
-        shutil.copytree(snapshot / "secrets", tmp / "secrets")  # the content key, beside the data folder
-        _move_paths(hs_dir)
-        server = factory(hs_dir)
-        server.start()
+    if kept is not None and not rebuild and (kept[0] / "manifest.json").exists() and (
+            kept[1] is None or saved_database_exists(kept[1])):
+        snapshot = kept[0]
+        server = _restore(snapshot, kept[1], tmp, factory)
         population = Population.from_json(json.loads((snapshot / "manifest.json").read_text()))
         seconds = time.perf_counter() - t0
         progress(f"population {snapshot.name} restored from its snapshot in {seconds:.1f} s "
                  f"(built once in {population.build.get('seconds')} s)")
         return Prepared(server, population, bot_dir, tmp, snapshot, seconds)
-    server = factory(hs_dir)
+    # A single Synapse's snapshot is built in memory (see SCRATCH) and the run then goes on from a
+    # copy of it on disk, exactly as a later run restored from the snapshot does.
+    in_memory = kept is not None and kept[1] is None and SCRATCH is not None
+    scratch = Path(tempfile.mkdtemp(prefix="reconnect-build-", dir=SCRATCH)) if in_memory else tmp
+    server = factory(scratch / "hs")
     server.start()
     try:
         progress(f"building population {spec.key()}: {spec.rooms} rooms, {spec.participants} participants "
-                 f"(concurrency {concurrency})")
-        population = await build(spec, server, bot_dir, concurrency, database_url, progress)
+                 f"(concurrency {concurrency}, on {synapse}, in {scratch})")
+        population = await build(spec, server, scratch / "bot", concurrency, database_url, progress)
         seconds = time.perf_counter() - t0
-        if database_url is None and getattr(server, "snapshot_in_folder", False):
-            server.stop()  # a consistent copy of its database
+        if kept is not None:
+            snapshot, saved = kept
+            workers = _workers_of(server)
+            if workers is not None and saved is not None:
+                workers.stop(keep_database=True)
+                workers.save_database(saved)
+            else:
+                server.stop()  # a consistent copy of its database
             partial = snapshot.with_name(snapshot.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)
-            shutil.copytree(hs_dir, partial / "hs")
-            shutil.copytree(bot_dir, partial / "bot")
-            shutil.copytree(tmp / "secrets", partial / "secrets")
-            _write_manifest(partial / "manifest.json", population)
+            shutil.copytree(scratch / "hs", partial / "hs")
+            shutil.copytree(scratch / "bot", partial / "bot")
+            shutil.copytree(scratch / "secrets", partial / "secrets")
+            manifest = population.to_json()
+            if workers is not None:
+                manifest["homeserver"] = {"server_name": workers.server_name, "database": saved}
+            (partial / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
             shutil.rmtree(snapshot, ignore_errors=True)
             partial.rename(snapshot)
-            progress(f"snapshot kept in {snapshot}")
-            server.start()
+            progress(f"snapshot kept in {snapshot}" + (f" and database {saved}" if saved else ""))
+            if scratch != tmp:
+                shutil.rmtree(scratch, ignore_errors=True)
+                server = _restore(snapshot, None, tmp, factory)
+            else:
+                server.start()  # workers: on its own database, kept at the stop
     except BaseException:
         server.stop()
+        if scratch != tmp:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise
     return Prepared(server, population, bot_dir, tmp, None, seconds)
+
+
+def _restore(snapshot: Path, saved: str | None, tmp: Path, factory: Callable[[Path], Homeserver]) -> Homeserver:
+    """A started homeserver from a copy of the snapshot in ``tmp`` (and of its saved database)."""
+    hs_dir = tmp / "hs"
+    shutil.copytree(snapshot / "hs", hs_dir)
+    shutil.copytree(snapshot / "bot", tmp / "bot")
+    shutil.copytree(snapshot / "secrets", tmp / "secrets")  # the content key, beside the data folder
+    _move_paths(hs_dir)
+    server = factory(hs_dir)
+    workers = _workers_of(server)
+    if saved is not None and workers is not None:
+        manifest = json.loads((snapshot / "manifest.json").read_text())
+        workers.restore(saved, manifest["homeserver"]["server_name"])
+    server.start()
+    return server
 
 
 def settings_for(prepared: Prepared, database_url: str | None = None) -> Settings:
@@ -569,7 +662,8 @@ def add_population_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-direct-chats", action="store_true")
     parser.add_argument("--cafe-members", type=int, default=None, help="participants in a café (default: all)")
     parser.add_argument("--synapse", default="single",
-                        help="single (default), single-postgres, workers, or module:callable")
+                        help="single (default), single-postgres, workers, workers-P-W (P event persisters, "
+                             "W workers making the events), or module:callable")
     parser.add_argument("--rebuild", action="store_true", help="build the population even if a snapshot exists")
     parser.add_argument("--concurrency", type=int, default=12, help="requests at a time while building")
 
@@ -583,8 +677,6 @@ def spec_from(args: argparse.Namespace, *, at_least: int = 0) -> PopulationSpec:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    import tempfile
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_population_arguments(parser)
     args = parser.parse_args(argv)

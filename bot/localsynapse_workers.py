@@ -34,10 +34,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -80,6 +82,21 @@ READER_ROUTES: list[tuple[str, str, frozenset[str] | None]] = [
 ]
 
 
+# Event-sending requests ("writer" workers, when the homeserver has them): room creation and every
+# request that makes an event in a room. With several writers the proxy sends all of one room's
+# requests to the same one (by the room id), room creation to each in turn.
+WRITER_ROUTES: list[tuple[str, str, frozenset[str] | None]] = [
+    ("create_room", _C + r"(api/v1|r0|v3|unstable)/createRoom$", None),
+    ("join", _C + r"(api/v1|r0|v3|unstable)/join/", None),
+    ("knock", _C + r"(api/v1|r0|v3|unstable)/knock/", None),
+    ("membership", _C + r"(api/v1|r0|v3|unstable)/rooms/[^/]+/(join|invite|leave|ban|unban|kick)$", None),
+    ("send", _C + r"(api/v1|r0|v3|unstable)/rooms/[^/]+/send/", None),
+    ("state_event", _C + r"(api/v1|r0|v3|unstable)/rooms/[^/]+/state/", None),
+    ("redact", _C + r"(api/v1|r0|v3|unstable)/rooms/[^/]+/redact", None),
+]
+_ROOM_IN_PATH = re.compile(r"/(?:rooms|join|knock)/([^/]+)")
+
+
 @dataclass(frozen=True)
 class Route:
     name: str
@@ -88,10 +105,23 @@ class Route:
     upstream: str
 
 
-def routing_table() -> list[Route]:
-    """Which worker serves which client path; anything unmatched goes to ``main``."""
+def routing_table(writers: bool = False) -> list[Route]:
+    """Which worker serves which client path; anything unmatched goes to ``main``. ``writers``:
+    event-sending requests go to the ``writer`` workers (else to ``main``)."""
     return ([Route(n, re.compile(p), m, "sync") for n, p, m in SYNC_ROUTES]
-            + [Route(n, re.compile(p), m, "reader") for n, p, m in READER_ROUTES])
+            + [Route(n, re.compile(p), m, "reader") for n, p, m in READER_ROUTES]
+            + ([Route(n, re.compile(p), m, "writer") for n, p, m in WRITER_ROUTES] if writers else []))
+
+
+def pick_upstream(group: str, names: list[str], path: str, turn: int) -> str:
+    """The one upstream of a group (``writer`` → ``writer1``, ``writer2``, ...) for a request: by the
+    room id in the path, so one room's events are made by one process, else by ``turn``."""
+    members = [n for n in names if n == group or re.fullmatch(re.escape(group) + r"\d+", n)]
+    if len(members) <= 1:
+        return members[0] if members else "main"
+    room = _ROOM_IN_PATH.search(path)
+    index = zlib.crc32(unquote(room.group(1)).encode()) if room else turn
+    return members[index % len(members)]
 
 
 def route_for(routes: list[Route], method: str, path: str) -> tuple[str, str]:
@@ -166,26 +196,35 @@ class SynapseProcess:
 
 
 class WorkersSynapse(LocalSynapse):
-    """Main process, sync worker, reader worker, event persister and a routing proxy."""
+    """Main process, sync worker, reader worker, event persister and a routing proxy; optionally
+    more event persisters (the events stream sharded by room) and ``writers`` generic workers that
+    make the events (room creation, joins, invitations, sends, state) instead of the main process."""
 
-    WORKERS = ("persister", "sync", "reader")
-
-    def __init__(self, data_dir: Path, *, server_name: str | None = None, fast_passwords: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, server_name: str | None = None, fast_passwords: bool = False,
+                 persisters: int = 1, writers: int = 0) -> None:
         run = uuid.uuid4().hex[:8]
         super().__init__(data_dir, server_name=server_name or f"w{run}.localhost", fast_passwords=fast_passwords)
         self.db_name = f"synapse_workers_{run}"
-        self.ports = {name: free_port() for name in ("proxy", "main", "main_replication", "persister",
-                                                      "sync", "reader")}
+        self.persisters = ["persister"] + [f"persister{i}" for i in range(2, persisters + 1)]
+        self.writers = [f"writer{i}" for i in range(1, writers + 1)]
+        self.workers = (*self.persisters, "sync", "reader", *self.writers)
+        self.ports = {name: free_port() for name in ("proxy", "main", "main_replication", *self.workers)}
         self.port = self.ports["proxy"]
         self.database = {"name": "psycopg2", "args": {"user": "postgres", "host": "127.0.0.1", "port": 5432,
                                                       "database": self.db_name, "cp_min": 2, "cp_max": 10}}
         self.processes: list[SynapseProcess] = []
         self.proxy: subprocess.Popen[bytes] | None = None
         self._db_created = False
+        self.template: str | None = None  # a saved database (save_database) to start from
+
+    def restore(self, template: str, server_name: str) -> None:
+        """Start (in a data folder copied from a saved homeserver) from a copy of the database that
+        ``save_database`` kept, with the server name it was made with."""
+        self.template, self.server_name = template, server_name
 
     # URLs of each process, for readiness checks and direct use.
     def upstreams(self) -> dict[str, str]:
-        return {name: f"http://127.0.0.1:{self.ports[name]}" for name in ("main", "sync", "reader")}
+        return {name: f"http://127.0.0.1:{self.ports[name]}" for name in ("main", "sync", "reader", *self.writers)}
 
     def _write_base_config(self) -> None:
         """What ``--generate-config`` would write, without the seconds of importing Synapse for it;
@@ -226,14 +265,14 @@ class WorkersSynapse(LocalSynapse):
                       "dbid": 1 + int(self.db_name[-8:], 16) % 15},
             "instance_map": {
                 "main": {"host": "127.0.0.1", "port": self.ports["main_replication"]},
-                "persister": {"host": "127.0.0.1", "port": self.ports["persister"]},
+                **{name: {"host": "127.0.0.1", "port": self.ports[name]} for name in self.persisters},
             },
-            "stream_writers": {"events": ["persister"]},
+            "stream_writers": {"events": list(self.persisters)},
         })
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False) + "\n")
         self.processes = [SynapseProcess("main", "synapse.app.homeserver", None, self.ports["main"])]
-        for name in self.WORKERS:
-            resources = ["replication"] if name == "persister" else ["client"]
+        for name in self.workers:
+            resources = ["replication"] if name in self.persisters else ["client"]
             worker: dict[str, Any] = {
                 "worker_app": "synapse.app.generic_worker",
                 "worker_name": name,
@@ -246,7 +285,7 @@ class WorkersSynapse(LocalSynapse):
             path.write_text(yaml.safe_dump(worker, sort_keys=False))
             self.processes.append(SynapseProcess(name, "synapse.app.generic_worker", path, self.ports[name]))
         (self.data_dir / "proxy.json").write_text(json.dumps({
-            "port": self.ports["proxy"], "upstreams": self.upstreams()}))
+            "port": self.ports["proxy"], "upstreams": self.upstreams(), "writers": bool(self.writers)}))
 
     def _worker_log_config(self, name: str) -> Path:
         path = self.data_dir / f"log-{name}.config"
@@ -261,9 +300,23 @@ class WorkersSynapse(LocalSynapse):
         import psycopg
 
         with psycopg.connect(PG_DSN, autocommit=True) as c:
-            c.execute(f"CREATE DATABASE {self.db_name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' "
-                      "TEMPLATE template0")
+            if self.template:  # a file copy of the saved database: seconds, however large
+                c.execute(f"CREATE DATABASE {self.db_name} TEMPLATE {_saved_name(self.template)}")
+            else:
+                c.execute(f"CREATE DATABASE {self.db_name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' "
+                          "TEMPLATE template0")
         self._db_created = True
+
+    def save_database(self, name: str) -> None:
+        """Keep a copy of the (stopped) homeserver's database as ``name``, to ``restore`` from;
+        an earlier copy of that name is replaced."""
+        import psycopg
+
+        if self.processes and any(p.process is not None for p in self.processes):
+            raise RuntimeError("stop the homeserver (keep_database=True) before saving its database")
+        with psycopg.connect(PG_DSN, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {_saved_name(name)}")
+            c.execute(f"CREATE DATABASE {_saved_name(name)} TEMPLATE {self.db_name}")
 
     def _drop_database(self, wait: bool) -> None:
         """DROP DATABASE waits for a checkpoint, which takes tens of seconds on a busy server; unless
@@ -384,6 +437,19 @@ class WorkersSynapse(LocalSynapse):
             self._drop_database(wait_for_drop)
 
 
+def _saved_name(name: str) -> str:
+    if not re.fullmatch(r"synapse_saved_[0-9a-z_]{1,40}", name):
+        raise ValueError(f"not a saved database name of this harness: {name}")
+    return name
+
+
+def saved_database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(PG_DSN, autocommit=True) as c:
+        return c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_saved_name(name),)).fetchone() is not None
+
+
 def drop_database(name: str) -> None:
     import psycopg
 
@@ -402,13 +468,15 @@ _HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
         "transfer-encoding", "upgrade", "host"}
 
 
-async def serve_proxy(port: int, upstreams: dict[str, str]) -> None:
+async def serve_proxy(port: int, upstreams: dict[str, str], writers: bool = False) -> None:
     """Forward every request to the upstream its path routes to, streaming bodies both ways (long
     /sync polls and media pass through untouched), and count requests per upstream and route."""
     from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
     from multidict import CIMultiDict
 
-    routes = routing_table()
+    routes = routing_table(writers)
+    names = list(upstreams)
+    turns = Counter[str]()
     counts: dict[str, Counter[str]] = {name: Counter() for name in upstreams}
     # No total timeout: a /sync long-poll lasts as long as the client asked for.
     session = ClientSession(connector=TCPConnector(limit=0), auto_decompress=False,
@@ -417,7 +485,9 @@ async def serve_proxy(port: int, upstreams: dict[str, str]) -> None:
     async def forward(request: web.Request) -> web.StreamResponse:
         if request.path == COUNTS_PATH:
             return web.json_response({u: dict(c) for u, c in counts.items()})
-        upstream, route = route_for(routes, request.method, request.path)
+        group, route = route_for(routes, request.method, request.path)
+        upstream = pick_upstream(group, names, request.path, turns[group])
+        turns[group] += 1
         counts[upstream][route] += 1
         headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP)
         headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
@@ -462,7 +532,7 @@ async def serve_proxy(port: int, upstreams: dict[str, str]) -> None:
 
 def run_proxy(config_file: Path) -> None:
     config = json.loads(config_file.read_text())
-    asyncio.run(serve_proxy(int(config["port"]), dict(config["upstreams"])))
+    asyncio.run(serve_proxy(int(config["port"]), dict(config["upstreams"]), bool(config.get("writers"))))
 
 
 def main(argv: list[str] | None = None) -> None:

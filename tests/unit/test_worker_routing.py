@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.localsynapse_workers import route_for, routing_table
+from bot.localsynapse_workers import pick_upstream, route_for, routing_table
 
 ROUTES = routing_table()
 
@@ -37,3 +37,36 @@ ROUTES = routing_table()
 ])
 def test_each_path_goes_to_its_worker(method: str, path: str, upstream: str) -> None:
     assert route_for(ROUTES, method, path)[0] == upstream
+
+
+WRITER_ROUTES = routing_table(writers=True)
+
+
+@pytest.mark.parametrize(("method", "path", "upstream"), [
+    ("POST", "/_matrix/client/v3/createRoom", "writer"),
+    ("POST", "/_matrix/client/v3/join/!a:x", "writer"),
+    ("POST", "/_matrix/client/v3/rooms/!a:x/invite", "writer"),
+    ("POST", "/_matrix/client/v3/rooms/!a:x/kick", "writer"),
+    ("PUT", "/_matrix/client/v3/rooms/!a:x/send/m.room.message/t1", "writer"),
+    ("PUT", "/_matrix/client/v3/rooms/!a:x/state/m.room.name/", "writer"),
+    ("PUT", "/_matrix/client/v3/rooms/!a:x/redact/$e/t3", "writer"),
+    # The rest as without writers.
+    ("GET", "/_matrix/client/v3/sync", "sync"),
+    ("GET", "/_matrix/client/v3/rooms/!a:x/state", "reader"),
+    ("GET", "/_matrix/client/v3/rooms/!a:x/messages", "reader"),
+    ("PUT", "/_matrix/client/v3/sendToDevice/m.room.encrypted/t2", "main"),
+    ("POST", "/_synapse/admin/v1/register", "main"),
+])
+def test_with_writers_event_sending_goes_to_them(method: str, path: str, upstream: str) -> None:
+    assert route_for(WRITER_ROUTES, method, path)[0] == upstream
+
+
+def test_one_room_always_goes_to_the_same_writer_and_new_rooms_take_turns() -> None:
+    names = ["main", "sync", "reader", "writer1", "writer2"]
+    room = "/_matrix/client/v3/rooms/%21abc%3Ax/send/m.room.message/t{}"
+    chosen = {pick_upstream("writer", names, room.format(i), turn=i) for i in range(20)}
+    assert len(chosen) == 1
+    assert pick_upstream("writer", names, "/_matrix/client/v3/join/!abc:x", turn=7) in chosen  # quoted or not
+    created = [pick_upstream("writer", names, "/_matrix/client/v3/createRoom", turn=i) for i in range(4)]
+    assert created == ["writer1", "writer2", "writer1", "writer2"]
+    assert pick_upstream("sync", names, "/_matrix/client/v3/sync", turn=3) == "sync"
