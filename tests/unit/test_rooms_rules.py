@@ -166,6 +166,12 @@ PHRASES = PhraseList.load()
     "tenker på å ta livet mitt",
     "Har hatt mange selvmordstanker i det siste",
     "Jeg orker ikke mer.",
+    "I keep thinking of ending it",  # the newcomer trial's words, missed before
+    "been thinking about ending it all week",
+    "Ending it all seems easier",
+    "there's no point in living like this",
+    "Det er ikke noe vits i å leve",
+    "Jeg tenker på å avslutte det",
 ])
 def test_crisis_phrases_match_in_both_languages(text: str) -> None:
     assert PHRASES.matches(text)
@@ -177,6 +183,8 @@ def test_crisis_phrases_match_in_both_languages(text: str) -> None:
     "Livet mitt er bedre nå enn i fjor",
     "Jeg vil gjerne komme på kafeen",
     "We talked about the harm of stigma",
+    "We're ending it early today, see you next week",
+    "Det er ingen vits i å komme for sent",
 ])
 def test_ordinary_sentences_are_not_crisis(text: str) -> None:
     assert not PHRASES.matches(text)
