@@ -3,6 +3,7 @@ what peers do with consent (reveals, circles), provider hours, and the data API.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -237,7 +238,8 @@ async def test_crisis_from_someone_not_enrolled_is_answered_in_their_direct_chat
 
 
 @pytest.mark.parametrize("room", ["toolbox", "provider"])
-async def test_crisis_in_a_private_room_offers_alert_and_alerts_no_one(community, services, port, room) -> None:
+async def test_crisis_in_a_private_room_offers_alert_and_alerts_no_one(community, services, port, room, caplog) -> None:
+    caplog.set_level(logging.INFO)
     db = community
     room_id = toolbox_of(PER) if room == "toolbox" else "!provider-per:localhost"
     if room == "provider":
@@ -251,6 +253,8 @@ async def test_crisis_in_a_private_room_offers_alert_and_alerts_no_one(community
         assert outbox(db, room_id) == []  # a provider room is never a crisis channel
     with db.session() as s:
         assert [(f.kind, f.alerted) for f in s.query(Flag)] == [("crisis", False)]
+    # The log says a crisis match happened, never where: a private room's id says whose it was.
+    assert "crisis match in a" in caplog.text and room_id not in caplog.text
     (sent,) = await send(db, services, PER, toolbox_of(PER), "!alert")
     assert "asked a peer consultant" in sent
     (asked,) = outbox(db, CONSULTANTS)
