@@ -89,10 +89,13 @@ class PopulationSpec:
 
     def key(self) -> str:
         """Snapshot key: the spec, the bot's migrations, ``BUILDER_VERSION`` and Synapse's version."""
-        import synapse
+        from importlib.metadata import version
 
         digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode())
-        digest.update(synapse.__version__.encode())
+        # The release only: synapse.__version__ appends `git describe` of the folder it is installed
+        # in, here the project's main checkout (the venv is inside it), so every commit to main
+        # changed every key.
+        digest.update(version("matrix-synapse").encode())
         digest.update(f"builder {BUILDER_VERSION}".encode())
         for path in sorted(ROOT.glob("*/migrations/*.py")):
             digest.update(path.name.encode() + path.read_bytes())

@@ -26,3 +26,13 @@ def test_each_homeserver_kind_keeps_its_own_snapshot() -> None:
 def test_workers_layouts_by_name() -> None:
     assert callable(homeserver_factory("workers-2-2"))
     assert callable(homeserver_factory("workers"))
+
+
+def test_the_key_does_not_change_with_the_checkout_synapse_is_installed_in(monkeypatch) -> None:
+    import synapse
+
+    spec = PopulationSpec(participants=10, forum=5)
+    before = spec.key()
+    # synapse.__version__ carries `git describe` of the folder around the venv: a commit to main.
+    monkeypatch.setattr(synapse, "__version__", synapse.__version__ + " (b=main,0123abc)")
+    assert spec.key() == before
