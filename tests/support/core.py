@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -159,6 +160,22 @@ def router_for(features: list, prefix: str = "!") -> Router:
     for f in features:
         router.add(f.commands.commands)
     return router
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the ``with`` block, in order (for tests that a
+    cost does not grow with the number of people)."""
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 _CATALOGUES: dict[tuple[str, ...], Catalogue] = {}

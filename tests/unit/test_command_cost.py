@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import itertools
 
-from sqlalchemy import event
-
 from bot import markup
 from bot.models import Participant, RoomKind
 from bot.roomdir import register_room
 from bot.router import dispatch_command
-from tests.support.core import make_context
+from tests.support.core import make_context, statements
 
 ANN = "@ann:localhost"
 TOOLBOX = "!toolbox:localhost"
@@ -19,19 +17,10 @@ _events = itertools.count(1)
 
 
 async def statements_for(db, services, body: str) -> tuple[int, list[str]]:
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, params, context, executemany) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with db.session() as s:
-            ctx = make_context(s, services, sender=ANN, room_id=TOOLBOX, body=body, event_id=f"$c{next(_events)}")
-            await dispatch_command(services.router, ctx)
-            bodies = [m["content"]["body"] for m in ctx.sent]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    with statements(db.engine) as seen, db.session() as s:
+        ctx = make_context(s, services, sender=ANN, room_id=TOOLBOX, body=body, event_id=f"$c{next(_events)}")
+        await dispatch_command(services.router, ctx)
+        bodies = [m["content"]["body"] for m in ctx.sent]
     return len(seen), bodies
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.contracts import DueReminder
 from bot.models import EnrolmentStatus, Participant, RoomKind, SentEvent
@@ -15,6 +15,7 @@ from bot.roomdir import register_room
 from schedules.delivery import sweep, txn_for
 from schedules.models import Cafe, FollowupOptOut, ReminderLedger, Rsvp
 from schedules.reminders import collect
+from tests.support.core import statements
 from tests.support.schedules import CAFE_NORTH, toolbox_of, user
 
 UTC = timezone.utc
@@ -40,18 +41,9 @@ def personal(session, start: datetime, end: datetime) -> list[DueReminder]:
 
 
 def statements_and_due(db, settings):
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, params, context, executemany) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with db.session() as s:
-            found = collect(s, settings, [personal], START, END, digest_sources=[])
-            rows = [(d.key.split(":")[0], d.user_id, d.room_id) for d in found if d.user_id is not None]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    with statements(db.engine) as seen, db.session() as s:
+        found = collect(s, settings, [personal], START, END, digest_sources=[])
+        rows = [(d.key.split(":")[0], d.user_id, d.room_id) for d in found if d.user_id is not None]
     return len(seen) - 1, rows  # less the one statement of ``personal`` itself
 
 
@@ -91,20 +83,11 @@ def test_a_sweep_over_hundreds_already_sent_and_seeded_costs_as_much_as_over_fiv
                             reactions=("1️⃣", "2️⃣")) for u in people if start <= PERSONAL_AT < end]
 
     def swept(minutes: int) -> tuple[int, int]:
-        seen: list[str] = []
-
-        def note(conn, cursor, statement, params, context, executemany) -> None:
-            seen.append(statement)
-
         now = PERSONAL_AT + timedelta(minutes=minutes)
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
-            with db.session() as s:
-                done = sweep(s, services.settings, [prompts], now, online_since=PERSONAL_AT - timedelta(days=1),
-                             speaker=services.speaker, digest_sources=[])
-                s.commit()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
+        with statements(db.engine) as seen, db.session() as s:
+            done = sweep(s, services.settings, [prompts], now, online_since=PERSONAL_AT - timedelta(days=1),
+                         speaker=services.speaker, digest_sources=[])
+            s.commit()
         return len(seen), len(done)
 
     def add(names: list[str], minutes: int) -> int:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import event
-
 from bot.models import UserPref
+from tests.support.core import statements
 from toolbox import checkin
 from toolbox.models import CheckinSetting, CrisisPlanMeta, Medication, MoodEntry, OverviewMonthly
 from toolbox.reminders import due_reminders
@@ -54,17 +53,8 @@ def add_people_not_due(s, numbers: range) -> None:
 
 
 def statements_and_keys(db) -> tuple[int, list[str]]:
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, params, context, executemany) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with db.session() as s:
-            keys = [r.key for r in due_reminders(s, START, END)]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    with statements(db.engine) as seen, db.session() as s:
+        keys = [r.key for r in due_reminders(s, START, END)]
     return len(seen), keys
 
 
