@@ -395,4 +395,5 @@ async def test_turning_it_on_after_todays_mood_promises_tomorrow_not_today(ann, 
         assert "today" in await reply(s, services, "!checkin on 20:00", room=BOX)
         diary.add_mood(s, ANN, 6, now=morning - timedelta(hours=1))
         on = await reply(s, services, "!checkin on 20:00", room=BOX)
-        assert "tomorrow" in on and "today" not in on
+        assert "tomorrow" in on and "today" not in on.replace("today's mood", "")
+        assert "already told me today's mood" in on  # and why (second newcomer trial)

@@ -10,6 +10,7 @@ from bot.context import Context
 from bot.db import utcnow
 from bot.errors import DomainError, Invalid
 from bot.models import RoomKind
+from bot.recurrence import local_to_utc
 from bot.router import choice, rest
 from bot.zones import preferred_zone, zone_name
 from toolbox import checkin, render
@@ -30,8 +31,12 @@ async def checkin_command(ctx: Context, switch: str | None, time: str | None) ->
         now = utcnow()
         row = checkin.turn_on(ctx.session, ctx.sender, clock, zone_name(ctx.session, ctx.settings, ctx.sender), now)
         zone = preferred_zone(ctx.session, ctx.sender, row.zone)
-        ctx.reply("toolbox.checkin.on", time=row.clock, zone=zone.key,
-                  first=render.when_from_now(ctx.t, checkin.next_prompt(ctx.session, row, zone, now), zone, now))
+        first = checkin.next_prompt(ctx.session, row, zone, now)
+        # Today's time is still ahead but today's mood is already logged: say why it starts tomorrow.
+        skipped = first.astimezone(zone).date() != now.astimezone(zone).date() and \
+            local_to_utc(now.astimezone(zone).date(), checkin.clock_of(row), zone) > now
+        ctx.reply("toolbox.checkin.on_after_mood" if skipped else "toolbox.checkin.on", time=row.clock, zone=zone.key,
+                  first=render.when_from_now(ctx.t, first, zone, now))
         return
     current = checkin.setting(ctx.session, ctx.sender)
     if current is None:
