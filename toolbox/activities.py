@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Iterable
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bot.db import utcnow
 from toolbox.limits import MAX_OPEN_ACTIVITIES, TEXT_MAX
@@ -54,7 +55,25 @@ def remove(session: Session, user_id: str, n: int, now: datetime | None = None) 
 
 
 def due_between(session: Session, start: datetime, end: datetime) -> list[Activity]:
-    """Open activities whose time falls in [start, end), for reminders."""
-    q = (select(Activity).where(Activity.done_at.is_(None), Activity.due_at >= start, Activity.due_at < end)
+    """Open activities whose time falls in [start, end), for reminders: their id, person and time
+    only (nothing sealed is opened; ``texts_of`` reads the texts of those sent)."""
+    q = (select(Activity).options(load_only(Activity.id, Activity.user_id, Activity.due_at))
+         .where(Activity.done_at.is_(None), Activity.due_at >= start, Activity.due_at < end)
          .order_by(Activity.due_at))
     return list(session.scalars(q))
+
+
+# Ids per ``IN`` list: far below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 500
+
+
+def texts_of(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The text of each activity in ``ids`` (those still there), opened: one statement per
+    ``_IN_CHUNK`` ids, none for none."""
+    wanted = sorted(set(ids))
+    found: dict[int, str] = {}
+    for n in range(0, len(wanted), _IN_CHUNK):
+        q = select(Activity).options(load_only(Activity.id, Activity.text)).where(
+            Activity.id.in_(wanted[n:n + _IN_CHUNK]))
+        found.update((a.id, a.text) for a in session.scalars(q))
+    return found

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bot.errors import Invalid
 from bot.timephrase import read_clock
@@ -85,9 +86,30 @@ def with_reminders(session: Session) -> list[Medication]:
     return [med for med, _zone in with_reminders_and_zones(session)]
 
 
+_DECIDING = (Medication.id, Medication.user_id, Medication.times, Medication.zone, Medication.created_at)
+# Ids per ``IN`` list: far below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 500
+
+
 def with_reminders_and_zones(session: Session) -> list[tuple[Medication, ZoneInfo]]:
     """Every medicine with reminders, with the zone they come in (its person's preference, else the
-    medicine's own): one statement, however many people."""
+    medicine's own): one statement, however many people. Only what deciding what is due needs is
+    read and opened (the times); the name and the dose stay sealed in the database: read them with
+    ``names_and_doses`` for the few that are due (touching ``med.name`` here would read one row
+    at a time)."""
     # ``times`` is sealed, so the test for "has times" is made here, not in SQL.
-    q = with_own_zone(select(Medication).where(Medication.remind.is_(True)), Medication.user_id)
+    q = with_own_zone(select(Medication).options(load_only(*_DECIDING)).where(Medication.remind.is_(True)),
+                      Medication.user_id)
     return [(med, zone_or(own, med.zone)) for med, own in session.execute(q) if med.times]
+
+
+def names_and_doses(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """The name and dose of each medicine in ``ids`` (those still there), opened: one statement per
+    ``_IN_CHUNK`` ids, none for none."""
+    wanted = sorted(set(ids))
+    found: dict[int, tuple[str, str]] = {}
+    for n in range(0, len(wanted), _IN_CHUNK):
+        q = select(Medication).options(load_only(Medication.id, Medication.name, Medication.dose)).where(
+            Medication.id.in_(wanted[n:n + _IN_CHUNK]))
+        found.update((med.id, (med.name, med.dose)) for med in session.scalars(q))
+    return found

@@ -6,11 +6,12 @@ recovery overview."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bot.contracts import DueReminder, Picture
 from bot.people import breaks_of, on_break_then
@@ -18,20 +19,30 @@ from bot.recurrence import local_to_utc
 from bot.speaker import Say
 from bot.zones import DEFAULT_ZONE, preferred_zone, with_own_zone, zone_or
 from toolbox import activities, charts, checkin, meds, overview, render
-from toolbox.models import CheckinSetting, CrisisPlanMeta
+from toolbox.models import CheckinSetting, CrisisPlanMeta, Medication
 from toolbox.render import plain
+
+T = TypeVar("T")
 
 
 def activity_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
-    return [
-        DueReminder(key=f"toolbox.activity:{a.id}:{a.due_at.isoformat()}", user_id=a.user_id, due_at=a.due_at,
-                    message_key="toolbox.reminder.activity", params={"text": plain(a.text)})
-        for a in activities.due_between(session, start, end)
-    ]
+    """The texts are opened only when one is sent, those of all the window's activities at once."""
+    due = activities.due_between(session, start, end)
+    texts = _Once(lambda s: activities.texts_of(s, [a.id for a in due]))
+
+    def details(s: Session, say: Say, activity_id: int) -> dict[str, Any]:
+        return {"text": plain(texts.get(s)[activity_id])}
+
+    return [DueReminder(key=f"toolbox.activity:{a.id}:{a.due_at.isoformat()}", user_id=a.user_id, due_at=a.due_at,
+                        message_key="toolbox.reminder.activity", details=partial(details, activity_id=a.id))
+            for a in due]
 
 
 def medication_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
-    due: list[DueReminder] = []
+    """What is due is worked out from the times alone. The names and doses are opened only when a
+    reminder is sent, those of all the medicines due in the window at once: a sweep looks back
+    hours, and nearly all it lists were sent by earlier sweeps (the planner looks every 20 s)."""
+    due: list[tuple[Medication, date, time, datetime]] = []
     for med, zone in meds.with_reminders_and_zones(session):
         day = start.astimezone(zone).date() - timedelta(days=1)
         last = end.astimezone(zone).date()
@@ -40,12 +51,31 @@ def medication_reminders(session: Session, start: datetime, end: datetime) -> li
                 at = local_to_utc(day, clock, zone)
                 # A time that had already passed when the medicine was added is not owed today.
                 if start <= at < end and at >= med.created_at:
-                    due.append(DueReminder(
-                        key=f"toolbox.med:{med.id}:{day.isoformat()}T{clock.strftime('%H:%M')}",
-                        user_id=med.user_id, due_at=at, message_key="toolbox.reminder.med",
-                        params={"name": plain(med.name), "dose": plain(med.dose)}))
+                    due.append((med, day, clock, at))
             day += timedelta(days=1)
-    return due
+    names = _Once(lambda s: meds.names_and_doses(s, [med.id for med, *_ in due]))
+
+    def details(s: Session, say: Say, med_id: int) -> dict[str, Any]:
+        name, dose = names.get(s)[med_id]  # a medicine removed since: not rendered, so not sent
+        return {"name": plain(name), "dose": plain(dose)}
+
+    return [DueReminder(key=f"toolbox.med:{med.id}:{day.isoformat()}T{clock.strftime('%H:%M')}",
+                        user_id=med.user_id, due_at=at, message_key="toolbox.reminder.med",
+                        details=partial(details, med_id=med.id))
+            for med, day, clock, at in due]
+
+
+class _Once(Generic[T]):
+    """A value made the first time it is asked for (with the session of that moment), then kept."""
+
+    def __init__(self, make: Callable[[Session], T]) -> None:
+        self._make: Callable[[Session], T] | None = make
+        self._value: T | None = None
+
+    def get(self, session: Session) -> T:
+        if self._make is not None:
+            self._value, self._make = self._make(session), None
+        return self._value  # type: ignore[return-value]
 
 
 def overview_reminders(session: Session, start: datetime, end: datetime) -> list[DueReminder]:
@@ -112,8 +142,10 @@ def crisis_review_reminders(session: Session, start: datetime, end: datetime) ->
     when the date was set after that morning had passed."""
     due: list[DueReminder] = []
     # The dates are sealed, so which fall in the window is worked out here; the zones come with the
-    # rows (one statement, however many plans).
-    q = with_own_zone(select(CrisisPlanMeta).where(CrisisPlanMeta.review_on.is_not(None)), CrisisPlanMeta.user_id)
+    # rows (one statement, however many plans). The date of the last review is not needed: not opened.
+    q = with_own_zone(select(CrisisPlanMeta).options(load_only(
+        CrisisPlanMeta.user_id, CrisisPlanMeta.review_on, CrisisPlanMeta.updated_at)).where(
+        CrisisPlanMeta.review_on.is_not(None)), CrisisPlanMeta.user_id)
     for meta, own in session.execute(q):
         if meta.review_on is None:
             continue

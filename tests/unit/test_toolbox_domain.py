@@ -137,7 +137,8 @@ def test_meds_parse_add_and_reminders(db):
         # A day across the spring-forward night: 08:00 and 20:00 Oslo are 06:00 and 18:00 UTC.
         start = datetime(2026, 3, 29, 0, 0, tzinfo=timezone.utc)
         due = reminders.due_reminders(s, start, start + timedelta(days=1))
-        assert [(r.due_at.hour, r.params["name"]) for r in due] == [(6, "Sertraline"), (18, "Sertraline")]
+        # The name is opened when the reminder is sent (its ``details``), not when what is due is worked out.
+        assert [(r.due_at.hour, r.details(s, None)["name"]) for r in due] == [(6, "Sertraline"), (18, "Sertraline")]
         assert len({r.key for r in due}) == 2 and all(r.user_id == ANN for r in due)
         meds.set_reminders(s, ANN, 1, False)
         assert reminders.due_reminders(s, start, start + timedelta(days=1)) == []

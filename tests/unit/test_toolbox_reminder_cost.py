@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+from sqlalchemy import select
+from sqlalchemy.orm import load_only
+
+from bot.db import FieldCipher
 from bot.models import UserPref
 from tests.support.core import statements
 from toolbox import checkin
@@ -100,3 +104,33 @@ def test_a_sweep_window_with_hundreds_of_prompts_due_reads_their_moods_and_break
     many, keys = statements_and_keys(db)
     assert sorted(k for k in keys) == sorted(checkin.prompt_key(u, DAY) for u in prompted(range(200)))
     assert many == few, (few, many)
+
+
+def test_what_is_due_opens_only_the_medicines_times_and_the_due_ones_names_and_doses_when_sent(db, monkeypatch):
+    """Deciding what is due opens each medicine's times only; the name and dose are opened when a
+    reminder is rendered, those of the window's due medicines only, in one statement for them all
+    (bound to their own rows: a wrong row key would not open)."""
+    with db.session() as s:
+        add_the_due(s)
+        add_people_not_due(s, range(200))
+    opened: list[tuple[str, str]] = []  # (column, row) of each value opened
+    real = FieldCipher.decrypt
+
+    def counting(self, token, aad=b""):
+        _, table, column, row = aad.decode().split("\x1f")
+        if table == Medication.__tablename__:
+            opened.append((column, row))
+        return real(self, token, aad)
+
+    monkeypatch.setattr(FieldCipher, "decrypt", counting)
+    with db.session() as s:
+        due = [r for r in due_reminders(s, START, END) if r.key.startswith("toolbox.med:")]
+        assert sorted(column for column, _ in opened) == ["times"] * 202
+        rows = {str(m.id): m.user_id for m in s.scalars(select(Medication).options(load_only(Medication.user_id)))}
+        opened.clear()
+        with statements(db.engine) as seen:
+            sent = {r.user_id: {**r.params, **r.details(s, None)} for r in due}
+        assert sent == {"@york:x": {"name": "B", "dose": "2"}, "@med:x": {"name": "A", "dose": "1"}}
+        assert len(seen) == 1, seen
+        assert sorted((column, rows[row]) for column, row in opened) == [
+            ("dose", "@med:x"), ("dose", "@york:x"), ("name", "@med:x"), ("name", "@york:x")]
