@@ -208,11 +208,13 @@ def sweep_window_start(session: Session, now: datetime, grace: timedelta) -> dat
 
 
 def _due_by(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime,
-            digest_sources: Sequence[DigestSource]) -> tuple[list[Due], timedelta]:
+            digest_sources: Sequence[DigestSource], until: datetime | None = None) -> tuple[list[Due], timedelta]:
+    """What is due from the sweep window's start up to ``now`` (and, given ``until`` after ``now``,
+    up to ``until``, not included), and the grace."""
     grace = timedelta(hours=settings.schedules.grace_period_hours)
     start = sweep_window_start(session, now, grace)
-    return collect(session, settings, sources, start, now + timedelta(microseconds=1),
-                   digest_sources=digest_sources), grace
+    end = until if until is not None and until > now else now + timedelta(microseconds=1)
+    return collect(session, settings, sources, start, end, digest_sources=digest_sources), grace
 
 
 def pictures_wanted(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime, *,
@@ -242,7 +244,20 @@ def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource
           online_since: datetime, speaker: Speaker, digest_sources: Sequence[DigestSource],
           pictures: Pictures | None = None) -> list[tuple[Due, Status]]:
     """Deliver everything due up to ``now`` and remember when this ran."""
-    items, grace = _due_by(session, settings, sources, now, digest_sources)
+    return sweep_and_look_ahead(session, settings, sources, now, now, online_since=online_since, speaker=speaker,
+                                digest_sources=digest_sources, pictures=pictures)[0]
+
+
+def sweep_and_look_ahead(session: Session, settings: Settings, sources: Iterable[ReminderSource], now: datetime,
+                         until: datetime, *, online_since: datetime, speaker: Speaker,
+                         digest_sources: Sequence[DigestSource], pictures: Pictures | None = None,
+                         ) -> tuple[list[tuple[Due, Status]], list[Due]]:
+    """``sweep``, and what falls due after ``now`` up to ``until``, from the same look at the
+    sources (the planner's horizon: the sources are asked once for the sweep window and the
+    horizon together, not once for each). Returns (what was done, what is coming)."""
+    items, grace = _due_by(session, settings, sources, now, digest_sources, until)
+    coming = [due for due in items if due.due_at > now]
+    items = [due for due in items if due.due_at <= now]
     done = deliver(session, items, now, grace=grace, online_since=online_since, speaker=speaker, pictures=pictures)
     seed_reactions(session, items, now)
     mark = session.get(SchedulerMark, SWEEP_MARK)
@@ -250,4 +265,4 @@ def sweep(session: Session, settings: Settings, sources: Iterable[ReminderSource
         session.add(SchedulerMark(name=SWEEP_MARK, at=now))
     else:
         mark.at = now
-    return done
+    return done, coming

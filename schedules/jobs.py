@@ -28,8 +28,8 @@ from bot.db import utcnow
 from bot.runtime import Slot
 from schedules.announcements import announce, seed_reactions
 from schedules.cafes import materialise_series
-from schedules.delivery import Pictures, ReadyPicture, pictures_wanted, sweep
-from schedules.reminders import Due, collect
+from schedules.delivery import Pictures, ReadyPicture, pictures_wanted, sweep_and_look_ahead
+from schedules.reminders import Due
 
 if TYPE_CHECKING:
     from bot.feature import Stop
@@ -161,19 +161,24 @@ class Scheduler:
             for cafe in created:
                 announce(session, self.runtime.settings, cafe, self.runtime.speaker.say())
             seeded = seed_reactions(session, now)
-        sent = self._sweep(now, pictures)
-        with self.runtime.session() as session:
-            upcoming = collect(session, self.runtime.settings, self.sources, now + timedelta(microseconds=1),
-                               now + HORIZON, digest_sources=self.digest_sources)
+        # What falls due within the horizon comes from the sweep's own look at the sources. It only
+        # says when to sweep next (each sweep looks again), and a change committed after this look
+        # asks for a plan of its own (``plan_soon``).
+        sent, upcoming = self._sweep_and_look_ahead(now, now + HORIZON, pictures)
         return bool(created) or seeded or sent, upcoming
 
     def _sweep(self, now: datetime, pictures: Pictures | None = None) -> bool:
+        return self._sweep_and_look_ahead(now, now, pictures)[0]
+
+    def _sweep_and_look_ahead(self, now: datetime, until: datetime,
+                              pictures: Pictures | None = None) -> tuple[bool, list[Due]]:
         with self.runtime.session() as session:
-            done = sweep(session, self.runtime.settings, self.sources, now, online_since=self.online_since,
-                         speaker=self.runtime.speaker, digest_sources=self.digest_sources, pictures=pictures)
+            done, coming = sweep_and_look_ahead(
+                session, self.runtime.settings, self.sources, now, until, online_since=self.online_since,
+                speaker=self.runtime.speaker, digest_sources=self.digest_sources, pictures=pictures)
         for _due, status in done:  # counted once committed
             metrics.REMINDERS.labels(outcome=status.value).inc()
-        return bool(done)
+        return bool(done), coming
 
 
 # Where each running bot keeps its scheduler, so a command can ask it to look again after a change.

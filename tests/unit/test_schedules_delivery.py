@@ -17,7 +17,7 @@ from bot.models import ManagedRoom, OutboxMessage, SentEvent, UserPref
 from bot.recurrence import OneOff
 from schedules import cafes, rsvp
 from schedules.delivery import Status, sweep, txn_for
-from schedules.jobs import Scheduler
+from schedules.jobs import HORIZON, Scheduler
 from schedules.models import Cafe, ReminderLedger
 from tests.support.core import FakePort, FakeRuntime, queued, test_settings
 from tests.support.schedules import CAFE_NORTH, CONSULTANT_ROOM, FORUM, build_community, toolbox_of, user
@@ -184,6 +184,30 @@ async def test_scheduler_has_one_job_per_moment_however_many_fall_due(community,
         assert len([i for i in ids if i.startswith("due:")]) == 1
     finally:
         scheduler.stop()
+
+
+async def test_a_planner_run_asks_the_sources_once_for_the_sweep_and_the_horizon_together(community, services):
+    """Issue 13: the sweep's look at the sources also gives what falls due within the horizon (the
+    pictures are looked for before, in a transaction of their own: that look stays)."""
+    now = T0 + timedelta(hours=1)
+    windows: list[tuple[datetime, datetime]] = []
+
+    def source(s, start, end):
+        windows.append((start, end))
+        return [DueReminder(key=f"fake:{n}", user_id=user("ann"), due_at=at, message_key="schedules.late",
+                            params={"text": f"x{n}"})
+                for n, at in enumerate((now, now + timedelta(minutes=5), now + HORIZON)) if start <= at < end]
+
+    feature = Feature(name="fake")
+    feature.reminder_sources.append(source)
+    scheduler = Scheduler(fake_app(community, services, [feature]))
+    scheduler._pictures_wanted(now)
+    woke, upcoming = scheduler._plan(now)
+    assert len(windows) == 2, windows
+    with community.session() as s:
+        sent = [c["body"] for room, c in queued(s) if room == toolbox_of("ann")]
+    assert woke and len(sent) == 1 and "x0" in sent[0]
+    assert [due.key for due in upcoming if due.key.startswith("fake:")] == ["fake:1"]
 
 
 async def test_a_series_gets_its_next_meeting_announced_once_the_last_has_begun(db, services):
