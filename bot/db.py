@@ -262,9 +262,14 @@ def _sealed_attrs(mapper: Mapper[Any]) -> list[tuple[str, str, Sealed]]:
 _SEALED_ATTRS: dict[Mapper[Any], list[tuple[str, str, Sealed]]] = {}
 
 
-def _row_key(mapper: Mapper[Any], target: Any) -> str | None:
+def _row_key(mapper: Mapper[Any], target: Any, *, loaded: bool = False) -> str | None:
     names = getattr(type(target), "__seal_row_key__", None)
+    # A row just loaded has its primary key as its identity (read there: ``primary_key_from_instance``
+    # costs several times the opening of a value, and the planner opens thousands of rows a minute).
+    # A row being written may be changing its key: that is read from its attributes.
+    identity = inspect(target).key if loaded and not names else None
     values = ([getattr(target, n, None) for n in names] if names
+              else list(identity[1]) if identity is not None
               else list(mapper.primary_key_from_instance(target)))
     if any(v is None for v in values):
         return None
@@ -330,7 +335,7 @@ def _open_loaded(target: Any, attrs: Any = None) -> None:
     sealed = _sealed_attrs(mapper)
     if not sealed:
         return
-    row_key = _row_key(mapper, target)
+    row_key: str | None = None
     table = mapper.local_table.name
     for key, column, kind in sealed:
         if attrs is not None and key not in attrs:
@@ -338,6 +343,8 @@ def _open_loaded(target: Any, attrs: Any = None) -> None:
         value = state.dict.get(key)
         if not isinstance(value, Token):
             continue
+        if row_key is None:
+            row_key = _row_key(mapper, target, loaded=True)
         try:
             text = current_cipher().decrypt(value, seal_aad(table, column, row_key or ""))
         except SealError as exc:
