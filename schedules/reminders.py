@@ -165,7 +165,9 @@ def cafe_prompts(session: Session, settings: Settings, start: datetime, end: dat
     days = timedelta(days=settings.schedules.prompt_days_before)
     forum = forum_room(session)
     found: list[Due] = []
-    q = select(CafePrompt, Cafe).join(Cafe, Cafe.id == CafePrompt.cafe_id).where(Cafe.cancelled_at.is_(None))
+    # A prompt goes out before its café starts: those of cafés already begun by ``start`` are not read.
+    q = select(CafePrompt, Cafe).join(Cafe, Cafe.id == CafePrompt.cafe_id).where(Cafe.cancelled_at.is_(None),
+                                                                                 Cafe.starts_at > start)
     for prompt, cafe in session.execute(q):
         # Set later than that? It goes out as soon as it is set.
         at = max(cafe.starts_at - days, prompt.created_at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.contracts import DueReminder
 from bot.models import EnrolmentStatus, Participant, RoomKind, SentEvent
@@ -112,3 +112,38 @@ def test_a_sweep_over_hundreds_already_sent_and_seeded_costs_as_much_as_over_fiv
     few = add([f"p{n:03d}" for n in range(5)], 1)
     many = add([f"p{n:03d}" for n in range(5, 200)], 4)
     assert many == few, (few, many)
+
+
+def test_the_forum_prompts_of_cafes_already_begun_are_not_read(db, services):
+    """Issue 13: every planner run looks for reflection prompts; those of past cafés (a year's worth
+    at a national population) are not read again."""
+    from schedules.models import CafePrompt
+    from schedules.reminders import cafe_prompts
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+    with db.session() as s:
+        for n in range(30):
+            cafe = Cafe(community="North", starts_at=now - timedelta(days=n + 1), place="Library",
+                        created_by="@consultant:localhost", number=n + 1)
+            s.add(cafe)
+            s.flush()
+            s.add(CafePrompt(cafe_id=cafe.id, text=f"past {n}", created_by="@consultant:localhost",
+                             created_at=now - timedelta(days=40)))
+        coming = Cafe(community="North", starts_at=now + timedelta(days=3), place="Library",
+                      created_by="@consultant:localhost", number=31)
+        s.add(coming)
+        s.flush()
+        s.add(CafePrompt(cafe_id=coming.id, text="coming", created_by="@consultant:localhost",
+                         created_at=now - timedelta(days=1)))
+    read: list[str] = []
+
+    def loaded(target, context):
+        read.append(target.text)
+
+    event.listen(CafePrompt, "load", loaded)
+    try:
+        with db.session() as s:
+            cafe_prompts(s, services.settings, now - timedelta(hours=6), now)
+    finally:
+        event.remove(CafePrompt, "load", loaded)
+    assert read == ["coming"]
