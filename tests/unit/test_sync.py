@@ -262,3 +262,28 @@ async def test_without_a_running_sender_a_sync_does_not_wait_for_its_replies(db)
     started = time.monotonic()
     assert await syncer.sync_once(first=True)
     assert time.monotonic() - started < 0.5 and client.requests == ["sync"]
+
+
+async def test_a_reply_behind_a_wave_already_on_its_way_does_not_hold_up_the_sync_loop(db, monkeypatch) -> None:
+    """A reply queued while the sender is in the middle of a wave (a fan-out of reminders, say)
+    goes out in the next wave; the sync loop does not wait for that wave to end."""
+    client = SendingClient([sync_response("s1")])
+    syncer, sender = await _sync_with_a_reply(db, client)
+    monkeypatch.setattr(sender_module, "REPLIES_WAIT_S", 1.0)
+    stopping = asyncio.Event()
+    sending = asyncio.create_task(sender.run(stopping))
+    try:
+        await asyncio.sleep(0.01)
+        with db.session() as s:
+            enqueue(s, ROOM, notice_content("a reminder"))
+        sender.wake()
+        await asyncio.sleep(0.01)
+        assert client.requests == ["put"]  # the reminder's PUT, not answered yet
+        started = time.monotonic()
+        assert await syncer.sync_once()
+        assert time.monotonic() - started < 0.5
+        assert client.requests == ["put", "sync"]
+    finally:
+        stopping.set()
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
