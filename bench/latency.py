@@ -74,6 +74,24 @@ def stage_breakdown(spans: list[tuple[str, float, float]]) -> dict[str, Any]:
             "stage_seen_in": {k: len(v) for k, v in sorted(stages.items())}}
 
 
+def request_summary(requests: list[tuple[str, str, float, float]]) -> dict[str, Any]:
+    """What the process asked the homeserver (bench/spans.py's request log): each kind of request
+    with its count and median time, and how the reply PUTs and the syncs lay in time: syncs set up
+    while a PUT was on its way (the homeserver handles both at once), and from a PUT's answer to the
+    next sync."""
+    kinds: dict[str, list[float]] = {}
+    for _, kind, start, end in requests:
+        kinds.setdefault(kind, []).append(end - start)
+    puts = [(start, end) for _, kind, start, end in requests if "/send/" in kind]
+    syncs = sorted(start for _, kind, start, _ in requests if kind == "GET /sync")
+    during = sum(1 for start, end in puts if any(start < s < end for s in syncs))
+    after = [min(s for s in syncs if s > end) - end for _, end in puts if any(s > end for s in syncs)]
+    return {"by_kind": {k: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 2)}
+                        for k, v in sorted(kinds.items(), key=lambda kv: -len(kv[1]))},
+            "room_sends": len(puts), "syncs_started_during_a_room_send": during,
+            "put_answered_to_next_sync": summary_ms(after) if after else {}}
+
+
 async def measure(n: int, compare_with: Path | None = None, spans: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="reconnect-latency-") as tmp_name, bench_synapse() as server:
         tmp = Path(tmp_name)
@@ -126,6 +144,9 @@ async def measure(n: int, compare_with: Path | None = None, spans: bool = False)
                 path = tmp / f"{name}.spans.json"
                 if path.exists():
                     breakdown[name] = stage_breakdown(json.loads(path.read_text()))
+                    requests = Path(f"{path}.requests")
+                    if requests.exists():
+                        breakdown[name]["requests"] = request_summary(json.loads(requests.read_text()))
     echo_s = summary_ms(echo_times)
     result: dict[str, Any] = {"messages_each": n, "echo": echo_s, "target_p50_ratio": TARGET_P50_RATIO,
                               "undecryptable": undecryptable}
@@ -170,6 +191,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     f"(p50 {b['sync_end_to_reply_put']['p50_ms']} ms)",
                     ("stage", "median ms within", "seen in"),
                     [(k, v, b["stage_seen_in"][k]) for k, v in b["stage_median_ms"].items()])
+        if "requests" in b:
+            q = b["requests"]
+            print(f"{name}: {q['syncs_started_during_a_room_send']} of {q['room_sends']} room sends had a sync set up "
+                  f"while on their way; PUT answered -> next sync p50 "
+                  f"{q['put_answered_to_next_sync'].get('p50_ms', '-')} ms; requests: "
+                  + ", ".join(f"{k} ×{v['n']}" for k, v in list(q["by_kind"].items())[:6]))
     path = write_result("latency", r)
     print(f"written {path}")
     return r

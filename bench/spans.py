@@ -25,6 +25,27 @@ import time
 from typing import Any, Callable
 
 SPANS: list[tuple[str, float, float]] = []
+# Every HTTP request nio made: (method, path with ids and the query left out, start, end).
+REQUESTS: list[tuple[str, str, float, float]] = []
+
+
+def request_kind(method: str, path: str) -> str:
+    """``PUT /rooms/{id}/send/m.room.message/{txn}``-like: the request without ids or query."""
+    path = path.split("?", 1)[0]
+    for marker in ("/_matrix/client/v3", "/_matrix/client/r0", "/_matrix/client/unstable", "/_matrix/client"):
+        if path.startswith(marker):
+            path = path[len(marker):]
+            break
+    parts = path.split("/")
+    out = []
+    for i, part in enumerate(parts):
+        prev = parts[i - 1] if i else ""
+        if prev in ("rooms", "sendToDevice", "receipt") or (prev and prev.startswith("m.") and i == len(parts) - 1) \
+                or part.startswith(("%21", "%40", "%24", "!", "@", "$")) or (prev == "send" and i == len(parts) - 1):
+            out.append("{}")
+        else:
+            out.append(part)
+    return f"{method} {'/'.join(out)}"
 
 
 def _wrap(owner: Any, attr: str, name: str) -> None:
@@ -52,7 +73,9 @@ def _wrap_send(owner: Any) -> None:
         try:
             return await original(self, method, path, *args, **kwargs)
         finally:
-            SPANS.append((f"http.{kind}", t0, time.monotonic()))
+            t1 = time.monotonic()
+            SPANS.append((f"http.{kind}", t0, t1))
+            REQUESTS.append((method, request_kind(method, path), t0, t1))
 
     owner.send = timed
 
@@ -87,6 +110,8 @@ def _dump() -> None:
     if path:
         with open(path, "w") as f:
             json.dump(SPANS, f)
+        with open(path + ".requests", "w") as f:
+            json.dump(REQUESTS, f)
 
 
 def main() -> None:

@@ -162,7 +162,8 @@ class App:
                                  features=self.features, runtime=runtime)
         self.dispatcher = Dispatcher(db, client, self.services, self.router, rooms, self.speaker, sender,
                                      self.db_lock)
-        syncer = self.syncer = Syncer(db, client, s, rooms, keys, self.dispatcher, self.db_lock)
+        syncer = self.syncer = Syncer(db, client, s, rooms, keys, self.dispatcher, self.db_lock,
+                                      replies_out=sender.replies_out)
         return syncer, sender, runtime
 
     async def _set_profile(self, client: AsyncClient) -> None:

@@ -27,6 +27,7 @@ from bot.roomstate import RoomState
 
 log = logging.getLogger(__name__)
 
+REPLIES_WAIT_S = 2.0  # the sync loop waits at most this long for a sync's replies to be sent
 MAX_SEND_ATTEMPTS = 8  # for permanent refusals (not rate limits or outages)
 OUTBOX_WAVE = 100  # queued messages looked at per sending wave
 ROOM_TURN = 5  # messages one room may send per wave before the other rooms' turn
@@ -76,6 +77,13 @@ class Sender:
         self._wakeup = asyncio.Event()
         self._caused_at: dict[str, float] = {}  # reply txn -> when its cause arrived
         self._left: set[str] = set()  # rooms the bot left for good (!forget-me)
+        # Replies noted and not yet tried (see replies_out), each with the number of waves begun
+        # when it was noted.
+        self._unsent_replies: dict[str, int] = {}
+        self._replies_tried = asyncio.Event()
+        self._running = False
+        self._waves = 0  # waves begun
+        self._in_wave = False
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -84,8 +92,48 @@ class Sender:
         """These replies answer an event received at ``received_at`` (for the reply latency)."""
         for txn_id in txn_ids:
             self._caused_at[txn_id] = received_at
+            self._unsent_replies[txn_id] = self._waves
+
+    def _tried(self, txn_ids: Iterable[str]) -> None:
+        for txn_id in txn_ids:
+            self._unsent_replies.pop(txn_id, None)
+        self._replies_tried.set()
+
+    def _replies_on_their_way(self) -> bool:
+        """Replies the coming or current wave takes: all those noted while no wave runs, and
+        those noted before the current wave began. One noted during a wave (a fan-out of
+        reminders, say) waits for the next wave: the sync loop does not wait for that."""
+        return any(not self._in_wave or noted < self._waves for noted in self._unsent_replies.values())
+
+    async def replies_out(self, timeout: float | None = None) -> None:
+        """Returns once every reply noted so far has had its PUT answered (or was not sent in the
+        wave that took it: a rate limit, an outage), or after ``timeout`` seconds (default
+        ``REPLIES_WAIT_S``); at once when the sender is not running. The sync loop waits here
+        before its next long poll, as the echo bot does (it sends, then syncs): a long poll set
+        up while the reply's PUT is on its way made the bot's loop and the homeserver handle both
+        at once (``bench.latency``: the bot's PUT 22.4 ms against the echo's 17.3 ms, 19.2 ms
+        once it waited)."""
+        deadline = time.monotonic() + (REPLIES_WAIT_S if timeout is None else timeout)
+        while self._running and self._replies_on_their_way():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._replies_tried.clear()
+            timer = asyncio.get_running_loop().call_later(left, self._replies_tried.set)
+            try:
+                await self._replies_tried.wait()
+            finally:
+                timer.cancel()
 
     async def run(self, stopping: asyncio.Event) -> None:
+        self._running = True
+        try:
+            await self._run(stopping)
+        finally:
+            self._running = False
+            self._tried(list(self._unsent_replies))
+
+    async def _run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
                 sent_any = await self.send_wave()
@@ -109,6 +157,18 @@ class Sender:
         """One wave: each room's turn of its oldest queued messages (rooms waiting longest first),
         up to ``send_concurrency`` rooms at a time, each room's messages in order; the
         bookkeeping for every message sent is batched. True when something was sent."""
+        # Every reply noted by now is committed, so in this wave unless the queue is long: after
+        # the wave none of them is waited for any more (see replies_out).
+        noted = list(self._unsent_replies)
+        self._waves += 1
+        self._in_wave = True
+        try:
+            return await self._send_wave()
+        finally:
+            self._in_wave = False
+            self._tried(noted)
+
+    async def _send_wave(self) -> bool:
         with self.db.session() as session:
             heads = list(session.execute(next_turns()))
             depth = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
@@ -295,7 +355,10 @@ class Wave:
                     message = await self.sender.load(row_id)
                     if message is None:
                         continue
-                    outcome, event_id = await self.sender.send_one(message)
+                    try:
+                        outcome, event_id = await self.sender.send_one(message)
+                    finally:
+                        self.sender._tried((message.txn_id,))
                     if outcome == "sent":
                         self.unrecorded.append((message, event_id))
                         self.sent_any = True

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 from nio import AsyncClient, ForwardedRoomKeyEvent, ReceiptEvent, RoomKeyEvent, SyncResponse
 
@@ -54,7 +54,8 @@ _DONE = object()
 
 class Syncer:
     def __init__(self, db: Database, client: AsyncClient, settings: Settings, rooms: RoomState, keys: KeyWork,
-                 dispatcher: Dispatcher, db_lock: asyncio.Lock) -> None:
+                 dispatcher: Dispatcher, db_lock: asyncio.Lock,
+                 replies_out: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db = db
         self.client = client
         self.settings = settings
@@ -62,6 +63,7 @@ class Syncer:
         self.keys = keys
         self.dispatcher = dispatcher
         self.db_lock = db_lock
+        self.replies_out = replies_out  # the sender's Sender.replies_out
         self.last_sync_at: float | None = None
         self.ok = False
 
@@ -108,6 +110,9 @@ class Syncer:
         # A turn of the loop for the outbox: the replies just queued go out now, before the
         # token is saved and the next long poll is set up (both can wait a few milliseconds).
         await asyncio.sleep(0)
+        if self.replies_out is not None:
+            # The next long poll only once the homeserver has accepted them (see Sender.replies_out).
+            await self.replies_out()
         async with self.db_lock:
             with self.db.session() as session:
                 session.merge(BotState(key="sync_token", value=resp.next_batch))
