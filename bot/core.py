@@ -15,7 +15,7 @@ from bot.markup import Markdown
 from bot.models import Role, RoomKind
 from bot.outbox import enqueue_leave
 from bot.people import participant, prefs
-from bot.router import USAGE_WORD, Router, choice, rest, shown_usage, summary_line, word
+from bot.router import Router, argument_lines, choice, example_of, rest, shown_usage, summary_line, word
 
 log = logging.getLogger(__name__)
 feature = Feature(name="core", locales=Path(__file__).parent / "locales", provides=(PERSONAL_DATA,))
@@ -77,18 +77,12 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
     more = exact.help.replace(".help.", ".more.")
     if ctx.speaker.catalogue.has(more):
         parts.append(ctx.t(more))
-    words = ctx.speaker.usage_word(ctx.lang)
-    canonical = exact.usage if exact.usage is not None else " ".join(a.shown for a in exact.args)
-    arguments = []
-    for token in dict.fromkeys(USAGE_WORD.findall(canonical)):
-        key = f"core.arg_about.{token}"
-        if ctx.speaker.catalogue.has(key):
-            arguments.append(f"- `{words(token) or token}` — {ctx.t(key)}")
+    arguments = argument_lines(ctx, exact)
     if arguments:
         parts.append(ctx.t("core.help.arguments", lines=Markdown("\n".join(arguments))))
-    example = exact.help.replace(".help.", ".example.")
-    if ctx.speaker.catalogue.has(example):
-        parts.append(ctx.t("core.help.example", example=ctx.t(example)))
+    example = example_of(ctx, exact)
+    if example is not None:
+        parts.append(ctx.t("core.help.example", example=example))
     if not exact.allows_room(ctx.room_kind):
         places = sorted(ctx.t(f"room_kind.{k.value}") for k in exact.rooms)
         parts.append(ctx.t("core.help.where", where=", ".join(places)))

@@ -103,7 +103,7 @@ async def test_activity_commands(db, services):
         text = await reply(s, services, "!activities")
         assert text.index("kaffe med Kari") < text.index("walk in the park")
         assert "(importance 4/5, enjoyment 5/5)" in await reply(s, services, "!activity done 1 4 5")
-        assert "[IMPORTANCE] should be a number from 1 to 5" in await reply(s, services, "!activity done 1 9")
+        assert "`IMPORTANCE` should be a number from 1 to 5" in await reply(s, services, "!activity done 1 9")
         assert "removed: walk in the park" in await reply(s, services, "!activity delete 2")
         assert "There is no activity 3; you have 1 activity" in await reply(s, services, "!activity done 3")
 
