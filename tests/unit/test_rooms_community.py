@@ -502,6 +502,29 @@ async def test_out_of_hours_auto_reply_at_most_hourly(community, services, port)
     assert "not available to you" in refused
 
 
+async def test_hours_answers_in_the_shared_provider_room_speak_of_the_provider_not_to_you(community, services,
+                                                                                        port) -> None:
+    """``!hours`` runs only in a secure messages room, which the participant reads too (the newcomer
+    trial: "Your office hours" there reads as if it were the participant's)."""
+    db = community
+    room = "!provider-kari3:localhost"
+    with db.session() as s:
+        s.add(Provider(user_id="@gp:localhost", added_by=CONSULTANT))
+        register_room(s, room, RoomKind.PROVIDER, owner=KARI, partner="@gp:localhost")
+    replies = [(await send(db, services, "@gp:localhost", room, body))[0]
+               for body in ("!hours", "!hours mon-fri 08:00-15:30", "!hours", "!hours off")]
+    assert replies[0].startswith("No office hours are set for the provider")
+    assert replies[1].startswith("The provider's office hours are now **Mon–Fri 08:00–15:30**")
+    assert replies[2].startswith("The provider's office hours are **Mon–Fri 08:00–15:30**")
+    assert replies[3].startswith("The provider's office hours are removed")
+    for reply in replies:
+        assert "Your" not in reply and "You have" not in reply, reply
+    with db.session() as s:
+        s.add(UserPref(user_id="@gp:localhost", language="nb"))
+    (nb,) = await send(db, services, "@gp:localhost", room, "!hours man-fre 08:00-15:30")
+    assert nb.startswith("Helsearbeiderens kontortid er nå") and "Kontortiden din" not in nb
+
+
 # --- building the rooms -------------------------------------------------------------------------
 
 async def test_rooms_are_built_once_and_new_communities_added(db, services, port) -> None:
