@@ -15,7 +15,7 @@ from bot.markup import Markdown
 from bot.models import Role, RoomKind
 from bot.outbox import enqueue_leave
 from bot.people import participant, prefs
-from bot.router import USAGE_WORD, Router, choice, rest, shown_usage, summary_line, word
+from bot.router import Command, Router, argument_lines, choice, example_of, rest, shown_usage, summary_line, word
 
 log = logging.getLogger(__name__)
 feature = Feature(name="core", locales=Path(__file__).parent / "locales", provides=(PERSONAL_DATA,))
@@ -25,6 +25,23 @@ commands = feature.commands
 OWN_DATA_ROOMS = {RoomKind.TOOLBOX, RoomKind.DIRECT}
 OWN_DATA_ROLES = {Role.PARTICIPANT, Role.FORMER, Role.GUEST}
 EXPORT_FILENAME = "reconnect-export.json"
+# ``!help`` lists every command when there are few; above this many it gives an overview instead
+# (the most used commands and one line per topic), and ``!help TOPIC`` lists a topic in full.
+FULL_LIST_MAX = 20
+# The most used commands, first in the overview when the role may use them in that room.
+MOST_USED = ("mood", "goal add", "activity add", "crisis", "contact", "cafe", "rsvp",
+             "pending", "approve", "answer", "warn", "modlog", "cafe schedule")
+MOST_USED_SHOWN = 6
+# Topics are the features that declare the commands (the first part of their help key).
+TOPICS = ("core", "rooms", "toolbox", "schedules")
+
+
+def _topic_of(cmd: Command) -> str:
+    return cmd.help.split(".", 1)[0]
+
+
+def _topic_word(ctx: Context, topic: str, lang: str | None = None) -> str:
+    return ctx.t(f"core.help.topic.{topic}", lang=lang)
 
 
 @commands.command("help", rest("command", max_len=100, optional=True), help="core.help.help", usage="[COMMAND]",
@@ -32,17 +49,59 @@ EXPORT_FILENAME = "reconnect-export.json"
 async def help_command(ctx: Context, command: str | None) -> None:
     router = ctx.services.router
     assert router is not None, "the router is wired into Services at start"
-    if command:
-        _explain(ctx, router, " ".join(command.lower().lstrip(ctx.prefix).split()))
-        return
     # Asked in a shared room, the answer lands in the toolbox: list what can be done there.
     here = RoomKind.TOOLBOX if ctx.private_room is not None and ctx.role is Role.PARTICIPANT else ctx.room_kind
-    lines = [summary_line(ctx, c) for c in router.visible_to(ctx.role, here)]
-    text = ctx.t("core.help.list", role=ctx.t(f"role.{ctx.role.value}"),
-                 room=ctx.t(f"room_kind.{here.value}"), commands=Markdown("\n".join(lines)))
-    # What this role can do in its other rooms, so it can be found from here (e.g. !circle leave).
-    elsewhere = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role)
-                 and not c.allows_room(here)]
+    if command:
+        wanted = " ".join(command.lower().lstrip(ctx.prefix).split())
+        topic = next((t for t in TOPICS if wanted in {_topic_word(ctx, t, lang) for lang in ("en", "nb")}), None)
+        if topic is not None:
+            _topic(ctx, router, here, topic)
+        else:
+            _explain(ctx, router, wanted)
+        return
+    visible = router.visible_to(ctx.role, here)
+    role, room = ctx.t(f"role.{ctx.role.value}"), ctx.t(f"room_kind.{here.value}")
+    if len(visible) <= FULL_LIST_MAX:
+        lines = [summary_line(ctx, c) for c in visible]
+        text = ctx.t("core.help.list", role=role, room=room, commands=Markdown("\n".join(lines)))
+    else:
+        # A newcomer trial counted some 60 lines: the most used commands, and each topic on one line.
+        by_name = {c.name: c for c in visible}
+        common = [by_name[n] for n in MOST_USED if n in by_name][:MOST_USED_SHOWN]
+        topics = []
+        for topic in TOPICS:
+            names = [f"`{ctx.prefix}{c.name}`" for c in visible if _topic_of(c) == topic]
+            if names:
+                topics.append(f"- {ctx.t('core.help.topic_line', topic=_topic_word(ctx, topic), count=len(names))} "
+                              + ", ".join(names))
+        present = [t for t in TOPICS if any(_topic_of(c) == t for c in visible)]
+        example = "toolbox" if "toolbox" in present else present[-1]
+        text = ctx.t("core.help.overview", role=role, room=room,
+                     common=Markdown("\n".join(summary_line(ctx, c) for c in common)),
+                     topics=Markdown("\n".join(topics)), example=f"{ctx.prefix}help {_topic_word(ctx, example)}")
+    text += _elsewhere(ctx, router, here)
+    # Catalogue text and command names only, the same for everyone in this role, room and
+    # language: its rendering is remembered.
+    ctx.reply_text(Markdown(text), static=True)
+
+
+def _topic(ctx: Context, router: Router, here: RoomKind, topic: str) -> None:
+    """``!help toolbox``: every command of that topic the person may use here, with what it does
+    (and the topic's commands for their other rooms)."""
+    mine = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role) and _topic_of(c) == topic]
+    here_lines = [summary_line(ctx, c) for c in mine if c.allows_room(here)]
+    text = ctx.t("core.help.topic_list", topic=_topic_word(ctx, topic),
+                 commands=Markdown("\n".join(here_lines) or ctx.t("core.help.topic_none_here")))
+    text += _elsewhere(ctx, router, here, [c for c in mine if not c.allows_room(here)])
+    ctx.reply_text(Markdown(text), static=True)
+
+
+def _elsewhere(ctx: Context, router: Router, here: RoomKind, elsewhere: list[Command] | None = None) -> str:
+    """What this role can do in its other rooms, so it can be found from here (e.g. !circle leave)."""
+    if elsewhere is None:
+        elsewhere = [c for c in router.commands if c.listed_to(ctx.role) and c.allows_role(ctx.role)
+                     and not c.allows_room(here)]
+    text = ""
     if elsewhere:
         # One line per place ("your private toolbox room: `!goal add`, `!goals`, …"), not the
         # place repeated after every command.
@@ -52,9 +111,7 @@ async def help_command(ctx: Context, command: str | None) -> None:
             by_place.setdefault(place, []).append(f"`{ctx.prefix}{c.name}`")
         text += "\n\n" + ctx.t("core.help.elsewhere", commands=Markdown("".join(
             f"\n- {place}: {', '.join(names)}" for place, names in by_place.items())))
-    # Catalogue text and command names only, the same for everyone in this role, room and
-    # language: its rendering is remembered.
-    ctx.reply_text(Markdown(text), static=True)
+    return text
 
 
 def _explain(ctx: Context, router: Router, wanted: str) -> None:
@@ -77,18 +134,12 @@ def _explain(ctx: Context, router: Router, wanted: str) -> None:
     more = exact.help.replace(".help.", ".more.")
     if ctx.speaker.catalogue.has(more):
         parts.append(ctx.t(more))
-    words = ctx.speaker.usage_word(ctx.lang)
-    canonical = exact.usage if exact.usage is not None else " ".join(a.shown for a in exact.args)
-    arguments = []
-    for token in dict.fromkeys(USAGE_WORD.findall(canonical)):
-        key = f"core.arg_about.{token}"
-        if ctx.speaker.catalogue.has(key):
-            arguments.append(f"- `{words(token) or token}` — {ctx.t(key)}")
+    arguments = argument_lines(ctx, exact)
     if arguments:
         parts.append(ctx.t("core.help.arguments", lines=Markdown("\n".join(arguments))))
-    example = exact.help.replace(".help.", ".example.")
-    if ctx.speaker.catalogue.has(example):
-        parts.append(ctx.t("core.help.example", example=ctx.t(example)))
+    example = example_of(ctx, exact)
+    if example is not None:
+        parts.append(ctx.t("core.help.example", example=example))
     if not exact.allows_room(ctx.room_kind):
         places = sorted(ctx.t(f"room_kind.{k.value}") for k in exact.rooms)
         parts.append(ctx.t("core.help.where", where=", ".join(places)))

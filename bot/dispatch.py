@@ -28,7 +28,7 @@ from bot.context import Context, IncomingEvent, OffLock, Services
 from bot.contracts import INLINE_SCAN_CHARS
 from bot.db import Database, utcnow
 from bot.feature import Observer
-from bot.models import HandledEvent, ManagedRoom, RoomKind, UndecryptableNotice
+from bot.models import HandledEvent, ManagedRoom, Role, RoomKind, UndecryptableNotice
 from bot.outbox import enqueue, notice_content
 from bot.people import language_of, resolve_role
 from bot.ratelimit import CommandLimiter
@@ -199,7 +199,8 @@ class Dispatcher:
                 name = await dispatch_command(self.router, ctx, self.limiter)
                 outcome.command = metrics.command_label(name, ctx.role) if name else None
             elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
-                ctx.reply("router.plain_text_hint")
+                # A provider is not a newcomer to enrol: point them to what providers do.
+                ctx.reply("router.plain_text_hint_provider" if ctx.role is Role.PROVIDER else "router.plain_text_hint")
                 self._note_hint(event.room_id)
             session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
             outcome.txn_ids = [m["txn_id"] for m in ctx.sent]

@@ -349,6 +349,46 @@ def summary_line(ctx: Context, cmd: Command) -> str:
     return f"- `{shown_usage(ctx, cmd)}` — {ctx.t(cmd.help)}"
 
 
+def argument_lines(ctx: Context, cmd: Command) -> list[str]:
+    """What each argument word of the command's usage means, in words, one list line each
+    (``- `SCORE` — how you feel, from 1 (very low) to 10 (very good)``)."""
+    words = ctx.speaker.usage_word(ctx.lang)
+    canonical = cmd.usage if cmd.usage is not None else " ".join(a.shown for a in cmd.args)
+    lines = []
+    for token in dict.fromkeys(USAGE_WORD.findall(canonical)):
+        key = f"core.arg_about.{token}"
+        if ctx.speaker.catalogue.has(key):
+            lines.append(f"- `{words(token) or token}` — {ctx.t(key)}")
+    return lines
+
+
+def example_of(ctx: Context, cmd: Command) -> str | None:
+    """The command's example from the catalogue (``!mood 6 slept better``), if it has one."""
+    key = cmd.help.replace(".help.", ".example.")
+    return ctx.t(key) if cmd.help and ctx.speaker.catalogue.has(key) else None
+
+
+def usage_error_text(ctx: Context, cmd: Command, err: UsageError) -> Markdown:
+    """One message for arguments that do not fit: what was wrong, the right usage, what each
+    argument word means, and an example (a newcomer got two messages and words like ``SCORE``
+    or ``[AREA:]`` with no explanation)."""
+    params = dict(err.params)
+    if isinstance(params.get("arg"), str):
+        arg = localize_usage(params["arg"], ctx.speaker.usage_word(ctx.lang))
+        # ``[IMPORTANCE]`` names one optional word: the brackets say nothing about what is wrong.
+        if re.fullmatch(r"\[[^\[\] ]+\]", arg):
+            arg = arg[1:-1]
+        params["arg"] = arg
+    parts = [ctx.t(err.reason, **params), ctx.t("router.usage", usage=shown_usage(ctx, cmd), help=ctx.t(cmd.help))]
+    arguments = argument_lines(ctx, cmd)
+    if arguments:
+        parts.append(ctx.t("router.usage_words", lines=Markdown("\n".join(arguments))))
+    example = example_of(ctx, cmd)
+    if example is not None:
+        parts.append(ctx.t("router.usage_example", example=example))
+    return Markdown("\n\n".join(parts))
+
+
 async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter | None = None) -> str | None:
     """Run the command in ``ctx.event``; returns the command name (for metrics) or None.
 
@@ -391,11 +431,7 @@ async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter
     try:
         kwargs = parse_args(cmd, m.rest)
     except UsageError as err:
-        params = dict(err.params)
-        if isinstance(params.get("arg"), str):
-            params["arg"] = localize_usage(params["arg"], ctx.speaker.usage_word(ctx.lang))
-        ctx.reply(err.reason, **params)
-        ctx.reply("router.usage", usage=shown_usage(ctx, cmd), help=ctx.t(cmd.help))
+        ctx.reply_text(usage_error_text(ctx, cmd, err))
         return cmd.name
     try:
         await cmd.handler(ctx, **kwargs)

@@ -119,24 +119,29 @@ class WhenKeys:
     bad_date: str  # shaped like a date that the calendar does not have (30 February)
     need_date: str  # a clock time where a day was asked for
     too_far: str = "core.when.too_far"  # more than MAX_YEARS_AHEAD years ahead
+    bad_clock: str = "core.when.bad_clock"  # shaped like a clock time the day does not have (25:00)
 
 
 class _Refused(Exception):
     """Why a phrase was not a time: one of the ``WhenKeys`` field names."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, clock: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.clock = clock  # for "bad_clock": the clock time as typed (``25:00``)
 
 
-# When no prefix of a text is a time, the most telling reason wins.
-_REASON_RANK = {"past": 0, "too_far": 1, "need_time": 2, "bad_date": 3, "unknown": 4}
+# When no prefix of a text is a time, the most telling reason wins: ``tomorrow 25:00`` is refused
+# for its clock time, not as "tomorrow" without one.
+_REASON_RANK = {"past": 0, "too_far": 1, "bad_clock": 2, "need_time": 3, "bad_date": 4, "unknown": 5}
 
 
-def _invalid(keys: WhenKeys, reason: str) -> Invalid:
-    if reason == "too_far":
+def _invalid(keys: WhenKeys, refused: _Refused) -> Invalid:
+    if refused.reason == "too_far":
         return Invalid(keys.too_far, years=MAX_YEARS_AHEAD)
-    return Invalid(getattr(keys, reason))
+    if refused.reason == "bad_clock":
+        return Invalid(keys.bad_clock, clock=refused.clock)
+    return Invalid(getattr(keys, refused.reason))
 
 
 def _horizon(today: date) -> date:
@@ -252,6 +257,21 @@ def _read_time(tokens: list[str], i: int, bare_ok: bool) -> tuple[time, int] | N
     return time(hour, minute, second), used
 
 
+def _bad_clock(tokens: list[str], i: int, bare_ok: bool) -> str | None:
+    """The clock time at ``tokens[i]`` as typed when it is shaped like one that :func:`_read_time`
+    would read (``25:00``, ``kl 24``, ``10:75``, ``13pm``) but no day has it; otherwise None.
+    A bare number (``tomorrow 99 balloons``) is no clock time unless ``kl``/``at`` comes before it."""
+    j = i + 1 if tokens[i] == "kl" else i
+    if j >= len(tokens) or _read_time(tokens, i, bare_ok) is not None:
+        return None
+    m = _CLOCK.fullmatch(tokens[j])
+    if not m or (m[2] is None and m[4] is None and j == i):
+        return None
+    if "." in tokens[j] and j == i:
+        return None  # ``25.12`` alone may be a date written without its last dot, not a clock time
+    return tokens[j]
+
+
 def read_clock(text: str, bare_ok: bool = True) -> time | None:
     """A clock time alone (``09:00``, ``18.30``, ``kl 9``, ``9am``; a bare ``9`` when ``bare_ok``), or None."""
     tokens = _normalise(text)
@@ -318,6 +338,8 @@ def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[_Day | None, time |
             day, used = found_day
         elif clock is None and (found_time := _read_time(tokens, i, bare_ok=day is not None)) is not None:
             clock, used = found_time
+        elif clock is None and not bad_date and (typed := _bad_clock(tokens, i, bare_ok=day is not None)):
+            raise _Refused("bad_clock", typed)
         else:
             raise _Refused("bad_date" if bad_date else "unknown")
         i += used
@@ -360,6 +382,8 @@ def _recurrence(text: str) -> Recurrence:
     if i >= len(tokens):
         raise _Refused("need_time")
     found = _read_time(tokens, i, bare_ok=True)
+    if found is None and (typed := _bad_clock(tokens, i, bare_ok=True)):
+        raise _Refused("bad_clock", typed)
     if found is None or i + found[1] != len(tokens):
         raise _Refused("unknown")
     clock = found[0]
@@ -371,7 +395,7 @@ def parse_when(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> date
     try:
         return _moment(text, zone, now)
     except _Refused as refused:
-        raise _invalid(keys, refused.reason) from None
+        raise _invalid(keys, refused) from None
 
 
 def parse_date(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> date:
@@ -379,7 +403,7 @@ def parse_date(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> date
     try:
         day, clock, rel = _read(text, zone, now)
     except _Refused as refused:
-        raise _invalid(keys, refused.reason) from None
+        raise _invalid(keys, refused) from None
     if rel is not None:
         return rel.astimezone(zone).date()
     if day is None or clock is not None:
@@ -401,16 +425,16 @@ def _split(text: str, read: Callable[[str], _Found], keys: WhenKeys) -> tuple[_F
     without a clock time, then a date the calendar lacks, then "not a time").
     """
     spans = [m.span() for m in islice(re.finditer(r"\S+", text), MAX_PHRASE_WORDS)]
-    reasons: list[str] = []
+    reasons: list[_Refused] = []
     for n in range(min(MAX_PHRASE_WORDS, len(spans)), 0, -1):
         end = spans[n - 1][1]
         try:
             found = read(text[:end])
         except _Refused as refused:
-            reasons.append(refused.reason)
+            reasons.append(refused)
             continue
         return found, text[end:].strip()
-    raise _invalid(keys, min(reasons, key=_REASON_RANK.__getitem__, default="unknown"))
+    raise _invalid(keys, min(reasons, key=lambda r: _REASON_RANK[r.reason], default=_Refused("unknown")))
 
 
 def split_when(text: str, zone: ZoneInfo, now: datetime, keys: WhenKeys) -> tuple[datetime, str]:

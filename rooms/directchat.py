@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
-from bot.models import RoomKind
+from bot.models import EnrolmentStatus, Participant, RoomKind
 from bot.roomdir import toolbox_room_of
 from rooms.models import DirectChat
 
@@ -24,6 +24,15 @@ def remember(session: Session, user_id: str, room_id: str, kind: RoomKind) -> No
 def direct_chat_of(session: Session, user_id: str) -> str | None:
     chat = session.get(DirectChat, user_id)
     return chat.room_id if chat else None
+
+
+def answerable_pseudonym(session: Session, user_id: str) -> str | None:
+    """The pseudonym a consultant's ``!answer`` reaches this person by (as ``!contact`` accepts
+    it: chosen after consent), or None for someone who has none yet."""
+    p = session.get(Participant, user_id)
+    if p is None or not p.pseudonym or p.status == EnrolmentStatus.STARTED.value:
+        return None
+    return p.pseudonym
 
 
 def private_room_of(session: Session, user_id: str) -> str | None:

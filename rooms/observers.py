@@ -23,6 +23,7 @@ from bot.zones import person_zone
 from rooms import activity, consent, moderation
 from rooms.admission import help_lines
 from rooms.crisis import PhraseList
+from rooms.directchat import answerable_pseudonym
 from rooms.feature import feature
 from rooms.privacy import detect_kinds
 from rooms.targets import event_link, sender_of
@@ -167,9 +168,12 @@ async def _crisis_reply(ctx: Context, *, late: bool) -> None:
         where = notify.t(ctx.settings.language, f"room_kind.{ctx.room_kind.value}")
         link = event_link(ctx.room_id, ctx.event.event_id)
         if removed:
-            p = ctx.session.get(Participant, ctx.sender)
-            who = f"{p.pseudonym} ({ctx.sender})" if p is not None and p.pseudonym else ctx.sender
-            notify.to_consultants("rooms.crisis.alert_removed", alert=True, who=who, where=where)
+            pseudonym = answerable_pseudonym(ctx.session, ctx.sender)
+            if pseudonym is not None:  # the pseudonym and the command to copy, not the Matrix id
+                notify.to_consultants("rooms.crisis.alert_removed", alert=True, pseudonym=pseudonym, where=where)
+            else:
+                notify.to_consultants("rooms.crisis.alert_removed_unenrolled", alert=True, user=ctx.sender,
+                                      where=where)
         elif late:
             notify.to_consultants("rooms.crisis.late_alert", alert=True, link=link, where=where, when=written)
         else:

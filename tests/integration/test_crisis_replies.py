@@ -29,6 +29,7 @@ async def test_the_real_crisis_plan_in_the_reply_and_alert_on_request(bot, consu
     await ask_for(kari, toolbox, "!alert", bot.user_id, "asked a peer consultant")
     asked = await consultant.wait_for(lambda r: r.room_id == consultant_room and "reach out" in r.body, after=cmark)
     assert name in asked.body and "die" not in asked.body
+    assert f"!answer {name}" in asked.body and kari.user_id not in asked.body  # the command to copy, no Matrix id
     assert not [r for r in consultant.received[cmark:] if "may need attention" in r.body]
 
 

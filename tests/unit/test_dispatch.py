@@ -112,8 +112,8 @@ _ids = iter(range(1, 1_000_000))
 
 
 def message(body: str, *, room_id: str = ROOM, event_id: str | None = None, msgtype: str = "m.text",
-            age_s: float = 0) -> IncomingEvent:
-    return IncomingEvent(event_id=event_id or f"$m{next(_ids)}", room_id=room_id, sender=ALICE,
+            age_s: float = 0, sender: str = ALICE) -> IncomingEvent:
+    return IncomingEvent(event_id=event_id or f"$m{next(_ids)}", room_id=room_id, sender=sender,
                          type="m.room.message", content={"msgtype": msgtype, "body": body},
                          origin_server_ts=int((time.time() - age_s) * 1000))
 
@@ -207,6 +207,30 @@ async def test_a_plain_message_gets_the_hint_at_most_every_half_hour_per_room(db
     r.dispatcher._hinted_at[ROOM] -= 31 * 60  # as if half an hour had passed
     await r.dispatcher.handle_event(message("still there?"))
     assert len(r.replies()) == 2
+
+
+async def test_a_provider_writing_to_me_is_pointed_to_what_providers_do_not_to_start(db, services) -> None:
+    """The newcomer trial: a provider was greeted with "`!start` if you are new" (a participant's
+    enrolment)."""
+    from bot.models import Provider, UserPref
+    doctor, dm = "@doctor:localhost", "!dm-doctor:localhost"
+    r = rig(db, services)
+    r.client.rooms[dm] = SimpleNamespace(encrypted=True, member_count=2)
+    with db.session() as s:
+        s.add(Provider(user_id=doctor, added_by="@consultant:localhost"))
+        register_room(s, dm, RoomKind.DIRECT, owner=doctor)  # as the room state would know it
+    await r.dispatcher.handle_event(message("hello, how does this work?", room_id=dm, sender=doctor))
+    (hint,) = r.replies(dm)
+    assert "I answer commands that start with `!`" in hint and "`!start`" not in hint
+    assert "`!hours mon-fri 08:00-15:30`" in hint and "`!view ITEM`" in hint and "`!help`" in hint
+    with db.session() as s:
+        s.merge(UserPref(user_id=doctor, language="nb"))
+    r.dispatcher._hinted_at[dm] -= 31 * 60
+    await r.dispatcher.handle_event(message("hei?", room_id=dm, sender=doctor))
+    assert "Som helsearbeider" in r.replies(dm)[-1] and "`!start`" not in r.replies(dm)[-1]
+    # A newcomer still hears of !start.
+    await r.dispatcher.handle_event(message("hi, can you help me?"))
+    assert "`!start` if you are new" in r.replies()[-1]
 
 
 async def test_a_failing_observer_is_rolled_back_and_the_command_gets_an_apology(db, services, caplog) -> None:

@@ -4,9 +4,11 @@ whose argument words are in that language too."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from bot.models import UserPref
+from bot.models import Role, RoomKind, UserPref
 from bot.router import Router
 from tests.support.rooms import FORUM, build_community, enrol, send, toolbox_of
 
@@ -29,18 +31,52 @@ def norwegian(db, user_id: str) -> None:
 
 async def test_toolbox_help_lists_in_order_of_use_without_enrolment_commands(community, services) -> None:
     (listing,) = await send(community, services, KARI, toolbox_of(KARI), "!help")
-    lines = [line for line in listing.splitlines() if line.startswith("- `")]
-    names = [line[3:].split("`")[0] for line in lines]
-    for gone in ("!start", "!consent", "!pseudonym NAME", "!community NAME"):
+    # The overview names every command, one line per topic, in the order they are declared.
+    topic_lines = [line for line in listing.splitlines() if line.startswith("- `") and "): `!" in line]
+    names = [name for line in topic_lines for name in re.findall(r"`(![^`]*)`", line)]
+    for gone in ("!start", "!consent", "!pseudonym", "!community"):
         assert gone not in names, gone
-    order = [next(i for i, n in enumerate(names) if n.startswith(c)) for c in
-             ("!help", "!goal add", "!goals", "!activity add", "!mood", "!crisis", "!share", "!export", "!forget-me")]
-    assert order == sorted(order), names  # not alphabetical: goals before activities, export at the end
-    assert names[-2:] == ["!export", "!forget-me [CODE]"]
+    order = [names.index(c) for c in ("!goal add", "!goals", "!activity add", "!mood", "!crisis", "!share")]
+    assert order == sorted(order), names  # not alphabetical: goals before activities
+    (toolbox,) = await send(community, services, KARI, toolbox_of(KARI), "!help toolbox")
+    lines = [line[3:].split("`")[0] for line in toolbox.splitlines() if line.startswith("- `")]
+    order = [next(i for i, n in enumerate(lines) if n.startswith(c)) for c in
+             ("!goal add", "!goals", "!activity add", "!mood", "!crisis", "!share")]
+    assert order == sorted(order), lines
+    (basics,) = await send(community, services, KARI, toolbox_of(KARI), "!help basics")
+    lines = [line[3:].split("`")[0] for line in basics.splitlines() if line.startswith("- `")]
+    assert lines[0] == "!help [COMMAND]" and lines[-2:] == ["!export", "!forget-me [CODE]"]  # export at the end
     assert "**In your other rooms:**" in listing and "\n- a circle: `!circle leave`" in listing
     # one line per place, not the place after every command (the newcomer trial counted 50 repeats)
     assert "(a circle)" not in listing and listing.count("- a circle:") == 1
 
+
+async def test_help_is_a_short_overview_and_each_topic_is_complete(community, services) -> None:
+    """The newcomer trial: ``!help`` was some 60 lines. Now the most used commands and one line per
+    topic; ``!help TOPIC`` lists every command of the topic with what it does."""
+    (listing,) = await send(community, services, KARI, toolbox_of(KARI), "!help")
+    assert len(listing.splitlines()) <= 25, listing
+    assert "**Most used:**\n- `!mood SCORE [NOTE]` — check in with your mood" in listing
+    assert "`!help TOPIC`" in listing and "For example `!help toolbox`" in listing
+    router = services.router
+    listed = [c for c in router.visible_to(Role.PARTICIPANT, RoomKind.TOOLBOX)]
+    in_topics = []
+    for topic in ("basics", "peers", "toolbox", "cafes"):
+        assert f"- `{topic}` (" in listing, topic
+        (text,) = await send(community, services, KARI, toolbox_of(KARI), f"!help {topic}")
+        in_topics += [line[3:].split("`")[0] for line in text.splitlines() if line.startswith("- `!")]
+    # every command of the old full list, with its summary, under exactly one topic
+    assert len(in_topics) == len(listed) and len(set(in_topics)) == len(listed)
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help toolbox")
+    assert "- `!network add NAME CIRCLE [NOTE]` — add someone to your network map" in text
+    norwegian(community, KARI)
+    (text,) = await send(community, services, KARI, toolbox_of(KARI), "!help verktøykasse")
+    assert "**verktøykasse**" in text and "`!network add NAVN SIRKEL [NOTAT]`" in text
+    (listing,) = await send(community, services, KARI, toolbox_of(KARI), "!help")
+    assert "**Mest brukt:**" in listing and "`!help verktøykasse`" in listing
+    # a short list stays whole: a guest sees every command at once
+    (guest,) = await send(community, services, GUEST, DM, "!help")
+    assert "Most used" not in guest and "`!start`" in guest
 
 
 async def test_a_guest_still_sees_the_enrolment_commands_and_start_takes_extra_words(community, services) -> None:

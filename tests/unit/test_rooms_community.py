@@ -154,6 +154,7 @@ async def test_a_crisis_in_a_private_command_typed_in_the_forum_alerts_by_name_n
     assert ("redact", (FORUM, "$mood-crisis", None)) in port.calls
     (alert,) = outbox(db, CONSULTANTS)
     assert "Per" in alert and "$mood-crisis" not in alert and "want to die" not in alert
+    assert "`!answer Per` followed by your message" in alert and "PSEUDONYM" not in alert and PER not in alert
     private = outbox(db, toolbox_of(PER))
     assert any("113" in text and "pseudonym, not what you wrote" in text for text in private)
     assert not any("links to your message" in text for text in private)
@@ -235,6 +236,8 @@ async def test_crisis_from_someone_not_enrolled_is_answered_in_their_direct_chat
     assert "asked a peer consultant" in sent
     (asked,) = outbox(db, CONSULTANTS)
     assert "@guest:localhost" in asked and "selvmord" not in asked
+    # No pseudonym yet: the notice does not offer an !answer that could not reach them.
+    assert "not enrolled yet" in asked and "`!answer`" in asked and "PSEUDONYM" not in asked
 
 
 @pytest.mark.parametrize("room", ["toolbox", "provider"])
@@ -258,7 +261,25 @@ async def test_crisis_in_a_private_room_offers_alert_and_alerts_no_one(community
     (sent,) = await send(db, services, PER, toolbox_of(PER), "!alert")
     assert "asked a peer consultant" in sent
     (asked,) = outbox(db, CONSULTANTS)
-    assert "**Per (@per:localhost)**" in asked and "die" not in asked
+    assert "**Per**" in asked and "die" not in asked
+    # The command to copy, with the pseudonym filled in; never the Matrix id (it may be a real name).
+    assert "`!answer Per` followed by your message" in asked, asked
+    assert "PSEUDONYM" not in asked and PER not in asked
+
+
+async def test_an_alert_from_a_direct_chat_can_be_answered_there(db, services, port) -> None:
+    """Someone waiting for approval (a pseudonym, no toolbox yet) asks from their direct chat: the
+    notice's ``!answer`` reaches them there, and the notice says nothing else about who they are."""
+    from bot.models import EnrolmentStatus, Participant
+    with db.session() as s:
+        build_community(s, port)
+        s.add(Participant(user_id="@wait:localhost", status=EnrolmentStatus.PENDING.value, pseudonym="Wren",
+                          pseudonym_key="wren", community="North"))
+    await send(db, services, "@wait:localhost", "!dm-wait:localhost", "!alert")
+    (asked,) = outbox(db, CONSULTANTS)
+    assert "`!answer Wren` followed by your message" in asked and "@wait" not in asked
+    await send(db, services, CONSULTANT, CONSULTANTS, "!answer Wren I am here, how are you?")
+    assert any("I am here, how are you?" in text for text in outbox(db, "!dm-wait:localhost"))
 
 
 async def test_help_line_labels_follow_the_readers_language(community, services, port) -> None:
@@ -479,6 +500,29 @@ async def test_out_of_hours_auto_reply_at_most_hourly(community, services, port)
     assert await send(db, services, "@gp:localhost", room, "Answering now") == []
     (refused,) = await send(db, services, KARI, room, "!hours mon-fri 08:00-15:00")
     assert "not available to you" in refused
+
+
+async def test_hours_answers_in_the_shared_provider_room_speak_of_the_provider_not_to_you(community, services,
+                                                                                        port) -> None:
+    """``!hours`` runs only in a secure messages room, which the participant reads too (the newcomer
+    trial: "Your office hours" there reads as if it were the participant's)."""
+    db = community
+    room = "!provider-kari3:localhost"
+    with db.session() as s:
+        s.add(Provider(user_id="@gp:localhost", added_by=CONSULTANT))
+        register_room(s, room, RoomKind.PROVIDER, owner=KARI, partner="@gp:localhost")
+    replies = [(await send(db, services, "@gp:localhost", room, body))[0]
+               for body in ("!hours", "!hours mon-fri 08:00-15:30", "!hours", "!hours off")]
+    assert replies[0].startswith("No office hours are set for the provider")
+    assert replies[1].startswith("The provider's office hours are now **Mon–Fri 08:00–15:30**")
+    assert replies[2].startswith("The provider's office hours are **Mon–Fri 08:00–15:30**")
+    assert replies[3].startswith("The provider's office hours are removed")
+    for reply in replies:
+        assert "Your" not in reply and "You have" not in reply, reply
+    with db.session() as s:
+        s.add(UserPref(user_id="@gp:localhost", language="nb"))
+    (nb,) = await send(db, services, "@gp:localhost", room, "!hours man-fre 08:00-15:30")
+    assert nb.startswith("Helsearbeiderens kontortid er nå") and "Kontortiden din" not in nb
 
 
 # --- building the rooms -------------------------------------------------------------------------

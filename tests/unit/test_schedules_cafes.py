@@ -311,7 +311,8 @@ async def test_rides_fill_seats_first_come_first_served(community, services, por
     (both,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe ride need"))
     assert "not both" in both
     seats = bodies(await run(community, services, user("bob"), toolbox_of("bob"), "!cafe ride offer 0"))
-    assert "should be a number from 1 to 8" in seats[0] and "!cafe ride offer SEATS [N]" in seats[1]
+    (seats,) = seats  # one message: what was wrong and the right usage
+    assert "should be a number from 1 to 8" in seats and "!cafe ride offer SEATS [N]" in seats
     # Bob withdraws: Ann's free seat goes to Cat, who was waiting.
     sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe ride cancel")
     assert "Bob has withdrawn" in bodies(sent, room_id)[0]

@@ -79,7 +79,9 @@ def test_phrases(phrase, expected):
     ("banana", "toolbox.when.unknown"),
     ("today 9", "toolbox.when.past"),
     ("2026-02-30 10:00", "toolbox.when.unknown"),
-    ("tomorrow 25:00", "toolbox.when.unknown"),
+    ("tomorrow 25:00", "core.when.bad_clock"),  # not "tomorrow" without a clock time
+    ("i morgen kl 24", "core.when.bad_clock"),
+    ("tomorrow 10:75", "core.when.bad_clock"),
     ("9", "toolbox.when.unknown"),  # a bare number is not a time without a day or "kl"
 ])
 def test_bad_phrases(phrase, key):
@@ -132,6 +134,23 @@ def test_split_when_reports_the_useful_reason():
     with pytest.raises(Invalid) as err:
         split_when("tomorrow swim", OSLO, NOW)
     assert err.value.key == "toolbox.when.need_time"
+
+
+def test_a_clock_time_no_day_has_is_named_as_typed():
+    """The newcomer trial: ``!activity add tomorrow 25:00 walk`` was told to add a clock time."""
+    for text, typed in (("tomorrow 25:00 walk", "25:00"), ("25:00 walk", "25:00"), ("friday kl 24 swim", "24"),
+                        ("tomorrow 13pm call", "13pm")):
+        with pytest.raises(Invalid) as err:
+            split_when(text, OSLO, NOW)
+        assert (err.value.key, err.value.params) == ("core.when.bad_clock", {"clock": typed}), text
+    with pytest.raises(Invalid) as err:
+        cafe_when("every first thursday 25:00 Library", OSLO, NOW)
+    assert (err.value.key, err.value.params) == ("core.when.bad_clock", {"clock": "25:00"})
+    # A bare number is no clock time: the day still lacks one, and "25.12" may be a date.
+    for text, key in (("tomorrow 99 balloons", "toolbox.when.need_time"), ("25.12 party", "toolbox.when.unknown")):
+        with pytest.raises(Invalid) as err:
+            split_when(text, OSLO, NOW)
+        assert err.value.key == key, text
 
 
 def test_parse_date():
@@ -207,7 +226,7 @@ def test_recurring_forms(text, expected):
     ("someday 18:00", "schedules.when.bad"),
     ("every first 18:00", "schedules.when.bad"),
     ("thursday", "schedules.when.bad_time"),
-    ("thursday 25:00", "schedules.when.bad_time"),
+    ("thursday 25:00", "core.when.bad_clock"),  # names the clock time no day has
     ("2026-02-30 18:00", "schedules.when.bad_date"),
     ("2026-11-01 18:00", "schedules.when.past"),
 ])

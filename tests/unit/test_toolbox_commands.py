@@ -103,9 +103,23 @@ async def test_activity_commands(db, services):
         text = await reply(s, services, "!activities")
         assert text.index("kaffe med Kari") < text.index("walk in the park")
         assert "(importance 4/5, enjoyment 5/5)" in await reply(s, services, "!activity done 1 4 5")
-        assert "[IMPORTANCE] should be a number from 1 to 5" in await reply(s, services, "!activity done 1 9")
+        assert "`IMPORTANCE` should be a number from 1 to 5" in await reply(s, services, "!activity done 1 9")
         assert "removed: walk in the park" in await reply(s, services, "!activity delete 2")
         assert "There is no activity 3; you have 1 activity" in await reply(s, services, "!activity done 3")
+
+
+async def test_an_impossible_clock_time_is_named_not_asked_for(db, services):
+    """The newcomer trial: ``tomorrow 25:00`` was answered "Add a clock time", though one was given."""
+    with db.session() as s:
+        enrol(s)
+        (text,) = [c["body"] for c in await say(s, services, "!activity add tomorrow 25:00 walk")]
+        assert text.startswith("“25:00” is not a time of day: hours go from 00 to 23"), text
+        assert "`tomorrow 10:00`" in text and "Which time of day" not in text
+        s.merge(UserPref(user_id=ANN, language="nb"))
+        s.commit()
+        (text,) = [c["body"] for c in await say(s, services, "!activity add i morgen kl 25 tur")]
+        assert text.startswith("«25» er ikke et klokkeslett"), text
+        assert s.scalars(select(Activity)).all() == []
 
 
 async def test_mood_chart_is_png_with_alt_text(db, services, port):
