@@ -52,9 +52,14 @@ def cafe_when(ctx: Context, cafe: Cafe, lang: str | None = None) -> str:
     return when_text(ctx.speaker.say(lang or ctx.lang), cafe.starts_at, cafe_zone(ctx, cafe))
 
 
-def name_of(ctx: Context, user_id: str) -> str:
+def name_of(ctx: Context, user_id: str, lang: str | None = None) -> str:
+    """How a peer is named to another (in a buddy or ride room, or privately): their pseudonym.
+    Never their Matrix id (the community is pseudonymous); without a pseudonym, a neutral word in
+    ``lang`` (the reader's language)."""
     p = participant(ctx.session, user_id)
-    return p.pseudonym if p is not None and p.pseudonym else user_id
+    if p is not None and p.pseudonym:
+        return p.pseudonym
+    return ctx.t("schedules.companion.unnamed", lang=lang or ctx.lang)
 
 
 def mine(ctx: Context, n: int | None) -> Cafe:

@@ -44,13 +44,15 @@ async def _introduce(ctx: Context, cafe: Cafe, kind: str, first: str, second: st
     shared = ", ".join(matching.shared_interests(ctx.session, cafe.id, first, second)) if kind == "buddy" else ""
     # In each member's language (both, one after the other, when they differ).
     ctx.send_text(room_id, "\n\n".join(
-        ctx.t(f"schedules.{kind}.intro", lang=each, first=name_of(ctx, first), second=name_of(ctx, second),
+        ctx.t(f"schedules.{kind}.intro", lang=each, first=name_of(ctx, first, each),
+              second=name_of(ctx, second, each),
               when=cafe_when(ctx, cafe, each), place=cafe.place)
         + (" " + ctx.t("schedules.buddy.shared", lang=each, interests=shared) if shared else "")
         for each in ctx.speaker.langs_of(ctx.session, (first, second))), alert=True, mentions=(first, second))
     for waiting, other in ((first, second), (second, first)):
         if waiting != ctx.sender:
-            tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe, other=name_of(ctx, other))
+            tell(ctx, waiting, f"schedules.{kind}.matched_private", cafe,
+                 other=name_of(ctx, other, ctx.speaker.lang_of(ctx.session, waiting)))
 
 
 async def _withdraw(ctx: Context, cafe: Cafe, kind: str, kinds: tuple[str, ...]) -> None:

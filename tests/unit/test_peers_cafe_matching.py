@@ -57,3 +57,25 @@ async def test_blocked_people_are_never_paired(community, services, port):
     await run(community, services, user("bob"), toolbox_of("bob"), "!cafe ride need")
     (reply,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe ride offer 3"))
     assert "seat" in reply and port.called("create_room") == []
+
+
+async def test_a_match_never_names_anyone_by_their_matrix_id(community, services, port):
+    """The newcomer trial: a peer without a pseudonym was named by their Matrix id in the buddy
+    room and in the other's reply (the community is pseudonymous)."""
+    from bot.models import Participant
+    with community.session() as s:
+        s.get(Participant, user("ann")).pseudonym = None
+    await run(community, services, user("ann"), toolbox_of("ann"), "!cafe buddy")
+    sent = await run(community, services, user("bob"), toolbox_of("bob"), "!cafe buddy")
+    ((_, spec),) = port.called("create_room")
+    assert set(spec.invite) == {user("ann"), user("bob")}
+    texts = bodies(sent)
+    assert texts and not [t for t in texts if "@ann" in t or "localhost" in t]
+    (intro,) = [t for t in texts if t.startswith("Hello")]
+    assert "a fellow participant and Bob" in intro
+    # Rides too, and in the reader's language.
+    await run(community, services, user("cat"), toolbox_of("cat"), "!lang nb")
+    await run(community, services, user("ann"), toolbox_of("ann"), "!cafe ride offer 1")
+    texts = bodies(await run(community, services, user("cat"), toolbox_of("cat"), "!cafe ride need"))
+    assert texts and not [t for t in texts if "@ann" in t or "localhost" in t]
+    assert any("en annen deltaker" in t for t in texts)
