@@ -45,6 +45,9 @@ UNDECRYPTABLE_KEPT_S = 3600  # how long an undecryptable event waits for its key
 UNDECRYPTABLE_NOTICE_S = 3600  # at most one "I couldn't read that" per person in this time
 MAX_AWAITING_KEYS = 1000  # undecryptable events kept for a retry (the oldest go first)
 MAX_HINTED_ROOMS = 10_000  # rooms remembered for the plain-text hint
+# The plain-text hint for those who are not newcomers (the default names ``!start``).
+_PLAIN_TEXT_HINTS = {Role.PROVIDER: "router.plain_text_hint_provider", Role.CONSULTANT: "router.plain_text_hint_staff",
+                     Role.ADMIN: "router.plain_text_hint_staff"}
 
 # The only types a decrypted (megolm) event may have; state and redactions must come in clear.
 POLL_TYPES = frozenset(f"{ns}.{kind}" for ns in ("m.poll", "org.matrix.msc3381.poll")
@@ -199,8 +202,8 @@ class Dispatcher:
                 name = await dispatch_command(self.router, ctx, self.limiter)
                 outcome.command = metrics.command_label(name, ctx.role) if name else None
             elif may_hint and not ctx.sent and ctx.room_kind in (RoomKind.DIRECT, RoomKind.TOOLBOX):
-                # A provider is not a newcomer to enrol: point them to what providers do.
-                ctx.reply("router.plain_text_hint_provider" if ctx.role is Role.PROVIDER else "router.plain_text_hint")
+                # A provider or a consultant is not a newcomer to enrol: point them to their own work.
+                ctx.reply(_PLAIN_TEXT_HINTS.get(ctx.role, "router.plain_text_hint"))
                 self._note_hint(event.room_id)
             session.add(HandledEvent(event_id=event.event_id, room_id=event.room_id))
             outcome.txn_ids = [m["txn_id"] for m in ctx.sent]

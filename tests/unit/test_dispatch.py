@@ -233,6 +233,27 @@ async def test_a_provider_writing_to_me_is_pointed_to_what_providers_do_not_to_s
     assert "`!start` if you are new" in r.replies()[-1]
 
 
+async def test_consultants_and_admins_writing_to_me_are_pointed_to_their_own_commands(db, services) -> None:
+    """The newcomer trial: a consultant or admin writing plain text was greeted with "`!start` if
+    you are new" (a participant's enrolment)."""
+    from bot.models import UserPref
+    r = rig(db, services)
+    for person in (services.settings.people.consultants[0], services.settings.people.admins[0]):
+        dm = f"!dm-{person[1:].split(':')[0]}:localhost"
+        r.client.rooms[dm] = SimpleNamespace(encrypted=True, member_count=2)
+        with db.session() as s:
+            register_room(s, dm, RoomKind.DIRECT, owner=person)
+        await r.dispatcher.handle_event(message("hello, what do I do here?", room_id=dm, sender=person))
+        (hint,) = r.replies(dm)
+        assert "I answer commands that start with `!`" in hint and "`!start`" not in hint
+        assert "`!pending`" in hint and "`!approve PSEUDONYM`" in hint and "`!help`" in hint
+        with db.session() as s:
+            s.merge(UserPref(user_id=person, language="nb"))
+        r.dispatcher._hinted_at[dm] -= 31 * 60
+        await r.dispatcher.handle_event(message("hei?", room_id=dm, sender=person))
+        assert "Som erfaringskonsulent" in r.replies(dm)[-1] and "`!start`" not in r.replies(dm)[-1]
+
+
 async def test_a_failing_observer_is_rolled_back_and_the_command_gets_an_apology(db, services, caplog) -> None:
     broken = Feature(name="broken")
 
