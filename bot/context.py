@@ -109,6 +109,8 @@ class Context:
     # Where replies go instead of the event's room: set by the router for a discreet command sent
     # in a shared room (see ``bot.router.Command.private``).
     private_room: str | None = None
+    # The line that starts the first answer there: why it came there, not where it was asked.
+    private_note: str | None = None
     # Work to run after commit, outside the database lock (the dispatcher sets a list; None runs
     # it at once, as in unit tests and jobs).
     deferred: list[OffLock] | None = None
@@ -167,6 +169,9 @@ class Context:
         ``alert=True`` when the answer must reach someone (``m.text``, see :func:`bot.outbox.notice_content`);
         ``static=True`` when the text holds nothing a person typed (its rendering is remembered)."""
         if self.private_room is not None:
+            if self.private_note and not any(m["room_id"] == self.private_room for m in self.sent):
+                # The first answer (also after a rollback cleared the ones before).
+                text, static = f"{self.private_note}\n\n{text}", False
             self._queue(self.private_room, notice_content(text, mentions=mentions, alert=alert, static=static))
             return
         in_shared = self.room_kind not in (RoomKind.DIRECT, RoomKind.TOOLBOX)

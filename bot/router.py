@@ -418,7 +418,7 @@ async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter
         else:
             ctx.reply("router.unknown")
         return None
-    if cmd.discreet and ctx.room_kind in SHARED_ROOMS and not await _go_private(ctx):
+    if cmd.discreet and ctx.room_kind in SHARED_ROOMS and not await _go_private(ctx, cmd.name):
         return cmd.name
     if not cmd.allows_role(ctx.role):
         ctx.reply("router.not_your_role", command=f"{router.prefix}{cmd.name}")
@@ -442,10 +442,11 @@ async def dispatch_command(router: Router, ctx: Context, limiter: CommandLimiter
     return cmd.name
 
 
-async def _go_private(ctx: Context) -> bool:
+async def _go_private(ctx: Context, name: str) -> bool:
     """Remove a discreet command from the shared room before anything else happens (the redacted
     event still names its sender, so nothing may answer it there), and turn every reply, refusals
-    included, to the sender's private room: their toolbox, or the consultant room for staff.
+    included, to the sender's private room: their toolbox, or the consultant room for staff. The
+    answer there starts by saying why it came there (the shared room shows only a removed message).
     False when the sender has no private room: then the shared room gets one neutral line."""
     from bot.port import PortError
     from bot.roomdir import find_room, toolbox_room_of
@@ -462,4 +463,6 @@ async def _go_private(ctx: Context) -> bool:
         ctx.send_text(ctx.room_id, ctx.t("router.private_only"), thread_root=ctx.event.thread_root)
         return False
     ctx.private_room = private
+    ctx.private_note = ctx.t("router.answered_here", command=f"{ctx.prefix}{name}",
+                             where=ctx.t(f"room_kind.{ctx.room_kind.value}"))
     return True

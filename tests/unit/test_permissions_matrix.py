@@ -86,7 +86,12 @@ async def run_one(session, services, router: Router, line: str, role: Role, kind
     nothing but the outbox, so one session serves every try and is rolled back at the end.)"""
     ctx = make_context(session, services, sender="@p:localhost", room_id=room_id_for(kind), body=line, role=role)
     await dispatch_command(router, ctx)
-    return [str(m["content"].get("body", "")) + str(m["content"].get("formatted_body", "")) for m in ctx.sent]
+    texts = [str(m["content"].get("body", "")) + str(m["content"].get("formatted_body", "")) for m in ctx.sent]
+    # A command removed from a shared room is answered privately, after a line saying why it is
+    # answered there: what follows it is the answer.
+    note = services.catalogue.t(services.settings.language, "router.answered_here", command="\x00", where="",
+                                p="!").split("\x00")[0]
+    return [t.split("\n\n", 1)[1] if t.startswith(note) else t for t in texts]
 
 
 def combos(router: Router):

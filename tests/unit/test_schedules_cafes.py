@@ -400,3 +400,23 @@ async def test_cancelling_a_cafe_nobody_answered_does_not_speak_of_the_0(communi
     (done,) = bodies(await run(community, services, CONSULTANT, CONSULTANT_ROOM, "!cafe cancel 1 yes"),
                      CONSULTANT_ROOM)
     assert "nobody had said yes or maybe" in done and " 0 " not in done
+
+
+async def test_a_private_answer_to_a_command_sent_in_the_cafe_room_says_why_it_came_there(community, services, port):
+    """The newcomer trial: `!cafe` and `!help` sent in the café room vanished there (removed) and
+    were answered in the toolbox room with nothing saying so. The café room still sees nothing; the
+    answer in the toolbox says where it was asked and why it is answered there, once."""
+    await run(community, services, CONSULTANT, CONSULTANT_ROOM, f"!cafe schedule North {WHEN} Library")
+    sent = await run(community, services, user("ann"), CAFE_NORTH, "!cafe", event_id="$asked")
+    assert (CAFE_NORTH, "$asked") in [args[:2] for args in port.called("redact")]
+    assert bodies(sent, CAFE_NORTH) == []
+    (answer,) = bodies(sent, toolbox_of("ann"))
+    assert answer.startswith("You sent `!cafe` in a café room. I took it out of that room and answer you here")
+    assert "Next cafés" in answer and answer.count("You sent") == 1
+    await run(community, services, user("bob"), toolbox_of("bob"), "!lang nb")
+    sent = await run(community, services, user("bob"), FORUM, "!help", event_id="$help")
+    (answer,) = bodies(sent, toolbox_of("bob"))
+    assert answer.startswith("Du sendte `!help` i forumet.") and bodies(sent, FORUM) == []
+    # In the toolbox itself, the answer is just the answer.
+    (answer,) = bodies(await run(community, services, user("ann"), toolbox_of("ann"), "!cafe"))
+    assert answer.startswith("**Next cafés**")
