@@ -55,7 +55,7 @@ class Row:
 
 # --- start-up, RSS and fan-out: bench.scale and bench.fanout on the kept population ---------------
 # Both take the same population options, so they share one snapshot (bench/cache/, built once:
-# about 3 hours at the size on this 2-core machine, then restored in seconds).
+# 28 min at the size on a quiet 2-core machine, 88 min on a busy one, then restored in seconds).
 POPULATION_QUICK = ["--participants", "200", "--forum", "60", "--cafes", "2", "--providers", "5"]
 EXTERNAL: dict[str, dict[str, Any]] = {
     "startup": {"module": "bench.scale", "argv": [], "quick_argv": POPULATION_QUICK, "result": "scale"},
